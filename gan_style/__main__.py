@@ -1,0 +1,5 @@
+"""``python -m gan_style`` runs the ``gan-style`` command."""
+
+from gan_style.cli import main
+
+main()

@@ -1,0 +1,96 @@
+"""The ``gan-style`` command: a LightningCLI whose recipes pick a method and a DataModule by class_path.
+
+Examples::
+
+    gan-style fit --config recipes/cyclegan.yaml
+    gan-style fit --config recipes/cyclegan.yaml --config recipes/loggers/wandb.yaml --trainer.max_epochs 5
+    gan-style fit --config recipes/cyclegan.yaml --ckpt_path last          # resume
+    gan-style predict --config recipes/cyclegan.yaml --ckpt_path runs/cyclegan/checkpoints/last.ckpt
+    gan-style fit --config recipes/cyclegan.yaml --print_config            # the fully resolved config
+
+The run folder is ``trainer.default_root_dir``: unless a recipe says otherwise, checkpoints go to
+``<run>/checkpoints`` (so ``--ckpt_path last`` finds them across runs), logger files under ``<run>``,
+sample grids to ``<run>/samples`` and predictions to ``<run>/predictions``.
+"""
+
+from __future__ import annotations
+
+import netrc
+import os
+from typing import Any
+
+from lightning.pytorch.cli import LightningCLI
+
+import gan_style.callbacks  # noqa: F401  (makes short class names resolvable in configs)
+import gan_style.data  # noqa: F401
+import gan_style.methods  # noqa: F401
+
+__all__ = ["GanStyleCLI", "main"]
+
+_CHECKPOINT_CLASSES = {"lightning.pytorch.callbacks.ModelCheckpoint", "ModelCheckpoint",
+                       "lightning.pytorch.callbacks.model_checkpoint.ModelCheckpoint"}
+
+
+def _wandb_has_credentials() -> bool:
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    try:
+        host = os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai").split("://")[-1].split("/")[0]
+        return netrc.netrc().authenticators(host) is not None
+    except (FileNotFoundError, netrc.NetrcParseError, OSError):
+        return False
+
+
+def _as_list(value: Any) -> list:
+    if value is None or isinstance(value, bool):
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+class GanStyleCLI(LightningCLI):
+    """LightningCLI with gan-style's defaults.
+
+    - any LightningModule and LightningDataModule by ``class_path`` (subclass mode);
+    - methods configure their own optimizers (``--optimizer`` is not added);
+    - the resolved config is saved as ``config.yaml`` in the log folder, replaced on resume;
+    - ``ModelCheckpoint`` callbacks without ``dirpath`` write to ``<default_root_dir>/checkpoints``, and
+      loggers whose ``save_dir`` is ``.`` (WandbLogger's default) write under ``default_root_dir``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("subclass_mode_model", True)
+        kwargs.setdefault("subclass_mode_data", True)
+        kwargs.setdefault("auto_configure_optimizers", False)
+        kwargs.setdefault("save_config_kwargs", {"overwrite": True})
+        kwargs.setdefault("parser_kwargs", {"description": "gan-style: style transfer and image-to-image translation"})
+        super().__init__(*args, **kwargs)
+
+    def before_instantiate_classes(self) -> None:
+        config = self.config.get(self.config.get("subcommand"), self.config)
+        trainer = config.get("trainer")
+        if trainer is None:
+            return
+        root = trainer.get("default_root_dir") or os.getcwd()
+        for callback in _as_list(trainer.get("callbacks")):
+            if getattr(callback, "class_path", None) in _CHECKPOINT_CLASSES:
+                if callback.init_args.get("dirpath") is None:
+                    callback.init_args.dirpath = os.path.join(root, "checkpoints")
+        for logger in _as_list(trainer.get("logger")):
+            init_args = getattr(logger, "init_args", None)
+            if init_args is not None and "save_dir" in init_args and init_args.get("save_dir") in (None, ".", "./"):
+                init_args.save_dir = root
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of ``gan-style`` and ``python -m gan_style``.
+
+    W&B never prompts for a login: without an API key (``WANDB_API_KEY`` or ``wandb login``), runs are
+    logged offline (``WANDB_MODE=offline``) and can be uploaded later with ``wandb sync``.
+    """
+    if "WANDB_MODE" not in os.environ and not _wandb_has_credentials():
+        os.environ["WANDB_MODE"] = "offline"
+    GanStyleCLI(args=args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""DataModules that turn folders of images into batches with fixed keys (``"A"``, ``"B"``, ``"A_path"``...)."""
+
+from gan_style.data.images import IMG_EXTENSIONS, ImageLoadError, list_images, load_image
+from gan_style.data.sampling import SeededSampler
+from gan_style.data.transforms import PREPROCESS_MODES, ImageTransform, to_image, to_tensor
+from gan_style.data.unpaired import ImageFolderDataset, UnpairedImageDataModule, UnpairedImageDataset
+
+__all__ = [
+    "IMG_EXTENSIONS",
+    "ImageLoadError",
+    "list_images",
+    "load_image",
+    "SeededSampler",
+    "PREPROCESS_MODES",
+    "ImageTransform",
+    "to_image",
+    "to_tensor",
+    "ImageFolderDataset",
+    "UnpairedImageDataset",
+    "UnpairedImageDataModule",
+]

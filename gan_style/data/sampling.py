@@ -1,0 +1,57 @@
+"""Seeded sampling: every sample gets its own random seed from (seed, epoch), so data order and
+augmentation are reproducible, independent of the number of workers, and resume exactly."""
+
+from __future__ import annotations
+
+from typing import Iterator, Union
+
+import torch
+from torch.utils.data import Sampler
+
+__all__ = ["SeededSampler", "SampleKey", "split_key"]
+
+SampleKey = Union[int, tuple[int, int]]
+"""What a dataset's ``__getitem__`` receives: an index, or (index, per-sample seed) from SeededSampler."""
+
+
+class SeededSampler(Sampler[tuple[int, int]]):
+    """Yields ``(index, sample_seed)`` pairs over ``range(length)``.
+
+    The order (a permutation when ``shuffle``, else 0, 1, 2, ...) and the per-sample seeds are drawn from a
+    generator seeded with ``seed`` and the epoch. Lightning calls :meth:`set_epoch` before each epoch, so a
+    run resumed at epoch ``e`` sees exactly the batches an uninterrupted run would; without ``set_epoch``
+    each new iteration moves on to the next epoch by itself.
+
+    Args:
+        length: dataset size (>= 0).
+        seed: base seed (an int; the data module takes it from the run's seed).
+        shuffle: random order when True.
+    """
+
+    def __init__(self, length: int, seed: int, shuffle: bool = True) -> None:
+        self.length = int(length)
+        self.seed = int(seed)
+        self.shuffle = shuffle
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use the order and seeds of ``epoch`` for the next iteration."""
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch) % (2**63))
+        order = torch.randperm(self.length, generator=generator) if self.shuffle else torch.arange(self.length)
+        seeds = torch.randint(0, 2**62, (self.length,), generator=generator)
+        self.epoch += 1
+        return iter(list(zip(order.tolist(), seeds.tolist())))
+
+
+def split_key(key: SampleKey) -> tuple[int, torch.Generator | None]:
+    """``key`` -> (index, generator seeded for this sample, or None for a plain index)."""
+    if isinstance(key, (tuple, list)):
+        index, seed = key
+        return int(index), torch.Generator().manual_seed(int(seed))
+    return int(key), None

@@ -1,0 +1,143 @@
+"""Image preprocessing of the CycleGAN/pix2pix family: resize, crop, flip, and [-1, 1] tensors.
+
+Random choices (crop position, flip) are drawn once per sample by :meth:`ImageTransform.sample_params`
+from a ``torch.Generator`` and then applied with :meth:`ImageTransform.apply`, so paired images get the
+same crop and flip, and a seeded generator gives the same augmentation whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torchvision.transforms.v2.functional as TF
+from PIL import Image
+from torch import Tensor
+
+__all__ = ["PREPROCESS_MODES", "Preprocess", "CropFlip", "ImageTransform", "to_image", "to_tensor"]
+
+PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
+Preprocess = Literal["resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"]
+
+
+@dataclass(frozen=True)
+class CropFlip:
+    """Per-sample random choices: crop offset (top, left) in resized pixels and a horizontal flip."""
+
+    top: int = 0
+    left: int = 0
+    flip: bool = False
+
+
+def to_tensor(img: Image.Image) -> Tensor:
+    """RGB ``PIL.Image`` -> float tensor (3, H, W) in [-1, 1]."""
+    return TF.to_dtype(TF.pil_to_tensor(img), torch.float32, scale=True) * 2.0 - 1.0
+
+
+def to_image(tensor: Tensor) -> Image.Image:
+    """Float tensor (3, H, W) in [-1, 1] -> RGB ``PIL.Image`` (values clamped, rounded to 8 bits)."""
+    arr = ((tensor.detach().float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8).cpu()
+    return TF.to_pil_image(arr)
+
+
+class ImageTransform:
+    """Resize/crop/flip an RGB image and convert it to a (3, H, W) float tensor in [-1, 1].
+
+    ``preprocess`` (the reference CycleGAN/pix2pix option of the same name):
+
+    - ``resize_and_crop``: resize to ``load_size`` x ``load_size``, then crop ``crop_size`` (paper: 286 -> 256);
+    - ``crop``: crop ``crop_size`` from the image as it is (an image smaller than ``crop_size`` is first
+      scaled up so that its shorter side equals ``crop_size``);
+    - ``scale_width``: scale to width ``load_size`` keeping the aspect ratio (height at least
+      ``crop_size``), no crop;
+    - ``scale_width_and_crop``: ``scale_width``, then crop ``crop_size``;
+    - ``none``: keep the size, rounded to a multiple of 4 by resizing.
+
+    Training (``train=True``) crops at a random position and flips with probability 0.5 when ``flip``.
+    Evaluation is deterministic: ``resize_and_crop`` resizes straight to ``crop_size``, crops are centred,
+    ``scale_width`` scales to ``crop_size``, and nothing is flipped. Resizing is bicubic, as in the
+    reference code.
+
+    Raises:
+        ValueError: unknown ``preprocess``, sizes < 1, or ``crop_size > load_size`` where the image is
+            resized to ``load_size`` before cropping.
+    """
+
+    def __init__(
+        self,
+        preprocess: Preprocess = "resize_and_crop",
+        load_size: int = 286,
+        crop_size: int = 256,
+        flip: bool = True,
+        train: bool = True,
+    ) -> None:
+        if preprocess not in PREPROCESS_MODES:
+            raise ValueError(f"preprocess {preprocess!r} is not supported; choose one of {', '.join(PREPROCESS_MODES)}")
+        if load_size < 1 or crop_size < 1:
+            raise ValueError(f"load_size and crop_size must be >= 1, got load_size={load_size}, crop_size={crop_size}")
+        if preprocess in ("resize_and_crop", "scale_width_and_crop") and crop_size > load_size:
+            raise ValueError(
+                f"crop_size ({crop_size}) must not exceed load_size ({load_size}) with preprocess={preprocess!r}; "
+                f"set load_size >= crop_size"
+            )
+        self.preprocess = preprocess
+        self.load_size = load_size
+        self.crop_size = crop_size
+        self.flip = flip
+        self.train = train
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(preprocess={self.preprocess!r}, load_size={self.load_size}, "
+                f"crop_size={self.crop_size}, flip={self.flip}, train={self.train})")
+
+    def resized_size(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) after the resize step, before cropping."""
+        mode, load, crop = self.preprocess, self.load_size, self.crop_size
+        if mode == "resize_and_crop":
+            return (load, load) if self.train else (crop, crop)
+        if mode in ("scale_width", "scale_width_and_crop"):
+            target = load if (self.train or mode == "scale_width_and_crop") else crop
+            new_h = max(round(target * height / width), crop if mode == "scale_width_and_crop" else 1)
+            return target, new_h
+        if mode == "crop":
+            short = min(width, height)
+            if short >= crop:
+                return width, height
+            scale = crop / short
+            return max(crop, round(width * scale)), max(crop, round(height * scale))
+        return max(4, round(width / 4) * 4), max(4, round(height / 4) * 4)
+
+    def _crops(self) -> bool:
+        return self.preprocess in ("resize_and_crop", "crop", "scale_width_and_crop")
+
+    def sample_params(self, size: tuple[int, int], generator: torch.Generator | None = None) -> CropFlip:
+        """Draw the crop offset and flip for an image of ``size`` = (width, height).
+
+        Deterministic (centre crop, no flip) when ``train`` is False.
+        """
+        w, h = self.resized_size(*size)
+        if not self._crops():
+            top = left = 0
+        elif self.train:
+            top = int(torch.randint(0, max(0, h - self.crop_size) + 1, (1,), generator=generator))
+            left = int(torch.randint(0, max(0, w - self.crop_size) + 1, (1,), generator=generator))
+        else:
+            top, left = max(0, h - self.crop_size) // 2, max(0, w - self.crop_size) // 2
+        flip = self.train and self.flip and bool(torch.rand(1, generator=generator) < 0.5)
+        return CropFlip(top, left, flip)
+
+    def apply(self, img: Image.Image, params: CropFlip) -> Tensor:
+        """Apply the resize, the crop and flip in ``params`` to ``img``; (3, H, W) float in [-1, 1]."""
+        w, h = self.resized_size(*img.size)
+        if (w, h) != img.size:
+            img = img.resize((w, h), Image.Resampling.BICUBIC)
+        if self._crops():
+            img = img.crop((params.left, params.top, params.left + self.crop_size, params.top + self.crop_size))
+        if params.flip:
+            img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        return to_tensor(img)
+
+    def __call__(self, img: Image.Image, generator: torch.Generator | None = None) -> Tensor:
+        """Sample parameters for ``img`` and apply them."""
+        return self.apply(img, self.sample_params(img.size, generator))

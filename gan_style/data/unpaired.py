@@ -1,0 +1,224 @@
+"""Unpaired image translation data: two folders of images, domain A and domain B (CycleGAN layout)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from gan_style.data.images import ImageLoadError, list_images, load_image
+from gan_style.data.sampling import SampleKey, SeededSampler, split_key
+from gan_style.data.transforms import ImageTransform, Preprocess
+
+__all__ = ["UnpairedImageDataset", "ImageFolderDataset", "UnpairedImageDataModule", "load_with_skip"]
+
+Direction = Literal["AtoB", "BtoA"]
+
+
+def load_with_skip(files: list[Path], index: int, skip_bad_images: bool):
+    """Load ``files[index]``; with ``skip_bad_images``, warn and move on to the next readable file.
+
+    Returns (PIL image, path). Raises :class:`ImageLoadError` when the file is bad and skipping is off, or
+    when no file in ``files`` can be read.
+    """
+    for offset in range(len(files)):
+        path = files[(index + offset) % len(files)]
+        try:
+            return load_image(path), path
+        except ImageLoadError as exc:
+            if not skip_bad_images:
+                raise
+            warnings.warn(f"skip_bad_images: skipping {exc}", stacklevel=2)
+    raise ImageLoadError(f"none of the {len(files)} files in '{files[0].parent}' could be read")
+
+
+class ImageFolderDataset(Dataset):
+    """All images of one folder: ``{key: (3, H, W) float in [-1, 1], key + "_path": str}``.
+
+    Args:
+        folder: image folder (searched recursively).
+        transform: an :class:`ImageTransform`.
+        key: batch key for the image, e.g. ``"A"``.
+        skip_bad_images: warn and use the next file instead of raising on an unreadable one.
+
+    Raises:
+        FileNotFoundError / ValueError: the folder is missing or holds no images.
+    """
+
+    def __init__(self, folder: str | os.PathLike, transform: ImageTransform, key: str = "A",
+                 skip_bad_images: bool = False) -> None:
+        self.files = list_images(folder)
+        self.transform = transform
+        self.key = key
+        self.skip_bad_images = skip_bad_images
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, key: SampleKey) -> dict[str, Any]:
+        index, generator = split_key(key)
+        img, path = load_with_skip(self.files, index, self.skip_bad_images)
+        return {self.key: self.transform(img, generator), f"{self.key}_path": str(path)}
+
+
+class UnpairedImageDataset(Dataset):
+    """Images of domain A and domain B, drawn independently (Zhu et al. 2017: no pairs needed).
+
+    Item ``i`` is A image ``i mod |A|`` and a B image chosen at random (``serial_batches=False``, the
+    per-sample generator decides) or ``i mod |B|`` (``serial_batches=True``). Length ``max(|A|, |B|)``.
+    Each image gets its own crop and flip.
+
+    Returns ``{"A": (3, H, W), "B": (3, H, W), "A_path": str, "B_path": str}``, floats in [-1, 1].
+    """
+
+    def __init__(self, dir_a: str | os.PathLike, dir_b: str | os.PathLike, transform: ImageTransform,
+                 serial_batches: bool = False, skip_bad_images: bool = False) -> None:
+        self.files_a = list_images(dir_a)
+        self.files_b = list_images(dir_b)
+        self.transform = transform
+        self.serial_batches = serial_batches
+        self.skip_bad_images = skip_bad_images
+
+    def __len__(self) -> int:
+        return max(len(self.files_a), len(self.files_b))
+
+    def __getitem__(self, key: SampleKey) -> dict[str, Any]:
+        index, generator = split_key(key)
+        if self.serial_batches:
+            index_b = index % len(self.files_b)
+        else:
+            index_b = int(torch.randint(0, len(self.files_b), (1,), generator=generator))
+        img_a, path_a = load_with_skip(self.files_a, index % len(self.files_a), self.skip_bad_images)
+        img_b, path_b = load_with_skip(self.files_b, index_b, self.skip_bad_images)
+        return {
+            "A": self.transform(img_a, generator),
+            "B": self.transform(img_b, generator),
+            "A_path": str(path_a),
+            "B_path": str(path_b),
+        }
+
+
+class UnpairedImageDataModule(L.LightningDataModule):
+    """Unpaired data in the CycleGAN layout ``root/{trainA, trainB, testA, testB}``.
+
+    - fit: ``trainA`` and ``trainB`` (both required), random crop/flip, reshuffled every epoch;
+    - validate / test: ``testA`` and ``testB`` (validation is skipped when either folder is absent),
+      deterministic resize and centre crop, serial pairing;
+    - predict: every image of ``testA`` (``predict_domain="A"``) or ``testB``, batch key ``"A"`` or
+      ``"B"``, so the model translates A->B or B->A.
+
+    Batches: ``{"A": (N, 3, crop, crop), "B": ..., "A_path": [str], "B_path": [str]}``, float in [-1, 1].
+    ``direction="BtoA"`` swaps the folders, so batch key ``"A"`` always holds the source domain.
+
+    Args:
+        root: dataset folder.
+        preprocess, load_size, crop_size, flip: see :class:`gan_style.data.ImageTransform`
+            (defaults resize_and_crop 286 -> 256 with flips, as in the paper).
+        direction: ``AtoB`` or ``BtoA``.
+        serial_batches: take B images in order instead of at random, and do not shuffle.
+        batch_size: images per batch (1, as in the paper).
+        num_workers: DataLoader worker processes (4).
+        skip_bad_images: warn and skip unreadable images instead of stopping (False).
+        predict_domain: which test folder ``predict`` translates (``"A"``: testA through A->B).
+        seed: base seed of the data order and augmentation; None takes the run's seed
+            (``seed_everything``). Saved in checkpoints, so a resumed run continues the same sequence.
+
+    Raises:
+        FileNotFoundError / ValueError: a required folder is missing or holds no images (at ``setup``).
+        ValueError: bad sizes or an unknown ``preprocess`` / ``direction``.
+    """
+
+    def __init__(
+        self,
+        root: str = "examples/data/photo2painting",
+        preprocess: Preprocess = "resize_and_crop",
+        load_size: int = 286,
+        crop_size: int = 256,
+        flip: bool = True,
+        direction: Direction = "AtoB",
+        serial_batches: bool = False,
+        batch_size: int = 1,
+        num_workers: int = 4,
+        skip_bad_images: bool = False,
+        predict_domain: Literal["A", "B"] = "A",
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        if direction not in ("AtoB", "BtoA"):
+            raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if num_workers < 0:
+            raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+        self.save_hyperparameters()
+        self.root = Path(root)
+        self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
+        self.eval_transform = ImageTransform(preprocess, load_size, crop_size, flip=False, train=False)
+        self.seed = seed
+        self.train_set: UnpairedImageDataset | None = None
+        self.eval_set: UnpairedImageDataset | None = None
+        self.predict_set: ImageFolderDataset | None = None
+
+    def _dir(self, split: str, domain: str) -> Path:
+        if self.hparams.direction == "BtoA":
+            domain = {"A": "B", "B": "A"}[domain]
+        return self.root / f"{split}{domain}"
+
+    def setup(self, stage: str) -> None:
+        if not self.root.is_dir():
+            raise FileNotFoundError(
+                f"dataset root '{self.root}' does not exist; set data.root to a folder with trainA/, trainB/, "
+                "testA/ and testB/"
+            )
+        if self.seed is None:
+            self.seed = torch.initial_seed() % (2**62)
+        skip = self.hparams.skip_bad_images
+        if stage == "fit" and self.train_set is None:
+            self.train_set = UnpairedImageDataset(
+                self._dir("train", "A"), self._dir("train", "B"), self.train_transform,
+                self.hparams.serial_batches, skip,
+            )
+        if stage in ("fit", "validate", "test") and self.eval_set is None:
+            dir_a, dir_b = self._dir("test", "A"), self._dir("test", "B")
+            if stage != "fit" or (dir_a.is_dir() and dir_b.is_dir()):
+                self.eval_set = UnpairedImageDataset(dir_a, dir_b, self.eval_transform, True, skip)
+        if stage == "predict" and self.predict_set is None:
+            domain = self.hparams.predict_domain
+            self.predict_set = ImageFolderDataset(self._dir("test", domain), self.eval_transform, domain, skip)
+
+    def _loader(self, dataset: Dataset, shuffle: bool, seeded: bool) -> DataLoader:
+        workers = self.hparams.num_workers
+        sampler = SeededSampler(len(dataset), self.seed, shuffle) if seeded else None
+        return DataLoader(
+            dataset,
+            batch_size=self.hparams.batch_size,
+            sampler=sampler,
+            num_workers=workers,
+            pin_memory=torch.cuda.is_available(),
+            persistent_workers=workers > 0,
+            drop_last=False,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=not self.hparams.serial_batches, seeded=True)
+
+    def val_dataloader(self) -> DataLoader | list:
+        return [] if self.eval_set is None else self._loader(self.eval_set, False, False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.eval_set, False, False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader(self.predict_set, False, False)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The data seed, saved in checkpoints so a resumed run draws the same batches."""
+        return {"seed": self.seed}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.seed = state_dict.get("seed", self.seed)

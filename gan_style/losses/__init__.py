@@ -1,0 +1,22 @@
+"""Loss registry and the losses registered in it.
+
+>>> from gan_style.losses import create_loss, list_losses
+>>> create_loss("gan", gan_mode="lsgan")
+GANLoss(gan_mode='lsgan')
+"""
+
+from gan_style.losses.registry import LOSSES, create_loss, list_losses, register_loss
+from gan_style.losses.adversarial import GAN_MODES, GANLoss, gradient_penalty
+from gan_style.losses.pixel import L1Loss, MSELoss
+
+__all__ = [
+    "LOSSES",
+    "register_loss",
+    "create_loss",
+    "list_losses",
+    "GANLoss",
+    "GAN_MODES",
+    "gradient_penalty",
+    "L1Loss",
+    "MSELoss",
+]

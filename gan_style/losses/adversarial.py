@@ -1,0 +1,151 @@
+"""Adversarial losses: one :class:`GANLoss` for the four common GAN objectives, plus the WGAN-GP penalty."""
+
+from __future__ import annotations
+
+from typing import Callable, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gan_style.losses.registry import register_loss
+
+__all__ = ["GANLoss", "GAN_MODES", "gradient_penalty"]
+
+GAN_MODES = ("vanilla", "lsgan", "wgangp", "hinge")
+GanMode = Literal["vanilla", "lsgan", "wgangp", "hinge"]
+
+
+@register_loss("gan")
+class GANLoss(nn.Module):
+    """Adversarial loss on raw discriminator outputs (logits or critic scores, any shape, e.g. PatchGAN
+    maps of shape (N, 1, h, w)), averaged over every element.
+
+    With ``D`` the discriminator output, ``y`` the target (``real_label`` when ``target_is_real`` else
+    ``fake_label``):
+
+    ========  ===================================================  =============================  ==========
+    gan_mode  discriminator term                                   generator term (target real)   source
+    ========  ===================================================  =============================  ==========
+    vanilla   BCE(sigmoid(D), y) = -y log s(D) - (1-y) log(1-s(D))  same, non-saturating            Goodfellow et al. 2014
+    lsgan     (D - y)^2                                            (D - 1)^2                      Mao et al. 2017, Eq. 2
+    wgangp    -D for real, +D for fake                             -D                             Gulrajani et al. 2017, Alg. 1
+    hinge     max(0, 1 - D) for real, max(0, 1 + D) for fake       -D                             Lim & Ye 2017; Miyato et al. 2018
+    ========  ===================================================  =============================  ==========
+
+    ``vanilla`` uses ``binary_cross_entropy_with_logits`` for numerical stability (the discriminator must
+    not end in a sigmoid). For ``wgangp``, :meth:`discriminator_loss` adds the gradient penalty
+    ``lambda_gp * E[(||grad_x D(x_hat)||_2 - 1)^2]`` (Gulrajani et al. 2017, Eq. 3) on random
+    interpolates ``x_hat`` of real and fake samples, so a method that calls it really penalises the critic.
+
+    Args:
+        gan_mode: one of ``vanilla | lsgan | wgangp | hinge``.
+        real_label: target for real samples in vanilla/lsgan (default 1.0; 0.9 gives one-sided label
+            smoothing).
+        fake_label: target for fake samples in vanilla/lsgan (default 0.0).
+        lambda_gp: weight of the gradient penalty, used with ``wgangp`` only (default 10.0, the paper's value).
+
+    Raises:
+        ValueError: for an unknown ``gan_mode``.
+    """
+
+    def __init__(
+        self,
+        gan_mode: GanMode = "lsgan",
+        real_label: float = 1.0,
+        fake_label: float = 0.0,
+        lambda_gp: float = 10.0,
+    ) -> None:
+        super().__init__()
+        if gan_mode not in GAN_MODES:
+            raise ValueError(f"gan_mode {gan_mode!r} is not supported; choose one of {', '.join(GAN_MODES)}")
+        self.gan_mode = gan_mode
+        self.real_label = float(real_label)
+        self.fake_label = float(fake_label)
+        self.lambda_gp = float(lambda_gp)
+
+    def extra_repr(self) -> str:
+        return f"gan_mode={self.gan_mode!r}"
+
+    def forward(self, prediction: Tensor, target_is_real: bool, for_discriminator: bool = True) -> Tensor:
+        """Loss of ``prediction`` (any shape) against the real or fake target; a scalar tensor.
+
+        ``for_discriminator`` matters only for ``hinge``, whose generator term is ``-mean(D)``.
+        """
+        if self.gan_mode in ("vanilla", "lsgan"):
+            target = torch.full_like(prediction, self.real_label if target_is_real else self.fake_label)
+            if self.gan_mode == "vanilla":
+                return F.binary_cross_entropy_with_logits(prediction, target)
+            return F.mse_loss(prediction, target)
+        if self.gan_mode == "wgangp":
+            return -prediction.mean() if target_is_real else prediction.mean()
+        # hinge
+        if not for_discriminator:
+            if not target_is_real:
+                raise ValueError("the hinge generator loss is defined for target_is_real=True only")
+            return -prediction.mean()
+        if target_is_real:
+            return F.relu(1.0 - prediction).mean()
+        return F.relu(1.0 + prediction).mean()
+
+    def generator_loss(self, fake_prediction: Tensor) -> Tensor:
+        """The generator's adversarial term: the discriminator's output on fakes judged against "real"."""
+        return self(fake_prediction, True, for_discriminator=False)
+
+    def discriminator_loss(
+        self,
+        discriminator: Callable[[Tensor], Tensor],
+        real: Tensor,
+        fake: Tensor,
+        scale: float = 1.0,
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """The discriminator's (critic's) loss on a real and a fake batch, gradient penalty included.
+
+        ``loss = scale * (L(D(real), real) + L(D(fake), fake)) [+ lambda_gp * GP for wgangp]``.
+        ``fake`` is detached here, so no gradient reaches the generator.
+
+        Args:
+            discriminator: the network ``D``; called on ``real`` and ``fake``.
+            real: real images, (N, C, H, W) in [-1, 1] (C includes the condition for conditional D).
+            fake: generated images, same shape as ``real``.
+            scale: factor on the real + fake terms; the CycleGAN/pix2pix reference code uses 0.5.
+
+        Returns:
+            ``(loss, logs)`` where ``logs`` holds ``d_real``, ``d_fake`` (the two loss terms) and, for
+            wgangp, ``gp`` (the unweighted penalty), all detached.
+        """
+        fake = fake.detach()
+        loss_real = self(discriminator(real), True)
+        loss_fake = self(discriminator(fake), False)
+        loss = scale * (loss_real + loss_fake)
+        logs = {"d_real": loss_real.detach(), "d_fake": loss_fake.detach()}
+        if self.gan_mode == "wgangp":
+            penalty = gradient_penalty(discriminator, real, fake)
+            loss = loss + self.lambda_gp * penalty
+            logs["gp"] = penalty.detach()
+        return loss, logs
+
+
+def gradient_penalty(
+    discriminator: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, target_norm: float = 1.0
+) -> Tensor:
+    """WGAN-GP penalty ``E[(||grad_x D(x_hat)||_2 - target_norm)^2]``, ``x_hat = e*real + (1-e)*fake``
+    with ``e ~ U[0, 1]`` per sample (Gulrajani et al. 2017, Eq. 3). Unweighted; a scalar tensor.
+
+    Args:
+        discriminator: the critic.
+        real, fake: (N, C, H, W) batches of equal shape; ``fake`` should be detached.
+        target_norm: the gradient norm the critic is pushed towards (1.0 in the paper).
+
+    Raises:
+        ValueError: if ``real`` and ``fake`` shapes differ.
+    """
+    if real.shape != fake.shape:
+        raise ValueError(f"gradient_penalty needs real and fake of one shape, got {tuple(real.shape)} "
+                         f"and {tuple(fake.shape)}")
+    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+    interpolates = (alpha * real.detach() + (1.0 - alpha) * fake.detach()).requires_grad_(True)
+    scores = discriminator(interpolates)
+    (grad,) = torch.autograd.grad(scores.sum(), interpolates, create_graph=True)
+    norms = grad.flatten(1).norm(2, dim=1)
+    return ((norms - target_norm) ** 2).mean()

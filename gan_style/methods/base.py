@@ -1,0 +1,98 @@
+"""What every gan-style method shares: learning-rate policy, sample images, prediction, exact resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+from torch import Tensor, nn
+
+__all__ = ["GanStyleModule", "LinearDecay"]
+
+
+class LinearDecay:
+    """Learning-rate factor for ``LambdaLR``: 1.0 for ``n_epochs`` epochs, then linear decay to 0 over
+    ``n_epochs_decay`` epochs (CycleGAN, Zhu et al. 2017, Sec. 4; pix2pix code's ``linear`` policy).
+
+    ``factor(e) = 1 - max(0, e + 1 - n_epochs) / (n_epochs_decay + 1)`` for the 0-based epoch ``e``, so
+    the last epoch runs at ``1 / (n_epochs_decay + 1)`` of the base rate, then 0.
+
+    A class rather than a lambda, so scheduler state pickles into checkpoints.
+    """
+
+    def __init__(self, n_epochs: int, n_epochs_decay: int) -> None:
+        if n_epochs < 0 or n_epochs_decay < 0:
+            raise ValueError(f"n_epochs and n_epochs_decay must be >= 0, got {n_epochs} and {n_epochs_decay}")
+        self.n_epochs = n_epochs
+        self.n_epochs_decay = n_epochs_decay
+
+    def __call__(self, epoch: int) -> float:
+        return max(0.0, 1.0 - max(0, epoch + 1 - self.n_epochs) / float(self.n_epochs_decay + 1))
+
+
+class GanStyleModule(L.LightningModule):
+    """Base LightningModule of the image-to-image methods.
+
+    A subclass implements the training procedure and two methods used here:
+
+    - ``sample_images(batch) -> dict[str, Tensor]``: named (N, 3, H, W) tensors in [-1, 1] for sample
+      grids (``gan_style.callbacks.SampleGrid``), e.g. real_A, fake_B, rec_A;
+    - ``translate(batch) -> (images, paths)``: output images (N, 3, H, W) in [-1, 1] for a predict batch
+      and the input paths they come from.
+
+    Given here: ``predict_step`` (returns ``{"images", "paths"}`` for ``gan_style.callbacks.ImageWriter``),
+    per-epoch stepping of the learning-rate schedulers (GANs use manual optimization, where Lightning does
+    not step them), and the global torch RNG state in checkpoints, restored when training starts, so a
+    resumed run draws the same random numbers as an uninterrupted one.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending_rng: dict[str, Any] | None = None
+
+    def _save_hparams_plain(self) -> None:
+        """``save_hyperparameters`` of the subclass's ``__init__``, minus network instances.
+
+        Under ``gan-style`` (LightningCLI) networks arrive as class_path configs and are stored, so
+        ``load_from_checkpoint`` rebuilds them; network objects passed from Python are not stored (they
+        would make the checkpoint unreadable with ``weights_only=True``): pass them again to
+        ``load_from_checkpoint``.
+        """
+        import inspect
+
+        self.save_hyperparameters(frame=inspect.currentframe().f_back)
+        for key in [k for k, v in self.hparams.items() if isinstance(v, nn.Module)]:
+            del self.hparams[key]
+            self._hparams_initial.pop(key, None)
+
+    # shared behaviour ---------------------------------------------------------------------------------
+    def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
+        translate = getattr(self, "translate", None)
+        if translate is None:
+            raise TypeError(f"{type(self).__name__} cannot predict: it defines no translate(batch) method")
+        images, paths = translate(batch)
+        return {"images": images, "paths": list(paths)}
+
+    def on_train_epoch_end(self) -> None:
+        schedulers = self.lr_schedulers()
+        if schedulers is None:
+            return
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+            scheduler.step()
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        rng = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        checkpoint["gan_style_rng"] = rng
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._pending_rng = checkpoint.get("gan_style_rng")
+
+    def on_train_start(self) -> None:
+        if self._pending_rng is not None:
+            torch.set_rng_state(self._pending_rng["torch"])
+            if "cuda" in self._pending_rng and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(self._pending_rng["cuda"])
+            self._pending_rng = None

@@ -1,0 +1,260 @@
+"""CycleGAN: unpaired image-to-image translation with cycle consistency (Zhu et al., ICCV 2017).
+
+Names in this file and in the paper / reference code:
+
+=====================  ===========  ======================  =========================================
+this code              paper        reference code          role
+=====================  ===========  ======================  =========================================
+``generator_ab``       G: X -> Y    ``netG_A``              translates domain A to domain B
+``generator_ba``       F: Y -> X    ``netG_B``              translates domain B to domain A
+``discriminator_a``    D_X          ``netD_B``              judges domain A: real_A vs fake_A = F(real_B)
+``discriminator_b``    D_Y          ``netD_A``              judges domain B: real_B vs fake_B = G(real_A)
+``lambda_cycle``       lambda       ``lambda_A``/``lambda_B``  cycle weight (10)
+``lambda_identity``    (Sec. 5.2)   ``lambda_identity``     identity weight relative to lambda_cycle (0.5)
+=====================  ===========  ======================  =========================================
+
+Losses (x in A, y in B; ``L_GAN`` is the registry's ``GANLoss`` with ``gan_mode``, least squares by default,
+Sec. 4 "Training details"):
+
+- adversarial (Eq. 1): ``L_GAN(G, D_Y) + L_GAN(F, D_X)``; with lsgan the generators minimise
+  ``E_x[(D_Y(G(x)) - 1)^2] + E_y[(D_X(F(y)) - 1)^2]``;
+- cycle consistency (Eq. 2): ``L_cyc = E_x[||F(G(x)) - x||_1] + E_y[||G(F(y)) - y||_1]``;
+- identity (Sec. 5.2): ``L_idt = E_y[||G(y) - y||_1] + E_x[||F(x) - x||_1]``;
+- full generator objective (Eq. 3 plus identity):
+  ``loss_g = L_GAN(G, D_Y) + L_GAN(F, D_X) + lambda_cycle * L_cyc + lambda_cycle * lambda_identity * L_idt``;
+- discriminators, halved as in the reference code and fed from a history pool of 50 fakes:
+  ``loss_d = 0.5 * (L(D_X(x), real) + L(D_X(pool(F(y))), fake)) + 0.5 * (L(D_Y(y), real) + L(D_Y(pool(G(x))), fake))``
+  (plus the gradient penalty for ``wgangp``).
+
+Optimization: Adam(lr 2e-4, betas (0.5, 0.999)) for both generators together and both discriminators
+together; one generator step then one discriminator step per batch; learning rate constant for
+``n_epochs`` then linearly decayed to 0 over ``n_epochs_decay`` (100 + 100 in the paper).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from gan_style.losses import create_loss
+from gan_style.losses.adversarial import GanMode
+from gan_style.methods.base import GanStyleModule, LinearDecay
+from gan_style.methods.image_pool import ImagePool
+from gan_style.nets import NLayerDiscriminator, ResnetGenerator, load_reference_state_dict
+
+__all__ = ["CycleGAN"]
+
+NETWORKS = ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")
+
+
+class CycleGAN(GanStyleModule):
+    """CycleGAN as a LightningModule with manual optimization (see the module docstring for the equations).
+
+    Batches: ``{"A": (N, 3, H, W), "B": (N, 3, H, W)}`` in [-1, 1] for training, validation and test;
+    ``{"A": ...}`` (translated by ``generator_ab``) or ``{"B": ...}`` (by ``generator_ba``) for predict.
+
+    Logged: ``train/loss_g``, ``train/loss_d`` and their terms (``loss_g_ab``, ``loss_g_ba``,
+    ``loss_cycle_a``, ``loss_cycle_b``, ``loss_idt_a``, ``loss_idt_b``, ``loss_d_a``, ``loss_d_b``); the same
+    under ``val/`` and ``test/`` (computed without the pool and without updates).
+
+    ``trainer.global_step`` counts optimizer steps: two per batch (generators, then discriminators).
+
+    Args:
+        generator_ab, generator_ba: the generators; default ``ResnetGenerator()`` (resnet_9blocks,
+            instance norm), each built separately. In a recipe, give a ``class_path`` and ``init_args``.
+        discriminator_a, discriminator_b: the discriminators; default ``NLayerDiscriminator()`` (70x70
+            PatchGAN, instance norm).
+        gan_mode: ``vanilla | lsgan | wgangp | hinge`` (lsgan, as in the paper).
+        lambda_cycle: weight of the cycle-consistency loss (10, Eq. 3).
+        lambda_identity: identity weight relative to ``lambda_cycle`` (0.5; 0 disables it and saves two
+            generator passes). Needs equal input and output channels.
+        cycle_loss: registry name of the cycle and identity loss (``l1``).
+        pool_size: image history per discriminator (50; 0 disables).
+        lr: Adam learning rate (2e-4). betas: Adam betas ((0.5, 0.999)).
+        n_epochs, n_epochs_decay: epochs at the initial rate, then epochs of linear decay (100, 100).
+        reference_weights: optional map of network name (``generator_ab`` ...) to a weights file of the
+            reference CycleGAN code, loaded at ``setup`` (e.g. ``{"generator_ab": "latest_net_G_A.pth",
+            "discriminator_b": "latest_net_D_A.pth"}``; the model zoo's ``latest_net_G.pth`` is a
+            ``generator_ab``). A Lightning checkpoint given with ``ckpt_path`` is restored after them.
+
+    Raises:
+        ValueError: negative weights, ``lambda_identity > 0`` with a generator whose output channels differ
+            from its input, or an unknown name in ``reference_weights``.
+        KeyError: an unknown ``cycle_loss`` name.
+    """
+
+    def __init__(
+        self,
+        generator_ab: nn.Module | None = None,
+        generator_ba: nn.Module | None = None,
+        discriminator_a: nn.Module | None = None,
+        discriminator_b: nn.Module | None = None,
+        gan_mode: GanMode = "lsgan",
+        lambda_cycle: float = 10.0,
+        lambda_identity: float = 0.5,
+        cycle_loss: str = "l1",
+        pool_size: int = 50,
+        lr: float = 2e-4,
+        betas: tuple[float, float] = (0.5, 0.999),
+        n_epochs: int = 100,
+        n_epochs_decay: int = 100,
+        reference_weights: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        for name, value in (("lambda_cycle", lambda_cycle), ("lambda_identity", lambda_identity), ("lr", lr)):
+            if not value >= 0:  # also rejects NaN
+                raise ValueError(f"{name} must be a number >= 0, got {value}")
+        unknown = set(reference_weights or {}) - set(NETWORKS)
+        if unknown:
+            raise ValueError(f"reference_weights names unknown networks {sorted(unknown)}; use {', '.join(NETWORKS)}")
+        self._save_hparams_plain()
+        self.automatic_optimization = False
+
+        self.generator_ab = generator_ab if generator_ab is not None else ResnetGenerator()
+        self.generator_ba = generator_ba if generator_ba is not None else ResnetGenerator()
+        self.discriminator_a = discriminator_a if discriminator_a is not None else NLayerDiscriminator()
+        self.discriminator_b = discriminator_b if discriminator_b is not None else NLayerDiscriminator()
+        if self.generator_ab is self.generator_ba or self.discriminator_a is self.discriminator_b:
+            raise ValueError("CycleGAN needs two distinct generators and two distinct discriminators, "
+                             "got the same module object twice")
+
+        self.gan_loss = create_loss("gan", gan_mode=gan_mode)
+        self.cycle_loss = create_loss(cycle_loss)
+        self.lambda_cycle = lambda_cycle
+        self.lambda_identity = lambda_identity
+        seed = torch.initial_seed() % (2**62)
+        self.pool_a = ImagePool(pool_size, seed=seed)  # fakes of domain A, for discriminator_a
+        self.pool_b = ImagePool(pool_size, seed=seed + 1)  # fakes of domain B, for discriminator_b
+        self._reference_loaded = False
+
+    # --- the algorithm -----------------------------------------------------------------------------------
+    def forward(self, real_a: Tensor) -> Tensor:
+        """Translate A -> B: (N, 3, H, W) in [-1, 1] -> (N, 3, H, W) in [-1, 1]."""
+        return self.generator_ab(real_a)
+
+    def cycle(self, real_a: Tensor, real_b: Tensor) -> dict[str, Tensor]:
+        """fake_B = G(real_A), rec_A = F(fake_B), fake_A = F(real_B), rec_B = G(fake_A)."""
+        fake_b = self.generator_ab(real_a)
+        fake_a = self.generator_ba(real_b)
+        return {
+            "fake_B": fake_b,
+            "rec_A": self.generator_ba(fake_b),
+            "fake_A": fake_a,
+            "rec_B": self.generator_ab(fake_a),
+        }
+
+    def generator_loss(self, real_a: Tensor, real_b: Tensor, out: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        """``loss_g`` of Eq. 3 plus identity, for the outputs ``out`` of :meth:`cycle`; returns (loss, logs)."""
+        logs = {
+            "loss_g_ab": self.gan_loss.generator_loss(self.discriminator_b(out["fake_B"])),
+            "loss_g_ba": self.gan_loss.generator_loss(self.discriminator_a(out["fake_A"])),
+            "loss_cycle_a": self.cycle_loss(out["rec_A"], real_a),
+            "loss_cycle_b": self.cycle_loss(out["rec_B"], real_b),
+        }
+        loss = logs["loss_g_ab"] + logs["loss_g_ba"] + self.lambda_cycle * (logs["loss_cycle_a"] + logs["loss_cycle_b"])
+        if self.lambda_identity > 0:
+            logs["loss_idt_b"] = self.cycle_loss(self.generator_ab(real_b), real_b)  # G(y) ~ y
+            logs["loss_idt_a"] = self.cycle_loss(self.generator_ba(real_a), real_a)  # F(x) ~ x
+            loss = loss + self.lambda_cycle * self.lambda_identity * (logs["loss_idt_a"] + logs["loss_idt_b"])
+        logs["loss_g"] = loss
+        return loss, {k: v.detach() for k, v in logs.items()}
+
+    def discriminator_loss(
+        self, real_a: Tensor, real_b: Tensor, fake_a: Tensor, fake_b: Tensor
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """``loss_d`` for both discriminators (each halved, gradient penalty for wgangp); (loss, logs)."""
+        loss_a, logs_a = self.gan_loss.discriminator_loss(self.discriminator_a, real_a, fake_a, scale=0.5)
+        loss_b, logs_b = self.gan_loss.discriminator_loss(self.discriminator_b, real_b, fake_b, scale=0.5)
+        loss = loss_a + loss_b
+        logs = {"loss_d": loss.detach(), "loss_d_a": loss_a.detach(), "loss_d_b": loss_b.detach()}
+        if "gp" in logs_a:
+            logs["gp_a"], logs["gp_b"] = logs_a["gp"], logs_b["gp"]
+        return loss, logs
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        real_a, real_b = batch["A"], batch["B"]
+        opt_g, opt_d = self.optimizers()
+        with self.toggled_optimizer(opt_g):  # discriminators frozen while the generators learn
+            out = self.cycle(real_a, real_b)
+            loss_g, logs_g = self.generator_loss(real_a, real_b, out)
+            opt_g.zero_grad(set_to_none=True)
+            self.manual_backward(loss_g)
+            opt_g.step()
+        with self.toggled_optimizer(opt_d):
+            fake_a = self.pool_a.query(out["fake_A"])
+            fake_b = self.pool_b.query(out["fake_B"])
+            loss_d, logs_d = self.discriminator_loss(real_a, real_b, fake_a, fake_b)
+            opt_d.zero_grad(set_to_none=True)
+            self.manual_backward(loss_d)
+            opt_d.step()
+        logs = {**logs_g, **logs_d}
+        batch_size = real_a.shape[0]
+        self.log_dict({f"train/{k}": v for k, v in logs.items() if k not in ("loss_g", "loss_d")}, batch_size=batch_size)
+        self.log_dict({"train/loss_g": logs["loss_g"], "train/loss_d": logs["loss_d"]}, prog_bar=True,
+                      batch_size=batch_size)
+
+    def _evaluate(self, batch: dict[str, Any], prefix: str) -> None:
+        real_a, real_b = batch["A"], batch["B"]
+        out = self.cycle(real_a, real_b)
+        _, logs_g = self.generator_loss(real_a, real_b, out)
+        if self.gan_loss.gan_mode == "wgangp":  # the penalty needs input gradients
+            with torch.enable_grad():
+                _, logs_d = self.discriminator_loss(real_a, real_b, out["fake_A"], out["fake_B"])
+        else:
+            _, logs_d = self.discriminator_loss(real_a, real_b, out["fake_A"], out["fake_B"])
+        self.log_dict({f"{prefix}/{k}": v for k, v in {**logs_g, **logs_d}.items()}, batch_size=real_a.shape[0])
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._evaluate(batch, "val")
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._evaluate(batch, "test")
+
+    def sample_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """real_A, fake_B, rec_A, real_B, fake_A, rec_B, each (N, 3, H, W) in [-1, 1]."""
+        with torch.no_grad():
+            out = self.cycle(batch["A"], batch["B"])
+        return {"real_A": batch["A"], "fake_B": out["fake_B"], "rec_A": out["rec_A"],
+                "real_B": batch["B"], "fake_A": out["fake_A"], "rec_B": out["rec_B"]}
+
+    def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
+        """A batch with ``"A"`` goes through ``generator_ab``, one with ``"B"`` through ``generator_ba``."""
+        if "A" in batch:
+            return self.generator_ab(batch["A"]), batch.get("A_path", [])
+        if "B" in batch:
+            return self.generator_ba(batch["B"]), batch.get("B_path", [])
+        raise KeyError(f"CycleGAN.translate needs a batch with key 'A' or 'B', got keys {sorted(batch)}")
+
+    # --- Lightning plumbing ------------------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        if self._reference_loaded or not self.hparams.get("reference_weights"):
+            return
+        for name, path in self.hparams.reference_weights.items():
+            load_reference_state_dict(getattr(self, name), path)
+        self._reference_loaded = True
+
+    def configure_optimizers(self):
+        hp = self.hparams
+        opt_g = torch.optim.Adam(
+            itertools.chain(self.generator_ab.parameters(), self.generator_ba.parameters()), lr=hp.lr, betas=tuple(hp.betas)
+        )
+        opt_d = torch.optim.Adam(
+            itertools.chain(self.discriminator_a.parameters(), self.discriminator_b.parameters()), lr=hp.lr, betas=tuple(hp.betas)
+        )
+        decay = LinearDecay(hp.n_epochs, hp.n_epochs_decay)
+        schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]
+        return [opt_g, opt_d], schedulers
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        checkpoint["image_pools"] = {"a": self.pool_a.state_dict(), "b": self.pool_b.state_dict()}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        pools = checkpoint.get("image_pools")
+        if pools is not None:
+            self.pool_a.load_state_dict(pools["a"], self.device)
+            self.pool_b.load_state_dict(pools["b"], self.device)

@@ -1,0 +1,21 @@
+"""Plain ``nn.Module`` networks; they know nothing about training."""
+
+from gan_style.nets.init import INIT_TYPES, init_weights
+from gan_style.nets.norm import NORMS, norm_layer
+from gan_style.nets.patchgan import NLayerDiscriminator, PixelDiscriminator, receptive_field
+from gan_style.nets.reference import load_reference_state_dict, read_weights_file
+from gan_style.nets.resnet_generator import ResnetBlock, ResnetGenerator
+
+__all__ = [
+    "INIT_TYPES",
+    "NORMS",
+    "init_weights",
+    "norm_layer",
+    "ResnetGenerator",
+    "ResnetBlock",
+    "NLayerDiscriminator",
+    "PixelDiscriminator",
+    "receptive_field",
+    "load_reference_state_dict",
+    "read_weights_file",
+]
