@@ -8,7 +8,7 @@ from typing import Iterator, Union
 import torch
 from torch.utils.data import Sampler
 
-__all__ = ["SeededSampler", "SampleKey", "split_key"]
+__all__ = ["SeededSampler", "SampleKey", "split_key", "resume_position"]
 
 SampleKey = Union[int, tuple[int, int]]
 """What a dataset's ``__getitem__`` receives: an index, or (index, per-sample seed) from SeededSampler."""
@@ -22,17 +22,23 @@ class SeededSampler(Sampler[tuple[int, int]]):
     run resumed at epoch ``e`` sees exactly the batches an uninterrupted run would; without ``set_epoch``
     each new iteration moves on to the next epoch by itself.
 
+    A run resumed in the middle of an epoch passes ``epoch`` and ``skip`` (the samples that epoch already
+    used): the first iteration then yields the rest of that epoch's sequence only.
+
     Args:
         length: dataset size (>= 0).
         seed: base seed (an int; the data module takes it from the run's seed).
         shuffle: random order when True.
+        epoch: the epoch of the first iteration (0).
+        skip: samples of that first epoch to leave out (0).
     """
 
-    def __init__(self, length: int, seed: int, shuffle: bool = True) -> None:
+    def __init__(self, length: int, seed: int, shuffle: bool = True, epoch: int = 0, skip: int = 0) -> None:
         self.length = int(length)
         self.seed = int(seed)
         self.shuffle = shuffle
-        self.epoch = 0
+        self.epoch = int(epoch)
+        self._skip = (int(epoch), int(skip)) if skip > 0 else None
 
     def set_epoch(self, epoch: int) -> None:
         """Use the order and seeds of ``epoch`` for the next iteration."""
@@ -45,8 +51,13 @@ class SeededSampler(Sampler[tuple[int, int]]):
         generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch) % (2**63))
         order = torch.randperm(self.length, generator=generator) if self.shuffle else torch.arange(self.length)
         seeds = torch.randint(0, 2**62, (self.length,), generator=generator)
+        start = 0
+        if self._skip is not None:
+            if self._skip[0] == self.epoch:
+                start = self._skip[1]
+            self._skip = None
         self.epoch += 1
-        return iter(list(zip(order.tolist(), seeds.tolist())))
+        return iter(list(zip(order.tolist(), seeds.tolist()))[start:])
 
 
 def split_key(key: SampleKey) -> tuple[int, torch.Generator | None]:
@@ -55,3 +66,20 @@ def split_key(key: SampleKey) -> tuple[int, torch.Generator | None]:
         index, seed = key
         return int(index), torch.Generator().manual_seed(int(seed))
     return int(key), None
+
+
+def resume_position(trainer, batch_size: int) -> tuple[int, int]:
+    """(epoch, samples already used in it) where a restored ``trainer`` continues fitting; (0, 0) otherwise.
+
+    Read from Lightning's restored loop progress, so a run resumed from a mid-epoch checkpoint skips
+    exactly the batches the interrupted run had trained on.
+    """
+    if trainer is None:
+        return 0, 0
+    fit_loop = trainer.fit_loop
+    if not fit_loop.restarting:
+        return 0, 0
+    epoch = fit_loop.epoch_progress.current.processed
+    # "processed": a checkpoint written in on_train_batch_end counts that batch as processed, not completed
+    done = fit_loop.epoch_loop.batch_progress.current.processed
+    return epoch, done * batch_size

@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from gan_style.data.images import ImageLoadError, list_images, load_image
-from gan_style.data.sampling import SampleKey, SeededSampler, split_key
+from gan_style.data.sampling import SampleKey, SeededSampler, resume_position, split_key
 from gan_style.data.transforms import ImageTransform, Preprocess
 
 __all__ = ["UnpairedImageDataset", "ImageFolderDataset", "UnpairedImageDataModule", "load_with_skip"]
@@ -193,7 +193,10 @@ class UnpairedImageDataModule(L.LightningDataModule):
 
     def _loader(self, dataset: Dataset, shuffle: bool, seeded: bool) -> DataLoader:
         workers = self.hparams.num_workers
-        sampler = SeededSampler(len(dataset), self.seed, shuffle) if seeded else None
+        sampler = None
+        if seeded:
+            epoch, skip = resume_position(self.trainer, self.hparams.batch_size)
+            sampler = SeededSampler(len(dataset), self.seed, shuffle, epoch=epoch, skip=skip)
         return DataLoader(
             dataset,
             batch_size=self.hparams.batch_size,

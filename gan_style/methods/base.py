@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import lightning as L
@@ -9,6 +10,10 @@ import torch
 from torch import Tensor, nn
 
 __all__ = ["GanStyleModule", "LinearDecay"]
+
+# Lightning warns that step checkpoints under manual optimization hold the weights after the step's
+# updates. That is the state our resume logic expects (the restored run continues with the next batch).
+warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization and every_n_train_steps")
 
 
 class LinearDecay:
@@ -42,8 +47,8 @@ class GanStyleModule(L.LightningModule):
       and the input paths they come from.
 
     Given here: ``predict_step`` (returns ``{"images", "paths"}`` for ``gan_style.callbacks.ImageWriter``),
-    per-epoch stepping of the learning-rate schedulers (GANs use manual optimization, where Lightning does
-    not step them), and the global torch RNG state in checkpoints, restored when training starts, so a
+    :meth:`step_schedulers_at_epoch_end` (GANs use manual optimization, where Lightning does not step
+    schedulers), and the global torch RNG state in checkpoints, restored when training starts, so a
     resumed run draws the same random numbers as an uninterrupted one.
     """
 
@@ -74,7 +79,15 @@ class GanStyleModule(L.LightningModule):
         images, paths = translate(batch)
         return {"images": images, "paths": list(paths)}
 
-    def on_train_epoch_end(self) -> None:
+    def step_schedulers_at_epoch_end(self) -> None:
+        """Step every learning-rate scheduler once if this training batch is the epoch's last.
+
+        Call it at the end of ``training_step`` (manual optimization leaves schedulers to the module). Doing
+        it inside the step, before any ``on_train_batch_end`` / ``on_train_epoch_end`` hook, means a
+        checkpoint written at the end of the epoch already holds the stepped schedulers.
+        """
+        if not self.trainer.is_last_batch:
+            return
         schedulers = self.lr_schedulers()
         if schedulers is None:
             return

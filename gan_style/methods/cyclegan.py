@@ -190,6 +190,7 @@ class CycleGAN(GanStyleModule):
             opt_d.zero_grad(set_to_none=True)
             self.manual_backward(loss_d)
             opt_d.step()
+        self.step_schedulers_at_epoch_end()
         logs = {**logs_g, **logs_d}
         batch_size = real_a.shape[0]
         self.log_dict({f"train/{k}": v for k, v in logs.items() if k not in ("loss_g", "loss_d")}, batch_size=batch_size)

@@ -1,0 +1,72 @@
+"""Shared fixtures: tiny image folders, tiny networks, the bundled sample set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_ROOT = REPO / "examples" / "data" / "photo2painting"
+
+# Keep CPU tests predictable on small machines.
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
+
+
+def write_image(path: Path, size=(40, 36), mode="RGB", seed=0) -> Path:
+    """Write a random image of ``size`` (w, h) and ``mode`` to ``path``."""
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arr = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    Image.fromarray(arr, "RGB").convert(mode).save(path)
+    return path
+
+
+@pytest.fixture
+def tiny_unpaired(tmp_path: Path) -> Path:
+    """root/{trainA: 3, trainB: 2, testA: 2, testB: 1} small random PNG images."""
+    root = tmp_path / "data"
+    counts = {"trainA": 3, "trainB": 2, "testA": 2, "testB": 1}
+    for i, (folder, n) in enumerate(counts.items()):
+        for j in range(n):
+            write_image(root / folder / f"{folder}_{j}.png", seed=10 * i + j)
+    return root
+
+
+@pytest.fixture
+def sample_root() -> Path:
+    return SAMPLE_ROOT
+
+
+def tiny_cyclegan_kwargs() -> dict:
+    """CycleGAN keyword arguments with networks small enough for CPU tests."""
+    from gan_style.nets import NLayerDiscriminator, ResnetGenerator
+
+    return dict(
+        generator_ab=ResnetGenerator(ngf=8, n_blocks=1),
+        generator_ba=ResnetGenerator(ngf=8, n_blocks=1),
+        discriminator_a=NLayerDiscriminator(ndf=8, n_layers=1),
+        discriminator_b=NLayerDiscriminator(ndf=8, n_layers=1),
+    )
+
+
+# CLI overrides that shrink the recipe's networks and images for subprocess tests.
+TINY_CLI_ARGS = [
+    "--model.init_args.generator_ab.init_args.ngf=8",
+    "--model.init_args.generator_ab.init_args.n_blocks=1",
+    "--model.init_args.generator_ba.init_args.ngf=8",
+    "--model.init_args.generator_ba.init_args.n_blocks=1",
+    "--model.init_args.discriminator_a.init_args.ndf=8",
+    "--model.init_args.discriminator_a.init_args.n_layers=1",
+    "--model.init_args.discriminator_b.init_args.ndf=8",
+    "--model.init_args.discriminator_b.init_args.n_layers=1",
+    "--data.init_args.load_size=36",
+    "--data.init_args.crop_size=32",
+    "--data.init_args.num_workers=0",
+    "--trainer.enable_progress_bar=false",
+    "--trainer.enable_model_summary=false",
+]
