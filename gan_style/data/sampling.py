@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Iterator, Union
 
 import torch
-from torch.utils.data import Sampler
+from torch.utils.data import DataLoader, Sampler
 
-__all__ = ["SeededSampler", "SampleKey", "split_key", "resume_position"]
+__all__ = ["SeededSampler", "SampleKey", "split_key", "resume_position", "ResumableDataLoader"]
 
 SampleKey = Union[int, tuple[int, int]]
 """What a dataset's ``__getitem__`` receives: an index, or (index, per-sample seed) from SeededSampler."""
@@ -83,3 +83,18 @@ def resume_position(trainer, batch_size: int) -> tuple[int, int]:
     # "processed": a checkpoint written in on_train_batch_end counts that batch as processed, not completed
     done = fit_loop.epoch_loop.batch_progress.current.processed
     return epoch, done * batch_size
+
+
+class ResumableDataLoader(DataLoader):
+    """A ``DataLoader`` over a :class:`SeededSampler` built with the position from :func:`resume_position`.
+
+    The position itself comes from Lightning's restored loop progress, so there is nothing extra to save;
+    ``state_dict`` / ``load_state_dict`` exist to tell Lightning that this loader resumes mid-epoch
+    correctly (its stateful-loader protocol).
+    """
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        return None

@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from gan_style.data.images import ImageLoadError, list_images, load_image
-from gan_style.data.sampling import SampleKey, SeededSampler, resume_position, split_key
+from gan_style.data.sampling import ResumableDataLoader, SampleKey, SeededSampler, resume_position, split_key
 from gan_style.data.transforms import ImageTransform, Preprocess
 
 __all__ = ["UnpairedImageDataset", "ImageFolderDataset", "UnpairedImageDataModule", "load_with_skip"]
@@ -197,7 +197,7 @@ class UnpairedImageDataModule(L.LightningDataModule):
         if seeded:
             epoch, skip = resume_position(self.trainer, self.hparams.batch_size)
             sampler = SeededSampler(len(dataset), self.seed, shuffle, epoch=epoch, skip=skip)
-        return DataLoader(
+        return (ResumableDataLoader if seeded else DataLoader)(
             dataset,
             batch_size=self.hparams.batch_size,
             sampler=sampler,

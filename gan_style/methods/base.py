@@ -66,7 +66,9 @@ class GanStyleModule(L.LightningModule):
         """
         import inspect
 
-        self.save_hyperparameters(frame=inspect.currentframe().f_back)
+        with warnings.catch_warnings():  # the network objects are dropped just below
+            warnings.filterwarnings("ignore", message=".*is an instance of `nn.Module`")
+            self.save_hyperparameters(frame=inspect.currentframe().f_back)
         for key in [k for k, v in self.hparams.items() if isinstance(v, nn.Module)]:
             del self.hparams[key]
             self._hparams_initial.pop(key, None)

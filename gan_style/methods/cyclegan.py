@@ -81,8 +81,8 @@ class CycleGAN(GanStyleModule):
             ``generator_ab``). A Lightning checkpoint given with ``ckpt_path`` is restored after them.
 
     Raises:
-        ValueError: negative weights, ``lambda_identity > 0`` with a generator whose output channels differ
-            from its input, or an unknown name in ``reference_weights``.
+        ValueError: negative or NaN weights, an unknown name in ``reference_weights``, or (in the first
+            step) ``lambda_identity > 0`` with domains of different channel counts.
         KeyError: an unknown ``cycle_loss`` name.
     """
 
@@ -156,8 +156,14 @@ class CycleGAN(GanStyleModule):
         }
         loss = logs["loss_g_ab"] + logs["loss_g_ba"] + self.lambda_cycle * (logs["loss_cycle_a"] + logs["loss_cycle_b"])
         if self.lambda_identity > 0:
-            logs["loss_idt_b"] = self.cycle_loss(self.generator_ab(real_b), real_b)  # G(y) ~ y
-            logs["loss_idt_a"] = self.cycle_loss(self.generator_ba(real_a), real_a)  # F(x) ~ x
+            if real_a.shape[1] != real_b.shape[1]:
+                raise ValueError(
+                    "lambda_identity > 0 needs domains with equal channels (G(y) ~ y), got A with "
+                    f"{real_a.shape[1]} and B with {real_b.shape[1]}; set lambda_identity: 0"
+                )
+            idt_b, idt_a = self.generator_ab(real_b), self.generator_ba(real_a)  # G(y) ~ y, F(x) ~ x
+            logs["loss_idt_b"] = self.cycle_loss(idt_b, real_b)
+            logs["loss_idt_a"] = self.cycle_loss(idt_a, real_a)
             loss = loss + self.lambda_cycle * self.lambda_identity * (logs["loss_idt_a"] + logs["loss_idt_b"])
         logs["loss_g"] = loss
         return loss, {k: v.detach() for k, v in logs.items()}

@@ -1,0 +1,113 @@
+"""The ``gan-style`` command end to end, in subprocesses, on the bundled sample images."""
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS
+
+RECIPE = str(REPO / "recipes" / "cyclegan.yaml")
+
+
+def gan_style(*args, cwd, env_extra=None, check=True):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
+    env.update(env_extra or {})
+    proc = subprocess.run([sys.executable, "-m", "gan_style", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"gan-style {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return proc
+
+
+def base_args(run_dir):
+    return ["--config", RECIPE, *TINY_CLI_ARGS, f"--data.init_args.root={SAMPLE_ROOT}",
+            f"--trainer.default_root_dir={run_dir}"]
+
+
+def test_fit_then_predict_through_the_cli(tmp_path):
+    run = tmp_path / "run"
+    csv_piece = str(REPO / "recipes" / "loggers" / "csv.yaml")
+    gan_style("fit", *base_args(run), "--config", csv_piece, "--trainer.max_steps=6", "--trainer.log_every_n_steps=1",
+              "--trainer.limit_train_batches=3", "--trainer.limit_val_batches=1",
+              cwd=tmp_path)
+    last = run / "checkpoints" / "last.ckpt"
+    assert last.is_file()
+    ckpt = torch.load(last, map_location="cpu", weights_only=True)  # readable without running code
+    assert ckpt["global_step"] == 6 and len(ckpt["optimizer_states"]) == 2
+    assert ckpt["hyper_parameters"]["_class_path"] == "gan_style.methods.CycleGAN"
+    assert ckpt["hyper_parameters"]["generator_ab"]["init_args"]["ngf"] == 8
+    grids = sorted((run / "samples").glob("train_step*.png"))
+    assert grids, "no sample grid written"
+    with Image.open(grids[-1]) as grid:
+        assert grid.size[0] > grid.size[1]  # 6 columns: real_A fake_B rec_A real_B fake_A rec_B
+    metrics = next((run / "logs").rglob("metrics.csv"))
+    rows = list(csv.DictReader(metrics.open()))
+    losses = [float(r["train/loss_g"]) for r in rows if r.get("train/loss_g")]
+    assert len(losses) >= 3 and all(v == v and v > 0 for v in losses)
+    assert any(r.get("val/loss_cycle_a") for r in rows)
+    assert next(run.rglob("config.yaml")).is_file()
+
+    out = tmp_path / "translated"
+    gan_style("predict", *base_args(run), f"--ckpt_path={last}", "--trainer.callbacks+=gan_style.callbacks.ImageWriter",
+              f"--trainer.callbacks.output_dir={out}", cwd=tmp_path)
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["newyork.png", "sailboat.png"]  # every testA image, A -> B
+    with Image.open(out / "newyork.png") as img:
+        assert img.size == (32, 32) and img.mode == "RGB"
+    # the default writer in the recipe writes into the run folder
+    assert sorted(p.name for p in (run / "predictions").iterdir()) == ["newyork.png", "sailboat.png"]
+
+
+def test_resume_with_ckpt_path_last(tmp_path):
+    run = tmp_path / "run"
+    gan_style("fit", *base_args(run), "--trainer.max_epochs=1", "--trainer.limit_train_batches=3",
+              "--trainer.limit_val_batches=1", cwd=tmp_path)
+    first = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert (first["epoch"], first["global_step"]) == (1, 6)  # saved when training ended: 1 epoch done
+    proc = gan_style("fit", *base_args(run), "--trainer.max_epochs=2", "--trainer.limit_train_batches=3",
+                     "--trainer.limit_val_batches=1", "--ckpt_path=last", cwd=tmp_path)
+    assert "Restored all states from the checkpoint" in proc.stdout + proc.stderr
+    second = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert (second["epoch"], second["global_step"]) == (2, 12)  # continued, not restarted
+    assert second["lr_schedulers"][0]["last_epoch"] == 2
+
+
+def test_print_config_composes_recipes(tmp_path):
+    proc = gan_style("fit", "--config", RECIPE, "--config", str(REPO / "recipes" / "loggers" / "csv.yaml"),
+                     "--print_config", cwd=tmp_path)
+    assert "gan_style.methods.CycleGAN" in proc.stdout and "CSVLogger" in proc.stdout
+    assert "lambda_cycle: 10.0" in proc.stdout and "gan_mode: lsgan" in proc.stdout
+
+
+def test_bad_setting_is_a_clear_error(tmp_path):
+    proc = gan_style("fit", "--config", RECIPE, "--model.init_args.gan_mode=wgan", cwd=tmp_path, check=False)
+    assert proc.returncode != 0 and "gan_mode" in proc.stderr
+    proc = gan_style("fit", "--config", RECIPE, f"--data.init_args.root={tmp_path / 'nowhere'}",
+                     "--trainer.max_steps=1", cwd=tmp_path, check=False)
+    assert proc.returncode != 0 and "nowhere" in proc.stderr and "does not exist" in proc.stderr
+
+
+@pytest.mark.parametrize("entry", [[sys.executable, "-m", "gan_style"], [str(Path(sys.executable).parent / "gan-style")]])
+def test_entry_points_show_help(entry, tmp_path):
+    if not Path(entry[0]).exists():
+        pytest.skip("console script not installed in this environment")
+    proc = subprocess.run([*entry, "--help"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0 and "fit" in proc.stdout and "predict" in proc.stdout
+
+
+def test_wandb_logs_offline_without_an_account(tmp_path):
+    run = tmp_path / "run"
+    home = tmp_path / "home"  # no ~/.netrc, so no W&B credentials
+    home.mkdir()
+    gan_style("fit", *base_args(run), "--config", str(REPO / "recipes" / "loggers" / "wandb.yaml"),
+              "--trainer.max_steps=2", "--trainer.limit_val_batches=1", cwd=tmp_path,
+              env_extra={"HOME": str(home), "WANDB_DIR": str(run)})
+    runs = list((run / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1
+    assert list(runs[0].glob("*.wandb")), "no offline run file written"
