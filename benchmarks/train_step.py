@@ -57,18 +57,32 @@ def run(method: str, size: int, batch_size: int, steps: int, warmup: int, device
     model = METHODS[method]()
     timer = Timer(warmup)
     trainer = L.Trainer(
-        accelerator=device, devices=1, precision=precision, max_epochs=1, limit_train_batches=warmup + steps,
-        logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-        callbacks=[timer], num_sanity_val_steps=0,
+        accelerator=device,
+        devices=1,
+        precision=precision,
+        max_epochs=1,
+        limit_train_batches=warmup + steps,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[timer],
+        num_sanity_val_steps=0,
     )
     loader = DataLoader(RandomPairs((warmup + steps) * batch_size, size), batch_size=batch_size)
     trainer.fit(model, loader)
     sec = sorted(timer.times)[len(timer.times) // 2]
     return {
-        "method": method, "size": size, "batch_size": batch_size, "device": device,
+        "method": method,
+        "size": size,
+        "batch_size": batch_size,
+        "device": device,
         "device_name": torch.cuda.get_device_name() if device == "gpu" else platform.processor() or platform.machine(),
-        "threads": torch.get_num_threads(), "precision": precision,
-        "sec_per_step_median": round(sec, 4), "images_per_sec": round(batch_size / sec, 3), "timed_steps": len(timer.times),
+        "threads": torch.get_num_threads(),
+        "precision": precision,
+        "sec_per_step_median": round(sec, 4),
+        "images_per_sec": round(batch_size / sec, 3),
+        "timed_steps": len(timer.times),
     }
 
 

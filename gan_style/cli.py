@@ -27,8 +27,11 @@ import gan_style.methods  # noqa: F401
 
 __all__ = ["GanStyleCLI", "main"]
 
-_CHECKPOINT_CLASSES = {"lightning.pytorch.callbacks.ModelCheckpoint", "ModelCheckpoint",
-                       "lightning.pytorch.callbacks.model_checkpoint.ModelCheckpoint"}
+_CHECKPOINT_CLASSES = {
+    "lightning.pytorch.callbacks.ModelCheckpoint",
+    "ModelCheckpoint",
+    "lightning.pytorch.callbacks.model_checkpoint.ModelCheckpoint",
+}
 
 
 def _wandb_has_credentials() -> bool:

@@ -18,24 +18,46 @@ RECIPE = str(REPO / "recipes" / "cyclegan.yaml")
 def gan_style(*args, cwd, env_extra=None, check=True):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
     env.update(env_extra or {})
-    proc = subprocess.run([sys.executable, "-m", "gan_style", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gan_style", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"gan-style {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+        raise AssertionError(
+            f"gan-style {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+        )
     return proc
 
 
 def base_args(run_dir):
-    return ["--config", RECIPE, *TINY_CLI_ARGS, f"--data.init_args.root={SAMPLE_ROOT}",
-            f"--trainer.default_root_dir={run_dir}"]
+    return [
+        "--config",
+        RECIPE,
+        *TINY_CLI_ARGS,
+        f"--data.init_args.root={SAMPLE_ROOT}",
+        f"--trainer.default_root_dir={run_dir}",
+    ]
 
 
 def test_fit_then_predict_through_the_cli(tmp_path):
     run = tmp_path / "run"
     csv_piece = str(REPO / "recipes" / "loggers" / "csv.yaml")
-    gan_style("fit", *base_args(run), "--config", csv_piece, "--trainer.max_steps=6", "--trainer.log_every_n_steps=1",
-              "--trainer.limit_train_batches=3", "--trainer.limit_val_batches=1",
-              cwd=tmp_path)
+    gan_style(
+        "fit",
+        *base_args(run),
+        "--config",
+        csv_piece,
+        "--trainer.max_steps=6",
+        "--trainer.log_every_n_steps=1",
+        "--trainer.limit_train_batches=3",
+        "--trainer.limit_val_batches=1",
+        cwd=tmp_path,
+    )
     last = run / "checkpoints" / "last.ckpt"
     assert last.is_file()
     ckpt = torch.load(last, map_location="cpu", weights_only=True)  # readable without running code
@@ -54,8 +76,14 @@ def test_fit_then_predict_through_the_cli(tmp_path):
     assert next(run.rglob("config.yaml")).is_file()
 
     out = tmp_path / "translated"
-    gan_style("predict", *base_args(run), f"--ckpt_path={last}", "--trainer.callbacks+=gan_style.callbacks.ImageWriter",
-              f"--trainer.callbacks.output_dir={out}", cwd=tmp_path)
+    gan_style(
+        "predict",
+        *base_args(run),
+        f"--ckpt_path={last}",
+        "--trainer.callbacks+=gan_style.callbacks.ImageWriter",
+        f"--trainer.callbacks.output_dir={out}",
+        cwd=tmp_path,
+    )
     written = sorted(p.name for p in out.iterdir())
     assert written == ["newyork.png", "sailboat.png"]  # every testA image, A -> B
     with Image.open(out / "newyork.png") as img:
@@ -66,12 +94,25 @@ def test_fit_then_predict_through_the_cli(tmp_path):
 
 def test_resume_with_ckpt_path_last(tmp_path):
     run = tmp_path / "run"
-    gan_style("fit", *base_args(run), "--trainer.max_epochs=1", "--trainer.limit_train_batches=3",
-              "--trainer.limit_val_batches=1", cwd=tmp_path)
+    gan_style(
+        "fit",
+        *base_args(run),
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=3",
+        "--trainer.limit_val_batches=1",
+        cwd=tmp_path,
+    )
     first = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert (first["epoch"], first["global_step"]) == (1, 6)  # saved when training ended: 1 epoch done
-    proc = gan_style("fit", *base_args(run), "--trainer.max_epochs=2", "--trainer.limit_train_batches=3",
-                     "--trainer.limit_val_batches=1", "--ckpt_path=last", cwd=tmp_path)
+    proc = gan_style(
+        "fit",
+        *base_args(run),
+        "--trainer.max_epochs=2",
+        "--trainer.limit_train_batches=3",
+        "--trainer.limit_val_batches=1",
+        "--ckpt_path=last",
+        cwd=tmp_path,
+    )
     assert "Restored all states from the checkpoint" in proc.stdout + proc.stderr
     second = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert (second["epoch"], second["global_step"]) == (2, 12)  # continued, not restarted
@@ -79,8 +120,15 @@ def test_resume_with_ckpt_path_last(tmp_path):
 
 
 def test_print_config_composes_recipes(tmp_path):
-    proc = gan_style("fit", "--config", RECIPE, "--config", str(REPO / "recipes" / "loggers" / "csv.yaml"),
-                     "--print_config", cwd=tmp_path)
+    proc = gan_style(
+        "fit",
+        "--config",
+        RECIPE,
+        "--config",
+        str(REPO / "recipes" / "loggers" / "csv.yaml"),
+        "--print_config",
+        cwd=tmp_path,
+    )
     assert "gan_style.methods.CycleGAN" in proc.stdout and "CSVLogger" in proc.stdout
     assert "lambda_cycle: 10.0" in proc.stdout and "gan_mode: lsgan" in proc.stdout
 
@@ -88,12 +136,21 @@ def test_print_config_composes_recipes(tmp_path):
 def test_bad_setting_is_a_clear_error(tmp_path):
     proc = gan_style("fit", "--config", RECIPE, "--model.init_args.gan_mode=wgan", cwd=tmp_path, check=False)
     assert proc.returncode != 0 and "gan_mode" in proc.stderr
-    proc = gan_style("fit", "--config", RECIPE, f"--data.init_args.root={tmp_path / 'nowhere'}",
-                     "--trainer.max_steps=1", cwd=tmp_path, check=False)
+    proc = gan_style(
+        "fit",
+        "--config",
+        RECIPE,
+        f"--data.init_args.root={tmp_path / 'nowhere'}",
+        "--trainer.max_steps=1",
+        cwd=tmp_path,
+        check=False,
+    )
     assert proc.returncode != 0 and "nowhere" in proc.stderr and "does not exist" in proc.stderr
 
 
-@pytest.mark.parametrize("entry", [[sys.executable, "-m", "gan_style"], [str(Path(sys.executable).parent / "gan-style")]])
+@pytest.mark.parametrize(
+    "entry", [[sys.executable, "-m", "gan_style"], [str(Path(sys.executable).parent / "gan-style")]]
+)
 def test_entry_points_show_help(entry, tmp_path):
     if not Path(entry[0]).exists():
         pytest.skip("console script not installed in this environment")
@@ -105,9 +162,16 @@ def test_wandb_logs_offline_without_an_account(tmp_path):
     run = tmp_path / "run"
     home = tmp_path / "home"  # no ~/.netrc, so no W&B credentials
     home.mkdir()
-    gan_style("fit", *base_args(run), "--config", str(REPO / "recipes" / "loggers" / "wandb.yaml"),
-              "--trainer.max_steps=2", "--trainer.limit_val_batches=1", cwd=tmp_path,
-              env_extra={"HOME": str(home), "WANDB_DIR": str(run)})
+    gan_style(
+        "fit",
+        *base_args(run),
+        "--config",
+        str(REPO / "recipes" / "loggers" / "wandb.yaml"),
+        "--trainer.max_steps=2",
+        "--trainer.limit_val_batches=1",
+        cwd=tmp_path,
+        env_extra={"HOME": str(home), "WANDB_DIR": str(run)},
+    )
     runs = list((run / "wandb").glob("offline-run-*"))
     assert len(runs) == 1
     assert list(runs[0].glob("*.wandb")), "no offline run file written"

@@ -76,8 +76,11 @@ def test_identity_needs_matching_channels():
     kw["discriminator_b"] = NLayerDiscriminator(input_nc=1, ndf=8, n_layers=1)
     m = CycleGAN(**kw, lambda_identity=0.5)
     with pytest.raises(ValueError, match="lambda_identity"):
-        m.generator_loss(torch.zeros(1, 3, 32, 32), torch.zeros(1, 1, 32, 32),
-                         m.cycle(torch.zeros(1, 3, 32, 32), torch.zeros(1, 1, 32, 32)))
+        m.generator_loss(
+            torch.zeros(1, 3, 32, 32),
+            torch.zeros(1, 1, 32, 32),
+            m.cycle(torch.zeros(1, 3, 32, 32), torch.zeros(1, 1, 32, 32)),
+        )
 
 
 @pytest.mark.parametrize("gan_mode", ["lsgan", "wgangp"])
@@ -86,8 +89,15 @@ def test_training_updates_all_networks(tiny_unpaired, gan_mode):
     m = CycleGAN(**tiny_cyclegan_kwargs(), gan_mode=gan_mode)
     before = {k: v.clone() for k, v in m.state_dict().items()}
     dm = UnpairedImageDataModule(root=str(tiny_unpaired), load_size=36, crop_size=32, num_workers=0)
-    trainer = L.Trainer(max_steps=4, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, limit_val_batches=1, num_sanity_val_steps=0)
+    trainer = L.Trainer(
+        max_steps=4,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=1,
+        num_sanity_val_steps=0,
+    )
     trainer.fit(m, dm)
     assert trainer.global_step == 4  # two optimizer steps per batch
     for net in ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b"):
@@ -103,8 +113,14 @@ def test_learning_rate_follows_the_linear_policy(tiny_unpaired):
     L.seed_everything(0)
     m = CycleGAN(**tiny_cyclegan_kwargs(), n_epochs=1, n_epochs_decay=1, lr=1e-3)
     dm = UnpairedImageDataModule(root=str(tiny_unpaired), load_size=36, crop_size=32, num_workers=0)
-    trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, limit_val_batches=0)
+    trainer = L.Trainer(
+        max_epochs=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+    )
     trainer.fit(m, dm)
     opt_g, opt_d = m.optimizers()
     assert opt_g.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.5)  # after epoch 0: factor 1 - 1/2
@@ -137,8 +153,16 @@ def _fit(root, run_dir, ckpt_path=None, crash_at=None, **trainer_kwargs):
     callbacks = [ModelCheckpoint(dirpath=run_dir / "ck", save_last=True, save_top_k=1, every_n_train_steps=4)]
     if crash_at is not None:
         callbacks.append(Crash(crash_at))
-    trainer = L.Trainer(default_root_dir=run_dir, logger=False, enable_progress_bar=False, enable_model_summary=False,
-                        callbacks=callbacks, limit_val_batches=1, num_sanity_val_steps=0, **trainer_kwargs)
+    trainer = L.Trainer(
+        default_root_dir=run_dir,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=callbacks,
+        limit_val_batches=1,
+        num_sanity_val_steps=0,
+        **trainer_kwargs,
+    )
     try:
         trainer.fit(model, dm, ckpt_path=ckpt_path)
     except RuntimeError as err:

@@ -150,10 +150,12 @@ def test_datamodule_on_sample_images(sample_root):
     assert all("trainA" in p for p in batch["A_path"]) and all("trainB" in p for p in batch["B_path"])
     val = next(iter(dm.val_dataloader()))
     assert "testA" in val["A_path"][0] and val["A"].shape[-1] == 64
+
     # same seed -> same batches, another seed -> other batches
     def first(seed):
-        other = UnpairedImageDataModule(root=str(sample_root), load_size=72, crop_size=64, batch_size=2,
-                                        num_workers=0, seed=seed)
+        other = UnpairedImageDataModule(
+            root=str(sample_root), load_size=72, crop_size=64, batch_size=2, num_workers=0, seed=seed
+        )
         other.setup("fit")
         return next(iter(other.train_dataloader()))["A"]
 
@@ -185,13 +187,17 @@ def test_missing_folders_are_named(tmp_path, tiny_unpaired):
 def test_grayscale_rgba_and_corrupt_in_a_dataset(tiny_unpaired):
     write_image(tiny_unpaired / "trainA" / "gray.png", mode="L")
     write_image(tiny_unpaired / "trainA" / "rgba.png", mode="RGBA")
-    dm = UnpairedImageDataModule(root=str(tiny_unpaired), load_size=36, crop_size=32, num_workers=0, serial_batches=True)
+    dm = UnpairedImageDataModule(
+        root=str(tiny_unpaired), load_size=36, crop_size=32, num_workers=0, serial_batches=True
+    )
     dm.setup("fit")
     names = [p.name for p in dm.train_set.files_a]
     for name in ("gray.png", "rgba.png"):
         assert dm.train_set[names.index(name)]["A"].shape == (3, 32, 32)
     (tiny_unpaired / "trainA" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    dm = UnpairedImageDataModule(root=str(tiny_unpaired), load_size=36, crop_size=32, num_workers=0, serial_batches=True)
+    dm = UnpairedImageDataModule(
+        root=str(tiny_unpaired), load_size=36, crop_size=32, num_workers=0, serial_batches=True
+    )
     dm.setup("fit")
     broken = [p.name for p in dm.train_set.files_a].index("broken.jpg")
     with pytest.raises(ImageLoadError, match="broken.jpg"):
@@ -200,8 +206,9 @@ def test_grayscale_rgba_and_corrupt_in_a_dataset(tiny_unpaired):
 
 def test_skip_bad_images_warns_and_skips(tiny_unpaired):
     (tiny_unpaired / "trainA" / "aaa_broken.png").write_bytes(b"garbage")
-    dm = UnpairedImageDataModule(root=str(tiny_unpaired), load_size=36, crop_size=32, num_workers=0,
-                                 serial_batches=True, skip_bad_images=True)
+    dm = UnpairedImageDataModule(
+        root=str(tiny_unpaired), load_size=36, crop_size=32, num_workers=0, serial_batches=True, skip_bad_images=True
+    )
     dm.setup("fit")
     assert dm.train_set.files_a[0].name == "aaa_broken.png"
     with pytest.warns(UserWarning, match="aaa_broken.png"):

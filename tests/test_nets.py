@@ -35,7 +35,14 @@ def test_resnet_6blocks_and_channels():
 def test_resnet_reference_key_layout():
     keys = list(ResnetGenerator().state_dict())
     # c7s1 conv, two downsampling convs, 9 blocks at model.10..18, two transposed convs, final conv
-    assert keys[:6] == ["model.1.weight", "model.1.bias", "model.4.weight", "model.4.bias", "model.7.weight", "model.7.bias"]
+    assert keys[:6] == [
+        "model.1.weight",
+        "model.1.bias",
+        "model.4.weight",
+        "model.4.bias",
+        "model.7.weight",
+        "model.7.bias",
+    ]
     assert "model.10.conv_block.1.weight" in keys and "model.10.conv_block.5.weight" in keys
     assert "model.18.conv_block.5.bias" in keys and "model.19.weight" in keys and "model.22.weight" in keys
     assert keys[-2:] == ["model.26.weight", "model.26.bias"]
@@ -64,7 +71,14 @@ def test_pixel_discriminator():
     d = PixelDiscriminator()
     assert receptive_field(d) == 1
     assert d(torch.zeros(2, 3, 17, 19)).shape == (2, 1, 17, 19)
-    assert set(d.state_dict()) == {"net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias", "net.5.weight", "net.5.bias"}
+    assert set(d.state_dict()) == {
+        "net.0.weight",
+        "net.0.bias",
+        "net.2.weight",
+        "net.2.bias",
+        "net.5.weight",
+        "net.5.bias",
+    }
 
 
 @pytest.mark.parametrize("init_type", ["normal", "xavier", "kaiming", "orthogonal"])

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 from torch import Tensor
@@ -75,7 +75,9 @@ class SampleGrid(L.Callback):
         return Path(self.dirpath or os.path.join(trainer.default_root_dir, "samples"))
 
     @rank_zero_only
-    def _save(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: dict[str, Any], name: str, tag: str) -> None:
+    def _save(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: dict[str, Any], name: str, tag: str
+    ) -> None:
         sample = getattr(pl_module, "sample_images", None)
         if sample is None:
             return
@@ -105,7 +107,9 @@ class SampleGrid(L.Callback):
         if self._last_batch is not None:
             was_training = pl_module.training
             pl_module.eval()
-            self._save(trainer, pl_module, self._last_batch, f"train_step{trainer.global_step:07d}.png", "samples/train")
+            self._save(
+                trainer, pl_module, self._last_batch, f"train_step{trainer.global_step:07d}.png", "samples/train"
+            )
             pl_module.train(was_training)
 
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
@@ -143,8 +147,16 @@ class ImageWriter(BasePredictionWriter):
     def on_predict_start(self, trainer, pl_module) -> None:
         self.written, self._names = [], set()
 
-    def write_on_batch_end(self, trainer, pl_module, prediction: dict[str, Any], batch_indices: Sequence[int] | None,
-                           batch: Any, batch_idx: int, dataloader_idx: int) -> None:
+    def write_on_batch_end(
+        self,
+        trainer,
+        pl_module,
+        prediction: dict[str, Any],
+        batch_indices: Sequence[int] | None,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int,
+    ) -> None:
         out_dir = self._dir(trainer)
         out_dir.mkdir(parents=True, exist_ok=True)
         images, paths = prediction["images"], prediction["paths"]

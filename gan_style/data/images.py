@@ -36,7 +36,8 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
         raise FileNotFoundError(f"image folder '{root}' {what}; create it and put images in it, or fix the path")
     pattern = root.rglob("*") if recursive else root.glob("*")
     files = sorted(
-        p for p in pattern
+        p
+        for p in pattern
         if p.is_file() and is_image_file(p.name) and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
     if not files:
@@ -100,4 +101,3 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     if img.mode != "RGB":
         img = img.convert("RGB")
     return img
-

@@ -3,14 +3,14 @@ augmentation are reproducible, independent of the number of workers, and resume 
 
 from __future__ import annotations
 
-from typing import Iterator, Union
+from collections.abc import Iterator
 
 import torch
 from torch.utils.data import DataLoader, Sampler
 
 __all__ = ["SeededSampler", "SampleKey", "split_key", "resume_position", "ResumableDataLoader"]
 
-SampleKey = Union[int, tuple[int, int]]
+SampleKey = int | tuple[int, int]
 """What a dataset's ``__getitem__`` receives: an index, or (index, per-sample seed) from SeededSampler."""
 
 

@@ -88,8 +88,10 @@ class ImageTransform:
         self.train = train
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(preprocess={self.preprocess!r}, load_size={self.load_size}, "
-                f"crop_size={self.crop_size}, flip={self.flip}, train={self.train})")
+        return (
+            f"{type(self).__name__}(preprocess={self.preprocess!r}, load_size={self.load_size}, "
+            f"crop_size={self.crop_size}, flip={self.flip}, train={self.train})"
+        )
 
     def resized_size(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) after the resize step, before cropping."""

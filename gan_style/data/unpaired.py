@@ -50,8 +50,9 @@ class ImageFolderDataset(Dataset):
         FileNotFoundError / ValueError: the folder is missing or holds no images.
     """
 
-    def __init__(self, folder: str | os.PathLike, transform: ImageTransform, key: str = "A",
-                 skip_bad_images: bool = False) -> None:
+    def __init__(
+        self, folder: str | os.PathLike, transform: ImageTransform, key: str = "A", skip_bad_images: bool = False
+    ) -> None:
         self.files = list_images(folder)
         self.transform = transform
         self.key = key
@@ -76,8 +77,14 @@ class UnpairedImageDataset(Dataset):
     Returns ``{"A": (3, H, W), "B": (3, H, W), "A_path": str, "B_path": str}``, floats in [-1, 1].
     """
 
-    def __init__(self, dir_a: str | os.PathLike, dir_b: str | os.PathLike, transform: ImageTransform,
-                 serial_batches: bool = False, skip_bad_images: bool = False) -> None:
+    def __init__(
+        self,
+        dir_a: str | os.PathLike,
+        dir_b: str | os.PathLike,
+        transform: ImageTransform,
+        serial_batches: bool = False,
+        skip_bad_images: bool = False,
+    ) -> None:
         self.files_a = list_images(dir_a)
         self.files_b = list_images(dir_b)
         self.transform = transform
@@ -180,8 +187,11 @@ class UnpairedImageDataModule(L.LightningDataModule):
         skip = self.hparams.skip_bad_images
         if stage == "fit" and self.train_set is None:
             self.train_set = UnpairedImageDataset(
-                self._dir("train", "A"), self._dir("train", "B"), self.train_transform,
-                self.hparams.serial_batches, skip,
+                self._dir("train", "A"),
+                self._dir("train", "B"),
+                self.train_transform,
+                self.hparams.serial_batches,
+                skip,
             )
         if stage in ("fit", "validate", "test") and self.eval_set is None:
             dir_a, dir_b = self._dir("test", "A"), self._dir("test", "B")

@@ -5,9 +5,9 @@
 GANLoss(gan_mode='lsgan')
 """
 
-from gan_style.losses.registry import LOSSES, create_loss, list_losses, register_loss
 from gan_style.losses.adversarial import GAN_MODES, GANLoss, gradient_penalty
 from gan_style.losses.pixel import L1Loss, MSELoss
+from gan_style.losses.registry import LOSSES, create_loss, list_losses, register_loss
 
 __all__ = [
     "LOSSES",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, Literal
+from collections.abc import Callable
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -141,8 +142,9 @@ def gradient_penalty(
         ValueError: if ``real`` and ``fake`` shapes differ.
     """
     if real.shape != fake.shape:
-        raise ValueError(f"gradient_penalty needs real and fake of one shape, got {tuple(real.shape)} "
-                         f"and {tuple(fake.shape)}")
+        raise ValueError(
+            f"gradient_penalty needs real and fake of one shape, got {tuple(real.shape)} and {tuple(fake.shape)}"
+        )
     alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
     interpolates = (alpha * real.detach() + (1.0 - alpha) * fake.detach()).requires_grad_(True)
     scores = discriminator(interpolates)

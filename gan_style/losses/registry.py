@@ -6,7 +6,8 @@ method can swap a loss without touching the training code. The pattern follows t
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from torch import nn
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 __all__ = ["GanStyleModule", "LinearDecay"]
 

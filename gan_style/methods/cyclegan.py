@@ -118,8 +118,10 @@ class CycleGAN(GanStyleModule):
         self.discriminator_a = discriminator_a if discriminator_a is not None else NLayerDiscriminator()
         self.discriminator_b = discriminator_b if discriminator_b is not None else NLayerDiscriminator()
         if self.generator_ab is self.generator_ba or self.discriminator_a is self.discriminator_b:
-            raise ValueError("CycleGAN needs two distinct generators and two distinct discriminators, "
-                             "got the same module object twice")
+            raise ValueError(
+                "CycleGAN needs two distinct generators and two distinct discriminators, "
+                "got the same module object twice"
+            )
 
         self.gan_loss = create_loss("gan", gan_mode=gan_mode)
         self.cycle_loss = create_loss(cycle_loss)
@@ -146,7 +148,9 @@ class CycleGAN(GanStyleModule):
             "rec_B": self.generator_ab(fake_a),
         }
 
-    def generator_loss(self, real_a: Tensor, real_b: Tensor, out: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+    def generator_loss(
+        self, real_a: Tensor, real_b: Tensor, out: dict[str, Tensor]
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """``loss_g`` of Eq. 3 plus identity, for the outputs ``out`` of :meth:`cycle`; returns (loss, logs)."""
         logs = {
             "loss_g_ab": self.gan_loss.generator_loss(self.discriminator_b(out["fake_B"])),
@@ -199,9 +203,12 @@ class CycleGAN(GanStyleModule):
         self.step_schedulers_at_epoch_end()
         logs = {**logs_g, **logs_d}
         batch_size = real_a.shape[0]
-        self.log_dict({f"train/{k}": v for k, v in logs.items() if k not in ("loss_g", "loss_d")}, batch_size=batch_size)
-        self.log_dict({"train/loss_g": logs["loss_g"], "train/loss_d": logs["loss_d"]}, prog_bar=True,
-                      batch_size=batch_size)
+        self.log_dict(
+            {f"train/{k}": v for k, v in logs.items() if k not in ("loss_g", "loss_d")}, batch_size=batch_size
+        )
+        self.log_dict(
+            {"train/loss_g": logs["loss_g"], "train/loss_d": logs["loss_d"]}, prog_bar=True, batch_size=batch_size
+        )
 
     def _evaluate(self, batch: dict[str, Any], prefix: str) -> None:
         real_a, real_b = batch["A"], batch["B"]
@@ -224,8 +231,14 @@ class CycleGAN(GanStyleModule):
         """real_A, fake_B, rec_A, real_B, fake_A, rec_B, each (N, 3, H, W) in [-1, 1]."""
         with torch.no_grad():
             out = self.cycle(batch["A"], batch["B"])
-        return {"real_A": batch["A"], "fake_B": out["fake_B"], "rec_A": out["rec_A"],
-                "real_B": batch["B"], "fake_A": out["fake_A"], "rec_B": out["rec_B"]}
+        return {
+            "real_A": batch["A"],
+            "fake_B": out["fake_B"],
+            "rec_A": out["rec_A"],
+            "real_B": batch["B"],
+            "fake_A": out["fake_A"],
+            "rec_B": out["rec_B"],
+        }
 
     def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
         """A batch with ``"A"`` goes through ``generator_ab``, one with ``"B"`` through ``generator_ba``."""
@@ -246,10 +259,14 @@ class CycleGAN(GanStyleModule):
     def configure_optimizers(self):
         hp = self.hparams
         opt_g = torch.optim.Adam(
-            itertools.chain(self.generator_ab.parameters(), self.generator_ba.parameters()), lr=hp.lr, betas=tuple(hp.betas)
+            itertools.chain(self.generator_ab.parameters(), self.generator_ba.parameters()),
+            lr=hp.lr,
+            betas=tuple(hp.betas),
         )
         opt_d = torch.optim.Adam(
-            itertools.chain(self.discriminator_a.parameters(), self.discriminator_b.parameters()), lr=hp.lr, betas=tuple(hp.betas)
+            itertools.chain(self.discriminator_a.parameters(), self.discriminator_b.parameters()),
+            lr=hp.lr,
+            betas=tuple(hp.betas),
         )
         decay = LinearDecay(hp.n_epochs, hp.n_epochs_decay)
         schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]

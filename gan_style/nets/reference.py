@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import Tensor, nn
@@ -54,16 +54,12 @@ def load_reference_state_dict(
     name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<state dict>"
     state = read_weights_file(source) if isinstance(source, (str, os.PathLike)) else dict(source)
     if state and all(k.startswith("module.") for k in state):
-        state = {k[len("module."):]: v for k, v in state.items()}
+        state = {k[len("module.") :]: v for k, v in state.items()}
     modules = dict(net.named_modules())
     for key in list(state):
         prefix, _, leaf = key.rpartition(".")
         module = modules.get(prefix)
-        if (
-            leaf in _LEGACY_NORM_KEYS
-            and isinstance(module, nn.InstanceNorm2d)
-            and not module.track_running_stats
-        ):
+        if leaf in _LEGACY_NORM_KEYS and isinstance(module, nn.InstanceNorm2d) and not module.track_running_stats:
             del state[key]
     expected = net.state_dict()
     missing = [k for k in expected if k not in state]

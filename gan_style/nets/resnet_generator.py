@@ -109,9 +109,7 @@ class ResnetGenerator(nn.Module):
         for i in range(n_downsampling):
             mult = 2 ** (n_downsampling - i)
             layers += [
-                nn.ConvTranspose2d(
-                    ngf * mult, ngf * mult // 2, 3, stride=2, padding=1, output_padding=1, bias=bias
-                ),
+                nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, stride=2, padding=1, output_padding=1, bias=bias),
                 norm_layer(norm, ngf * mult // 2),
                 nn.ReLU(True),
             ]
