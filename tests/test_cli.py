@@ -75,6 +75,9 @@ def test_fit_then_predict_through_the_cli(tmp_path):
     assert any(r.get("val/loss_cycle_a") for r in rows)
     assert next(run.rglob("config.yaml")).is_file()
 
+    proc = gan_style("test", *base_args(run), f"--ckpt_path={last}", cwd=tmp_path)
+    assert "test/loss_g" in proc.stdout and "test/loss_cycle_a" in proc.stdout
+
     out = tmp_path / "translated"
     gan_style(
         "predict",
