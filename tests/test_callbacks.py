@@ -25,7 +25,7 @@ def test_sample_grids_go_to_files_and_tensorboard(tmp_path, tiny_unpaired):
     grids = SampleGrid(every_n_steps=2, max_images=2)
     logger = TensorBoardLogger(tmp_path, name="tb")
     trainer = L.Trainer(
-        max_steps=4,
+        max_steps=6,  # one epoch: 3 batches, 2 optimizer steps each
         default_root_dir=tmp_path,
         logger=logger,
         callbacks=[grids],
