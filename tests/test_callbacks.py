@@ -64,8 +64,9 @@ def test_image_writer_names_and_never_overwrites_inputs(tmp_path):
     before = src.read_bytes()
     into_inputs = ImageWriter(output_dir=str(tmp_path / "in"))
     with pytest.raises(ValueError, match="overwrite the input image"):
-        into_inputs.write_on_batch_end(_Trainer(), None, {"images": torch.ones(1, 3, 8, 8), "paths": [str(src)]},
-                                       None, None, 0, 0)
+        into_inputs.write_on_batch_end(
+            _Trainer(), None, {"images": torch.ones(1, 3, 8, 8), "paths": [str(src)]}, None, None, 0, 0
+        )
     assert src.read_bytes() == before
     with pytest.raises(ValueError, match="extension"):
         ImageWriter(extension="gif2")

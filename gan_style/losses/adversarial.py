@@ -99,6 +99,7 @@ class GANLoss(nn.Module):
         real: Tensor,
         fake: Tensor,
         scale: float = 1.0,
+        penalty: bool = True,
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """The discriminator's (critic's) loss on a real and a fake batch, gradient penalty included.
 
@@ -110,6 +111,8 @@ class GANLoss(nn.Module):
             real: real images, (N, C, H, W) in [-1, 1] (C includes the condition for conditional D).
             fake: generated images, same shape as ``real``.
             scale: factor on the real + fake terms; the CycleGAN/pix2pix reference code uses 0.5.
+            penalty: add the wgangp gradient penalty (True). Evaluation passes False: the penalty needs
+                input gradients, which validation under ``torch.inference_mode`` does not have.
 
         Returns:
             ``(loss, logs)`` where ``logs`` holds ``d_real``, ``d_fake`` (the two loss terms) and, for
@@ -120,10 +123,10 @@ class GANLoss(nn.Module):
         loss_fake = self(discriminator(fake), False)
         loss = scale * (loss_real + loss_fake)
         logs = {"d_real": loss_real.detach(), "d_fake": loss_fake.detach()}
-        if self.gan_mode == "wgangp":
-            penalty = gradient_penalty(discriminator, real, fake)
-            loss = loss + self.lambda_gp * penalty
-            logs["gp"] = penalty.detach()
+        if self.gan_mode == "wgangp" and penalty:
+            gp = gradient_penalty(discriminator, real, fake)
+            loss = loss + self.lambda_gp * gp
+            logs["gp"] = gp.detach()
         return loss, logs
 
 

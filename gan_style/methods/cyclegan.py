@@ -58,7 +58,7 @@ class CycleGAN(GanStyleModule):
 
     Logged: ``train/loss_g``, ``train/loss_d`` and their terms (``loss_g_ab``, ``loss_g_ba``,
     ``loss_cycle_a``, ``loss_cycle_b``, ``loss_idt_a``, ``loss_idt_b``, ``loss_d_a``, ``loss_d_b``); the same
-    under ``val/`` and ``test/`` (computed without the pool and without updates).
+    under ``val/`` and ``test/`` (computed without the pool, the gradient penalty or updates).
 
     ``trainer.global_step`` counts optimizer steps: two per batch (generators, then discriminators).
 
@@ -173,11 +173,13 @@ class CycleGAN(GanStyleModule):
         return loss, {k: v.detach() for k, v in logs.items()}
 
     def discriminator_loss(
-        self, real_a: Tensor, real_b: Tensor, fake_a: Tensor, fake_b: Tensor
+        self, real_a: Tensor, real_b: Tensor, fake_a: Tensor, fake_b: Tensor, penalty: bool = True
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """``loss_d`` for both discriminators (each halved, gradient penalty for wgangp); (loss, logs)."""
-        loss_a, logs_a = self.gan_loss.discriminator_loss(self.discriminator_a, real_a, fake_a, scale=0.5)
-        loss_b, logs_b = self.gan_loss.discriminator_loss(self.discriminator_b, real_b, fake_b, scale=0.5)
+        """``loss_d`` for both discriminators (each halved; gradient penalty for wgangp unless
+        ``penalty=False``); returns (loss, logs)."""
+        loss_fn = self.gan_loss.discriminator_loss
+        loss_a, logs_a = loss_fn(self.discriminator_a, real_a, fake_a, scale=0.5, penalty=penalty)
+        loss_b, logs_b = loss_fn(self.discriminator_b, real_b, fake_b, scale=0.5, penalty=penalty)
         loss = loss_a + loss_b
         logs = {"loss_d": loss.detach(), "loss_d_a": loss_a.detach(), "loss_d_b": loss_b.detach()}
         if "gp" in logs_a:
@@ -214,11 +216,7 @@ class CycleGAN(GanStyleModule):
         real_a, real_b = batch["A"], batch["B"]
         out = self.cycle(real_a, real_b)
         _, logs_g = self.generator_loss(real_a, real_b, out)
-        if self.gan_loss.gan_mode == "wgangp":  # the penalty needs input gradients
-            with torch.enable_grad():
-                _, logs_d = self.discriminator_loss(real_a, real_b, out["fake_A"], out["fake_B"])
-        else:
-            _, logs_d = self.discriminator_loss(real_a, real_b, out["fake_A"], out["fake_B"])
+        _, logs_d = self.discriminator_loss(real_a, real_b, out["fake_A"], out["fake_B"], penalty=False)
         self.log_dict({f"{prefix}/{k}": v for k, v in {**logs_g, **logs_d}.items()}, batch_size=real_a.shape[0])
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
