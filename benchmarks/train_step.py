@@ -1,6 +1,6 @@
 """Seconds per training step of a method on random 3-channel images; one JSON line per case.
 
-    python benchmarks/train_step.py --method cyclegan --sizes 256 --batch-size 1 --steps 5
+    python benchmarks/train_step.py --methods cyclegan pix2pix --sizes 256 --batch-size 1 --steps 5
 
 A "step" is one training batch (for GANs: a generator update and a discriminator update). The first
 ``--warmup`` batches are not timed. Runs on the GPU when one is available unless ``--device cpu``.
@@ -17,9 +17,9 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from gan_style.methods import CycleGAN
+from gan_style.methods import CycleGAN, Pix2Pix
 
-METHODS = {"cyclegan": CycleGAN}
+METHODS = {"cyclegan": CycleGAN, "pix2pix": Pix2Pix}
 
 
 class RandomPairs(Dataset):
@@ -88,7 +88,7 @@ def run(method: str, size: int, batch_size: int, steps: int, warmup: int, device
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--method", choices=sorted(METHODS), default="cyclegan")
+    p.add_argument("--methods", nargs="+", choices=sorted(METHODS), default=sorted(METHODS))
     p.add_argument("--sizes", type=int, nargs="+", default=[256])
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--steps", type=int, default=5)
@@ -96,8 +96,9 @@ def main() -> None:
     p.add_argument("--device", choices=["cpu", "gpu"], default="gpu" if torch.cuda.is_available() else "cpu")
     p.add_argument("--precision", default="32-true")
     a = p.parse_args()
-    for size in a.sizes:
-        print(json.dumps(run(a.method, size, a.batch_size, a.steps, a.warmup, a.device, a.precision)), flush=True)
+    for method in a.methods:
+        for size in a.sizes:
+            print(json.dumps(run(method, size, a.batch_size, a.steps, a.warmup, a.device, a.precision)), flush=True)
 
 
 if __name__ == "__main__":

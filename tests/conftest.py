@@ -70,3 +70,34 @@ TINY_CLI_ARGS = [
     "--trainer.enable_progress_bar=false",
     "--trainer.enable_model_summary=false",
 ]
+
+
+FACADES_ROOT = REPO / "examples" / "data" / "facades"
+
+
+@pytest.fixture
+def facades_root() -> Path:
+    return FACADES_ROOT
+
+
+def tiny_pix2pix_kwargs() -> dict:
+    """Pix2Pix keyword arguments with networks small enough for CPU tests (32x32 inputs)."""
+    from gan_style.nets import NLayerDiscriminator, UnetGenerator
+
+    return dict(
+        generator=UnetGenerator(num_downs=5, ngf=8),
+        discriminator=NLayerDiscriminator(input_nc=6, ndf=8, n_layers=1, norm="batch"),
+    )
+
+
+TINY_PIX2PIX_CLI_ARGS = [
+    "--model.init_args.generator.init_args.num_downs=5",
+    "--model.init_args.generator.init_args.ngf=8",
+    "--model.init_args.discriminator.init_args.ndf=8",
+    "--model.init_args.discriminator.init_args.n_layers=1",
+    "--data.init_args.load_size=36",
+    "--data.init_args.crop_size=32",
+    "--data.init_args.num_workers=0",
+    "--trainer.enable_progress_bar=false",
+    "--trainer.enable_model_summary=false",
+]

@@ -178,3 +178,35 @@ def test_wandb_logs_offline_without_an_account(tmp_path):
     runs = list((run / "wandb").glob("offline-run-*"))
     assert len(runs) == 1
     assert list(runs[0].glob("*.wandb")), "no offline run file written"
+
+
+def test_pix2pix_fit_test_and_predict(tmp_path):
+    from conftest import FACADES_ROOT, TINY_PIX2PIX_CLI_ARGS
+
+    run = tmp_path / "run"
+    args = [
+        "--config",
+        str(REPO / "recipes" / "pix2pix.yaml"),
+        *TINY_PIX2PIX_CLI_ARGS,
+        f"--data.init_args.root={FACADES_ROOT}",
+        f"--trainer.default_root_dir={run}",
+    ]
+    gan_style(
+        "fit",
+        *args,
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=4",
+        "--trainer.limit_val_batches=2",
+        cwd=tmp_path,
+    )
+    last = run / "checkpoints" / "last.ckpt"
+    ckpt = torch.load(last, map_location="cpu", weights_only=True)
+    assert ckpt["global_step"] == 8 and ckpt["hyper_parameters"]["_class_path"] == "gan_style.methods.Pix2Pix"
+    proc = gan_style("test", *args, f"--ckpt_path={last}", "--trainer.limit_test_batches=3", cwd=tmp_path)
+    for key in ("test/psnr", "test/ssim", "test/l1"):
+        assert key in proc.stdout
+    gan_style("predict", *args, f"--ckpt_path={last}", cwd=tmp_path)
+    written = sorted((run / "predictions").iterdir())
+    assert len(written) == 25  # every test pair, labels -> photo
+    with Image.open(written[0]) as img:
+        assert img.size == (32, 32)

@@ -1,6 +1,8 @@
 """DataModules that turn folders of images into batches with fixed keys (``"A"``, ``"B"``, ``"A_path"``...)."""
 
+from gan_style.data.base import SeededDataModule
 from gan_style.data.images import IMG_EXTENSIONS, ImageLoadError, list_images, load_image
+from gan_style.data.paired import AlignedImageDataset, PairedFolderDataset, PairedImageDataModule, split_aligned
 from gan_style.data.sampling import SeededSampler
 from gan_style.data.transforms import PREPROCESS_MODES, ImageTransform, to_image, to_tensor
 from gan_style.data.unpaired import ImageFolderDataset, UnpairedImageDataModule, UnpairedImageDataset
@@ -18,4 +20,9 @@ __all__ = [
     "ImageFolderDataset",
     "UnpairedImageDataset",
     "UnpairedImageDataModule",
+    "SeededDataModule",
+    "AlignedImageDataset",
+    "PairedFolderDataset",
+    "PairedImageDataModule",
+    "split_aligned",
 ]

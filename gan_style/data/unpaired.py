@@ -7,12 +7,12 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal
 
-import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from gan_style.data.base import SeededDataModule
 from gan_style.data.images import ImageLoadError, list_images, load_image
-from gan_style.data.sampling import ResumableDataLoader, SampleKey, SeededSampler, resume_position, split_key
+from gan_style.data.sampling import SampleKey, split_key
 from gan_style.data.transforms import ImageTransform, Preprocess
 
 __all__ = ["UnpairedImageDataset", "ImageFolderDataset", "UnpairedImageDataModule", "load_with_skip"]
@@ -110,7 +110,7 @@ class UnpairedImageDataset(Dataset):
         }
 
 
-class UnpairedImageDataModule(L.LightningDataModule):
+class UnpairedImageDataModule(SeededDataModule):
     """Unpaired data in the CycleGAN layout ``root/{trainA, trainB, testA, testB}``.
 
     - fit: ``trainA`` and ``trainB`` (both required), random crop/flip, reshuffled every epoch;
@@ -156,12 +156,7 @@ class UnpairedImageDataModule(L.LightningDataModule):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        if direction not in ("AtoB", "BtoA"):
-            raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if num_workers < 0:
-            raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+        self._check_common(batch_size, num_workers, direction)
         self.save_hyperparameters()
         self.root = Path(root)
         self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
@@ -182,8 +177,7 @@ class UnpairedImageDataModule(L.LightningDataModule):
                 f"dataset root '{self.root}' does not exist; set data.root to a folder with trainA/, trainB/, "
                 "testA/ and testB/"
             )
-        if self.seed is None:
-            self.seed = torch.initial_seed() % (2**62)
+        self._init_seed()
         skip = self.hparams.skip_bad_images
         if stage == "fit" and self.train_set is None:
             self.train_set = UnpairedImageDataset(
@@ -201,22 +195,6 @@ class UnpairedImageDataModule(L.LightningDataModule):
             domain = self.hparams.predict_domain
             self.predict_set = ImageFolderDataset(self._dir("test", domain), self.eval_transform, domain, skip)
 
-    def _loader(self, dataset: Dataset, shuffle: bool, seeded: bool) -> DataLoader:
-        workers = self.hparams.num_workers
-        sampler = None
-        if seeded:
-            epoch, skip = resume_position(self.trainer, self.hparams.batch_size)
-            sampler = SeededSampler(len(dataset), self.seed, shuffle, epoch=epoch, skip=skip)
-        return (ResumableDataLoader if seeded else DataLoader)(
-            dataset,
-            batch_size=self.hparams.batch_size,
-            sampler=sampler,
-            num_workers=workers,
-            pin_memory=torch.cuda.is_available(),
-            persistent_workers=workers > 0,
-            drop_last=False,
-        )
-
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, shuffle=not self.hparams.serial_batches, seeded=True)
 
@@ -228,10 +206,3 @@ class UnpairedImageDataModule(L.LightningDataModule):
 
     def predict_dataloader(self) -> DataLoader:
         return self._loader(self.predict_set, False, False)
-
-    def state_dict(self) -> dict[str, Any]:
-        """The data seed, saved in checkpoints so a resumed run draws the same batches."""
-        return {"seed": self.seed}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.seed = state_dict.get("seed", self.seed)

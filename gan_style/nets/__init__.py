@@ -5,6 +5,7 @@ from gan_style.nets.norm import NORMS, norm_layer
 from gan_style.nets.patchgan import NLayerDiscriminator, PixelDiscriminator, receptive_field
 from gan_style.nets.reference import load_reference_state_dict, read_weights_file
 from gan_style.nets.resnet_generator import ResnetBlock, ResnetGenerator
+from gan_style.nets.unet_generator import UnetGenerator, UnetSkipConnectionBlock
 
 __all__ = [
     "INIT_TYPES",
@@ -13,6 +14,8 @@ __all__ = [
     "norm_layer",
     "ResnetGenerator",
     "ResnetBlock",
+    "UnetGenerator",
+    "UnetSkipConnectionBlock",
     "NLayerDiscriminator",
     "PixelDiscriminator",
     "receptive_field",

@@ -1,0 +1,57 @@
+"""What the image DataModules share: argument checks, seeded and resumable loaders, the data seed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from gan_style.data.sampling import ResumableDataLoader, SeededSampler, resume_position
+
+__all__ = ["SeededDataModule"]
+
+
+class SeededDataModule(L.LightningDataModule):
+    """Base of the image DataModules.
+
+    Subclasses call ``self.save_hyperparameters()`` with ``batch_size``, ``num_workers`` and ``seed``
+    among their arguments, and build loaders with :meth:`_loader`. The training loader draws its order
+    and per-sample seeds from the data seed (``seed``, or the run's seed when None), which is saved in
+    checkpoints; a run restored mid-epoch continues with the batches the interrupted run had not used.
+    """
+
+    def _check_common(self, batch_size: int, num_workers: int, direction: str | None = None) -> None:
+        if direction is not None and direction not in ("AtoB", "BtoA"):
+            raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if num_workers < 0:
+            raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+
+    def _init_seed(self) -> None:
+        if getattr(self, "seed", None) is None:
+            self.seed = torch.initial_seed() % (2**62)
+
+    def _loader(self, dataset: Dataset, shuffle: bool = False, seeded: bool = False) -> DataLoader:
+        """A loader over ``dataset``; ``seeded`` (training) uses a resumable :class:`SeededSampler`."""
+        workers = self.hparams.num_workers
+        kwargs = dict(
+            batch_size=self.hparams.batch_size,
+            num_workers=workers,
+            pin_memory=torch.cuda.is_available(),
+            persistent_workers=workers > 0,
+        )
+        if not seeded:
+            return DataLoader(dataset, **kwargs)
+        epoch, skip = resume_position(self.trainer, self.hparams.batch_size)
+        sampler = SeededSampler(len(dataset), self.seed, shuffle, epoch=epoch, skip=skip)
+        return ResumableDataLoader(dataset, sampler=sampler, **kwargs)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The data seed, saved in checkpoints so a resumed run draws the same batches."""
+        return {"seed": self.seed}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.seed = state_dict.get("seed", self.seed)

@@ -1,0 +1,262 @@
+"""Paired (aligned) image translation data: each A image has its B counterpart (pix2pix layouts)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+
+from gan_style.data.base import SeededDataModule
+from gan_style.data.images import ImageLoadError, list_images, load_image
+from gan_style.data.sampling import SampleKey, split_key
+from gan_style.data.transforms import ImageTransform, Preprocess
+from gan_style.data.unpaired import ImageFolderDataset, load_with_skip
+
+__all__ = ["AlignedImageDataset", "PairedFolderDataset", "PairedImageDataModule", "split_aligned"]
+
+Direction = Literal["AtoB", "BtoA"]
+Layout = Literal["auto", "aligned", "folders"]
+
+
+def split_aligned(img: Image.Image, path: str | os.PathLike) -> tuple[Image.Image, Image.Image]:
+    """Split an A|B side-by-side image at half width into (A, B).
+
+    Raises:
+        ImageLoadError: the width is odd, so the halves cannot be equal (the message names the file).
+    """
+    w, h = img.size
+    if w % 2:
+        raise ImageLoadError(
+            f"aligned image '{path}' has an odd width ({w}x{h}), so it cannot be split into equal A|B halves; "
+            "crop it to an even width, or store A and B as separate files (layout: folders)"
+        )
+    half = w // 2
+    return img.crop((0, 0, half, h)), img.crop((half, 0, w, h))
+
+
+class _PairedBase(Dataset):
+    def __init__(self, transform: ImageTransform, swap: bool) -> None:
+        self.transform = transform
+        self.swap = swap
+
+    def _item(
+        self, img_a: Image.Image, img_b: Image.Image, path_a: str, path_b: str, generator: torch.Generator | None
+    ) -> dict[str, Any]:
+        if self.swap:
+            img_a, img_b, path_a, path_b = img_b, img_a, path_b, path_a
+        params = self.transform.sample_params(img_a.size, generator)  # one crop and flip for both halves
+        return {
+            "A": self.transform.apply(img_a, params),
+            "B": self.transform.apply(img_b, params),
+            "A_path": str(path_a),
+            "B_path": str(path_b),
+        }
+
+
+class AlignedImageDataset(_PairedBase):
+    """Images holding A (left half) and B (right half) side by side, as in the pix2pix datasets.
+
+    Returns ``{"A", "B": (3, H, W) float in [-1, 1], "A_path", "B_path": str}`` (both paths name the same
+    file); ``swap=True`` (direction BtoA) exchanges the halves. Both halves get the same crop and flip.
+    """
+
+    def __init__(
+        self, folder: str | os.PathLike, transform: ImageTransform, swap: bool = False, skip_bad_images: bool = False
+    ) -> None:
+        super().__init__(transform, swap)
+        self.files = list_images(folder)
+        self.skip_bad_images = skip_bad_images
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, key: SampleKey) -> dict[str, Any]:
+        index, generator = split_key(key)
+        for offset in range(len(self.files)):
+            img, path = load_with_skip(self.files, index + offset, self.skip_bad_images)
+            try:
+                img_a, img_b = split_aligned(img, path)
+                break
+            except ImageLoadError:
+                if not self.skip_bad_images:
+                    raise
+        else:
+            raise ImageLoadError(f"no aligned image in '{self.files[0].parent}' could be used")
+        return self._item(img_a, img_b, str(path), str(path), generator)
+
+
+class PairedFolderDataset(_PairedBase):
+    """A/ and B/ folders whose files are matched by file stem (``A/x.jpg`` with ``B/x.png``).
+
+    Raises:
+        ValueError: a stem present on one side only (the message lists them), or two files with one stem
+            in a folder. At ``__getitem__``, :class:`ImageLoadError` when a pair's sizes disagree.
+    """
+
+    def __init__(
+        self,
+        dir_a: str | os.PathLike,
+        dir_b: str | os.PathLike,
+        transform: ImageTransform,
+        swap: bool = False,
+        skip_bad_images: bool = False,
+    ) -> None:
+        super().__init__(transform, swap)
+        files_a, files_b = self._by_stem(dir_a), self._by_stem(dir_b)
+        only_a, only_b = sorted(files_a.keys() - files_b.keys()), sorted(files_b.keys() - files_a.keys())
+        if only_a or only_b:
+            raise ValueError(
+                f"paired folders '{dir_a}' and '{dir_b}' do not match: stems only in A: {only_a[:10]}, only in B: "
+                f"{only_b[:10]}; every image needs a counterpart with the same name (extension may differ)"
+            )
+        self.pairs = [(files_a[s], files_b[s]) for s in sorted(files_a)]
+        self.skip_bad_images = skip_bad_images
+
+    @staticmethod
+    def _by_stem(folder: str | os.PathLike) -> dict[str, Path]:
+        out: dict[str, Path] = {}
+        for path in list_images(folder, recursive=False):
+            if path.stem in out:
+                raise ValueError(
+                    f"'{out[path.stem]}' and '{path}' share the stem {path.stem!r}; pairs are matched "
+                    "by stem, so rename one of them"
+                )
+            out[path.stem] = path
+        return out
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def _load_pair(self, index: int) -> tuple[Image.Image, Image.Image, Path, Path]:
+        path_a, path_b = self.pairs[index]
+        img_a, img_b = load_image(path_a), load_image(path_b)
+        if img_a.size != img_b.size:
+            raise ImageLoadError(
+                f"pair sizes disagree: '{path_a}' is {img_a.size[0]}x{img_a.size[1]} but '{path_b}' is "
+                f"{img_b.size[0]}x{img_b.size[1]}; paired images must be aligned pixel for pixel"
+            )
+        return img_a, img_b, path_a, path_b
+
+    def __getitem__(self, key: SampleKey) -> dict[str, Any]:
+        index, generator = split_key(key)
+        for offset in range(len(self.pairs)):
+            try:
+                img_a, img_b, path_a, path_b = self._load_pair((index + offset) % len(self.pairs))
+                return self._item(img_a, img_b, str(path_a), str(path_b), generator)
+            except ImageLoadError as exc:
+                if not self.skip_bad_images:
+                    raise
+                warnings.warn(f"skip_bad_images: skipping {exc}", stacklevel=2)
+        raise ImageLoadError(f"no pair in '{self.pairs[0][0].parent}' could be read")
+
+
+class PairedImageDataModule(SeededDataModule):
+    """Paired data for pix2pix-style training, in either layout:
+
+    - ``aligned``: ``root/{train,val,test}/*.jpg``, each file A|B side by side (split at half width);
+    - ``folders``: ``root/A/{train,val,test}/`` and ``root/B/{train,val,test}/``, matched by file stem;
+    - ``auto`` (default): ``folders`` when ``root/A`` and ``root/B`` exist, else ``aligned``.
+
+    fit uses ``train`` (random crop and flip, the same for A and B) and validates on ``val``, or on
+    ``test`` when there is no ``val`` folder (validation is skipped when neither exists); test uses
+    ``test``; predict translates every image of ``test`` (aligned files are split, only the source half
+    is used) with batch key ``"A"``.
+
+    Batches: ``{"A": (N, 3, crop, crop), "B": ..., "A_path": [str], "B_path": [str]}``, float in [-1, 1].
+    ``direction="BtoA"`` swaps A and B, so ``"A"`` is always the source (facades: labels are B).
+
+    Args: the same names and defaults as :class:`gan_style.data.UnpairedImageDataModule` (``root``,
+    ``preprocess``, ``load_size``, ``crop_size``, ``flip``, ``direction``, ``serial_batches`` (no
+    shuffling), ``batch_size``, ``num_workers``, ``skip_bad_images``, ``seed``), plus ``layout``.
+
+    Raises:
+        FileNotFoundError / ValueError: a missing or empty folder, unmatched stems (at ``setup``).
+        ImageLoadError: an aligned image of odd width or a pair whose sizes disagree (when loaded).
+    """
+
+    def __init__(
+        self,
+        root: str = "examples/data/facades",
+        layout: Layout = "auto",
+        preprocess: Preprocess = "resize_and_crop",
+        load_size: int = 286,
+        crop_size: int = 256,
+        flip: bool = True,
+        direction: Direction = "AtoB",
+        serial_batches: bool = False,
+        batch_size: int = 1,
+        num_workers: int = 4,
+        skip_bad_images: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        self._check_common(batch_size, num_workers, direction)
+        if layout not in ("auto", "aligned", "folders"):
+            raise ValueError(f"layout must be 'auto', 'aligned' or 'folders', got {layout!r}")
+        self.save_hyperparameters()
+        self.root = Path(root)
+        self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
+        self.eval_transform = ImageTransform(preprocess, load_size, crop_size, flip=False, train=False)
+        self.seed = seed
+        self.train_set: Dataset | None = None
+        self.eval_set: Dataset | None = None
+        self.test_set: Dataset | None = None
+        self.predict_set: Dataset | None = None
+
+    @property
+    def layout(self) -> str:
+        if self.hparams.layout != "auto":
+            return self.hparams.layout
+        return "folders" if (self.root / "A").is_dir() and (self.root / "B").is_dir() else "aligned"
+
+    def _exists(self, split: str) -> bool:
+        if self.layout == "aligned":
+            return (self.root / split).is_dir()
+        return (self.root / "A" / split).is_dir() and (self.root / "B" / split).is_dir()
+
+    def _dataset(self, split: str, transform: ImageTransform) -> Dataset:
+        swap, skip = self.hparams.direction == "BtoA", self.hparams.skip_bad_images
+        if self.layout == "aligned":
+            return AlignedImageDataset(self.root / split, transform, swap, skip)
+        return PairedFolderDataset(self.root / "A" / split, self.root / "B" / split, transform, swap, skip)
+
+    def setup(self, stage: str) -> None:
+        if not self.root.is_dir():
+            raise FileNotFoundError(
+                f"dataset root '{self.root}' does not exist; set data.root to a folder with train/ and test/ "
+                "(aligned A|B images) or A/train, B/train, ... (paired folders)"
+            )
+        self._init_seed()
+        if stage == "fit" and self.train_set is None:
+            self.train_set = self._dataset("train", self.train_transform)
+        if stage in ("fit", "validate") and self.eval_set is None:
+            split = "val" if self._exists("val") else "test"
+            if stage == "validate" or self._exists(split):
+                self.eval_set = self._dataset(split, self.eval_transform)
+        if stage == "test" and self.test_set is None:
+            self.test_set = self._dataset("test", self.eval_transform)
+        if stage == "predict" and self.predict_set is None:
+            if self.layout == "aligned":
+                self.predict_set = self._dataset("test", self.eval_transform)
+            else:
+                source = "B" if self.hparams.direction == "BtoA" else "A"
+                self.predict_set = ImageFolderDataset(
+                    self.root / source / "test", self.eval_transform, "A", self.hparams.skip_bad_images
+                )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=not self.hparams.serial_batches, seeded=True)
+
+    def val_dataloader(self) -> DataLoader | list:
+        return [] if self.eval_set is None else self._loader(self.eval_set, False, False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, False, False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader(self.predict_set, False, False)

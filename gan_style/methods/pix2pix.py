@@ -1,0 +1,244 @@
+"""Pix2Pix: paired image-to-image translation with a conditional GAN (Isola et al., CVPR 2017).
+
+Names in this file and in the paper / reference code:
+
+==================  ==================  ==============  ==============================================
+this code           paper               reference code  role
+==================  ==================  ==============  ==============================================
+``generator``       G                   ``netG``        U-Net, x -> y (dropout plays the noise z)
+``discriminator``   D                   ``netD``        70x70 PatchGAN on concat(x, y), 6 channels
+``lambda_l1``       lambda              ``lambda_L1``   weight of the L1 term (100)
+``real_a``          x                   ``real_A``      the condition (source image)
+``real_b``          y                   ``real_B``      the target
+``fake_b``          G(x, z)             ``fake_B``      the translation
+==================  ==================  ==============  ==============================================
+
+Losses (Eq. 1-4; ``L_GAN`` is the registry's ``GANLoss``, ``vanilla`` = the paper's cross-entropy):
+
+- conditional GAN (Eq. 1): ``L_cGAN(G, D) = E[log D(x, y)] + E[log(1 - D(x, G(x, z)))]``;
+- reconstruction (Eq. 3): ``L_L1(G) = E[||y - G(x, z)||_1]``;
+- generator (Eq. 4, non-saturating form): ``loss_g = L_GAN(D(x, G(x)), real) + lambda_l1 * L_L1``;
+- discriminator, halved as in the paper (Sec. 3.3: "we divide the objective by 2 while optimizing D"):
+  ``loss_d = 0.5 * (L_GAN(D(x, y), real) + L_GAN(D(x, G(x)), fake))`` (plus the gradient penalty for wgangp).
+
+Optimization (Sec. 3.3 and 6.2): one D step then one G step per batch, Adam(lr 2e-4, betas (0.5, 0.999)),
+batch size 1; the reference code's linear policy decays the rate to 0 over ``n_epochs_decay`` epochs.
+
+Inference (Sec. 3.3): "At inference time, we run the generator net in exactly the same manner as during
+the training phase": dropout stays on and batch norm uses the statistics of the test batch. That is
+``eval_mode=False`` (the default) for validation, test and predict; ``eval_mode=True`` uses the usual
+eval mode instead (running statistics, no dropout: deterministic outputs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
+
+from gan_style.losses import create_loss
+from gan_style.losses.adversarial import GanMode
+from gan_style.methods.base import GanStyleModule, LinearDecay
+from gan_style.nets import NLayerDiscriminator, UnetGenerator, load_reference_state_dict
+
+__all__ = ["Pix2Pix"]
+
+NETWORKS = ("generator", "discriminator")
+
+
+@contextlib.contextmanager
+def _training_mode_without_updates(net: nn.Module) -> Iterator[None]:
+    """Run ``net`` in training mode (dropout on, batch statistics) without changing its running stats."""
+    was_training = net.training
+    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [(m.momentum, m.num_batches_tracked.clone() if m.num_batches_tracked is not None else None) for m in norms]
+    net.train()
+    for m in norms:
+        m.momentum = 0.0  # running = (1 - 0) * running + 0 * batch: unchanged
+    try:
+        yield
+    finally:
+        for m, (momentum, tracked) in zip(norms, saved):
+            m.momentum = momentum
+            if tracked is not None:
+                m.num_batches_tracked.copy_(tracked)
+        net.train(was_training)
+
+
+class Pix2Pix(GanStyleModule):
+    """Pix2Pix as a LightningModule with manual optimization (see the module docstring for the equations).
+
+    Batches: ``{"A": (N, 3, H, W), "B": (N, 3, H, W)}`` in [-1, 1], A the source, B the target; predict
+    needs ``"A"`` only. H and W must suit the generator (multiples of 256 for unet_256).
+
+    Logged: ``train/loss_g``, ``train/loss_d``, ``train/loss_g_gan``, ``train/loss_g_l1``, ``train/loss_d_real``,
+    ``train/loss_d_fake``; in validation and test ``val/`` / ``test/`` ``loss_g``, ``loss_d``, ``l1`` (mean
+    absolute error of G(x) against y in [-1, 1]), ``psnr`` (dB) and ``ssim`` (on images scaled to [0, 1],
+    torchmetrics). ``trainer.global_step`` counts two optimizer steps per batch.
+
+    Args:
+        generator: default ``UnetGenerator()`` (unet_256, batch norm, dropout).
+        discriminator: default ``NLayerDiscriminator(input_nc=6, norm="batch")``, the 70x70 PatchGAN on
+            concat(A, B); its ``input_nc`` must be the sum of A's and B's channels.
+        gan_mode: ``vanilla`` (default, the paper), ``lsgan``, ``wgangp`` or ``hinge``.
+        lambda_l1: weight of the L1 term (100, Sec. 4).
+        reconstruction_loss: registry name of the reconstruction term (``l1``).
+        lr, betas: Adam settings (2e-4, (0.5, 0.999)).
+        n_epochs, n_epochs_decay: epochs at the initial rate, then epochs of linear decay (100, 100).
+        eval_mode: False (paper): dropout and batch statistics stay active at validation, test and
+            predict, without touching the running statistics; True: usual eval mode.
+        reference_weights: optional ``{"generator": "latest_net_G.pth", "discriminator":
+            "latest_net_D.pth"}`` from the reference pix2pix code, loaded at ``setup``.
+
+    Raises:
+        ValueError: negative or NaN weights, or an unknown name in ``reference_weights``.
+        KeyError: an unknown ``reconstruction_loss``.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module | None = None,
+        discriminator: nn.Module | None = None,
+        gan_mode: GanMode = "vanilla",
+        lambda_l1: float = 100.0,
+        reconstruction_loss: str = "l1",
+        lr: float = 2e-4,
+        betas: tuple[float, float] = (0.5, 0.999),
+        n_epochs: int = 100,
+        n_epochs_decay: int = 100,
+        eval_mode: bool = False,
+        reference_weights: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        for name, value in (("lambda_l1", lambda_l1), ("lr", lr)):
+            if not value >= 0:  # also rejects NaN
+                raise ValueError(f"{name} must be a number >= 0, got {value}")
+        unknown = set(reference_weights or {}) - set(NETWORKS)
+        if unknown:
+            raise ValueError(f"reference_weights names unknown networks {sorted(unknown)}; use {', '.join(NETWORKS)}")
+        self._save_hparams_plain()
+        self.automatic_optimization = False
+
+        self.generator = generator if generator is not None else UnetGenerator()
+        self.discriminator = (
+            discriminator if discriminator is not None else NLayerDiscriminator(input_nc=6, norm="batch")
+        )
+        self.gan_loss = create_loss("gan", gan_mode=gan_mode)
+        self.reconstruction_loss = create_loss(reconstruction_loss)
+        self.lambda_l1 = lambda_l1
+        self.eval_mode = eval_mode
+        self.val_psnr, self.test_psnr = PeakSignalNoiseRatio(data_range=1.0), PeakSignalNoiseRatio(data_range=1.0)
+        self.val_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
+        self.test_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
+        self._reference_loaded = False
+
+    # --- the algorithm -----------------------------------------------------------------------------------
+    def forward(self, real_a: Tensor) -> Tensor:
+        """G(x): (N, 3, H, W) in [-1, 1] -> (N, 3, H, W) in [-1, 1], in the network's current mode."""
+        return self.generator(real_a)
+
+    def generate(self, real_a: Tensor) -> Tensor:
+        """G(x) at inference, following ``eval_mode`` (see the class docstring)."""
+        if self.eval_mode:
+            return self.generator(real_a)
+        with _training_mode_without_updates(self.generator):
+            return self.generator(real_a)
+
+    def generator_loss(self, real_a: Tensor, real_b: Tensor, fake_b: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """``loss_g = L_GAN(D(x, G(x)), real) + lambda_l1 * ||y - G(x)||_1`` (Eq. 4); returns (loss, logs)."""
+        loss_gan = self.gan_loss.generator_loss(self.discriminator(torch.cat([real_a, fake_b], 1)))
+        loss_l1 = self.reconstruction_loss(fake_b, real_b)
+        loss = loss_gan + self.lambda_l1 * loss_l1
+        return loss, {"loss_g": loss.detach(), "loss_g_gan": loss_gan.detach(), "loss_g_l1": loss_l1.detach()}
+
+    def discriminator_loss(
+        self, real_a: Tensor, real_b: Tensor, fake_b: Tensor, penalty: bool = True
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """``loss_d = 0.5 * (L(D(x, y), real) + L(D(x, G(x)), fake))`` (+ GP for wgangp); (loss, logs)."""
+        loss, logs = self.gan_loss.discriminator_loss(
+            self.discriminator,
+            torch.cat([real_a, real_b], 1),
+            torch.cat([real_a, fake_b.detach()], 1),
+            scale=0.5,
+            penalty=penalty,
+        )
+        out = {"loss_d": loss.detach(), "loss_d_real": logs["d_real"], "loss_d_fake": logs["d_fake"]}
+        if "gp" in logs:
+            out["gp"] = logs["gp"]
+        return loss, out
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        real_a, real_b = batch["A"], batch["B"]
+        opt_g, opt_d = self.optimizers()
+        fake_b = self.generator(real_a)
+        with self.toggled_optimizer(opt_d):
+            loss_d, logs_d = self.discriminator_loss(real_a, real_b, fake_b)
+            opt_d.zero_grad(set_to_none=True)
+            self.manual_backward(loss_d)
+            opt_d.step()
+        with self.toggled_optimizer(opt_g):  # the discriminator is frozen while G learns
+            loss_g, logs_g = self.generator_loss(real_a, real_b, fake_b)
+            opt_g.zero_grad(set_to_none=True)
+            self.manual_backward(loss_g)
+            opt_g.step()
+        self.step_schedulers_at_epoch_end()
+        n = real_a.shape[0]
+        logs = {**logs_g, **logs_d}
+        self.log_dict({f"train/{k}": v for k, v in logs.items() if k not in ("loss_g", "loss_d")}, batch_size=n)
+        self.log_dict({"train/loss_g": logs["loss_g"], "train/loss_d": logs["loss_d"]}, prog_bar=True, batch_size=n)
+
+    def _evaluate(
+        self, batch: dict[str, Any], prefix: str, psnr: PeakSignalNoiseRatio, ssim: StructuralSimilarityIndexMeasure
+    ) -> None:
+        real_a, real_b = batch["A"], batch["B"]
+        fake_b = self.generate(real_a)
+        _, logs_g = self.generator_loss(real_a, real_b, fake_b)
+        _, logs_d = self.discriminator_loss(real_a, real_b, fake_b, penalty=False)
+        fake01, real01 = ((fake_b.clamp(-1, 1) + 1) / 2).float(), ((real_b + 1) / 2).float()
+        psnr(fake01, real01)
+        ssim(fake01, real01)
+        n = real_a.shape[0]
+        self.log_dict(
+            {
+                f"{prefix}/loss_g": logs_g["loss_g"],
+                f"{prefix}/loss_d": logs_d["loss_d"],
+                f"{prefix}/l1": logs_g["loss_g_l1"],
+            },
+            batch_size=n,
+        )
+        self.log_dict({f"{prefix}/psnr": psnr, f"{prefix}/ssim": ssim}, batch_size=n)
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._evaluate(batch, "val", self.val_psnr, self.val_ssim)
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._evaluate(batch, "test", self.test_psnr, self.test_ssim)
+
+    def sample_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """real_A, fake_B, real_B, each (N, 3, H, W) in [-1, 1]."""
+        with torch.no_grad():
+            fake_b = self.generate(batch["A"])
+        return {"real_A": batch["A"], "fake_B": fake_b, "real_B": batch["B"]}
+
+    def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
+        """G(x) for ``batch["A"]``, following ``eval_mode``."""
+        return self.generate(batch["A"]), batch.get("A_path", [])
+
+    # --- Lightning plumbing ------------------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        if self._reference_loaded or not self.hparams.get("reference_weights"):
+            return
+        for name, path in self.hparams.reference_weights.items():
+            load_reference_state_dict(getattr(self, name), path)
+        self._reference_loaded = True
+
+    def configure_optimizers(self):
+        hp = self.hparams
+        opt_g = torch.optim.Adam(self.generator.parameters(), lr=hp.lr, betas=tuple(hp.betas))
+        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=hp.lr, betas=tuple(hp.betas))
+        decay = LinearDecay(hp.n_epochs, hp.n_epochs_decay)
+        return [opt_g, opt_d], [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]

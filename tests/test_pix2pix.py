@@ -1,0 +1,118 @@
+import lightning as L
+import pytest
+import torch
+from torch import nn
+
+from conftest import tiny_pix2pix_kwargs
+from gan_style.data import PairedImageDataModule
+from gan_style.methods import Pix2Pix
+from gan_style.nets import NLayerDiscriminator, UnetGenerator, load_reference_state_dict
+
+
+def n_params(net):
+    return sum(p.numel() for p in net.parameters())
+
+
+def test_unet_256_count_shapes_and_key_layout():
+    g = UnetGenerator()
+    assert n_params(g) == 54_413_955
+    keys = list(g.state_dict())
+    assert keys[0] == "model.model.0.weight"  # outermost down conv, no bias before batch norm
+    assert "model.model.1.model.1.weight" in keys and "model.model.1.model.2.running_mean" in keys
+    assert "model.model.1.model.5.weight" in keys and "model.model.3.bias" in keys  # up convs
+    out = g(torch.rand(1, 3, 256, 256) * 2 - 1)
+    assert out.shape == (1, 3, 256, 256) and out.abs().max() <= 1
+    assert sum(isinstance(m, nn.Dropout) for m in g.modules()) == 3  # num_downs - 5 inner decoder levels
+    assert UnetGenerator(num_downs=7)(torch.zeros(2, 3, 128, 128)).shape == (2, 3, 128, 128)
+    assert sum(isinstance(m, nn.Dropout) for m in UnetGenerator(use_dropout=False).modules()) == 0
+
+
+def test_unet_size_errors():
+    with pytest.raises(ValueError, match="divisible by 256"):
+        UnetGenerator()(torch.zeros(1, 3, 128, 128))
+    with pytest.raises(ValueError, match="num_downs"):
+        UnetGenerator(num_downs=4)
+
+
+def test_unet_reference_checkpoint_round_trip(tmp_path):
+    src = UnetGenerator(num_downs=6, ngf=8)
+    path = tmp_path / "latest_net_G.pth"
+    torch.save(src.state_dict(), path)
+    dst = load_reference_state_dict(UnetGenerator(num_downs=6, ngf=8, init_type="kaiming"), path)
+    src.eval(), dst.eval()
+    x = torch.rand(1, 3, 64, 64)
+    assert torch.equal(src(x), dst(x))
+
+
+def test_losses_match_the_equations():
+    torch.manual_seed(0)
+    m = Pix2Pix(**tiny_pix2pix_kwargs(), lambda_l1=100.0)
+    m.eval()
+    a, b = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    fake = m.generator(a)
+    D = m.discriminator
+    loss, logs = m.generator_loss(a, b, fake)
+    bce = nn.BCEWithLogitsLoss()
+    pred_fake = D(torch.cat([a, fake], 1))
+    expected = bce(pred_fake, torch.ones_like(pred_fake)) + 100.0 * (fake - b).abs().mean()
+    assert torch.allclose(loss, expected, atol=1e-5)
+    loss_d, _ = m.discriminator_loss(a, b, fake)
+    pred_real = D(torch.cat([a, b], 1))
+    expected_d = 0.5 * (bce(pred_real, torch.ones_like(pred_real)) + bce(pred_fake, torch.zeros_like(pred_fake)))
+    assert torch.allclose(loss_d, expected_d, atol=1e-5)
+
+
+def test_inference_mode_setting():
+    torch.manual_seed(0)
+    kwargs = {**tiny_pix2pix_kwargs(), "generator": UnetGenerator(num_downs=6, ngf=8)}  # one dropout level
+    paper = Pix2Pix(**kwargs)  # eval_mode False: dropout and batch statistics at inference
+    paper.eval()
+    stats = paper.generator.state_dict()["model.model.1.model.2.running_mean"].clone()
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    with torch.inference_mode():
+        first, second = paper.generate(x), paper.generate(x)
+    assert not torch.equal(first, second)  # dropout is active
+    assert torch.equal(stats, paper.generator.state_dict()["model.model.1.model.2.running_mean"])
+    assert not paper.generator.training  # mode restored
+    plain = Pix2Pix(**{**kwargs, "generator": UnetGenerator(num_downs=6, ngf=8)}, eval_mode=True)
+    plain.eval()
+    with torch.inference_mode():
+        assert torch.equal(plain.generate(x), plain.generate(x))
+
+
+def test_training_and_metrics_on_facades(facades_root):
+    L.seed_everything(0)
+    m = Pix2Pix(**tiny_pix2pix_kwargs())
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    dm = PairedImageDataModule(root=str(facades_root), direction="BtoA", load_size=36, crop_size=32, num_workers=0)
+    trainer = L.Trainer(
+        max_steps=8,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=4,
+    )
+    trainer.fit(m, dm)
+    assert trainer.global_step == 8
+    for key in ("generator.model.model.0.weight", "discriminator.model.0.weight"):
+        assert not torch.equal(before[key], m.state_dict()[key])
+    (metrics,) = trainer.validate(m, dm, verbose=False)
+    assert {"val/l1", "val/psnr", "val/ssim", "val/loss_g", "val/loss_d"} <= set(metrics)
+    assert 0 < metrics["val/l1"] < 2 and 0 < metrics["val/psnr"] < 60 and -1 <= metrics["val/ssim"] <= 1
+
+
+def test_psnr_matches_its_formula():
+    m = Pix2Pix(**tiny_pix2pix_kwargs(), eval_mode=True)
+    fake, real = torch.full((1, 3, 32, 32), 0.5), torch.full((1, 3, 32, 32), 0.4)
+    m.val_psnr(fake, real)
+    mse = 0.01  # (0.5 - 0.4)^2 on a data range of 1
+    assert m.val_psnr.compute().item() == pytest.approx(10 * torch.log10(torch.tensor(1 / mse)).item(), rel=1e-4)
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="lambda_l1"):
+        Pix2Pix(**tiny_pix2pix_kwargs(), lambda_l1=-1)
+    with pytest.raises(ValueError, match="unknown networks"):
+        Pix2Pix(**tiny_pix2pix_kwargs(), reference_weights={"netG": "x"})
+    assert NLayerDiscriminator(input_nc=6).model[0].in_channels == 6
