@@ -16,8 +16,9 @@ __all__ = ["SeededDataModule"]
 class SeededDataModule(L.LightningDataModule):
     """Base of the image DataModules.
 
-    Subclasses call ``self.save_hyperparameters()`` with ``batch_size``, ``num_workers`` and ``seed``
-    among their arguments, and build loaders with :meth:`_loader`. The training loader draws its order
+    Subclasses call ``self.save_hyperparameters()`` with ``batch_size``, ``num_workers``, ``seed`` and
+    ``serial_batches`` among their arguments, and fill ``train_set``, ``eval_set`` (validation; None skips
+    it), ``test_set`` and ``predict_set`` in ``setup``; the loaders are built here. The training loader draws its order
     and per-sample seeds from the data seed (``seed``, or the run's seed when None), which is saved in
     checkpoints; a run restored mid-epoch continues with the batches the interrupted run had not used.
     """
@@ -48,6 +49,23 @@ class SeededDataModule(L.LightningDataModule):
         epoch, skip = resume_position(self.trainer, self.hparams.batch_size)
         sampler = SeededSampler(len(dataset), self.seed, shuffle, epoch=epoch, skip=skip)
         return ResumableDataLoader(dataset, sampler=sampler, **kwargs)
+
+    train_set: Dataset | None = None
+    eval_set: Dataset | None = None
+    test_set: Dataset | None = None
+    predict_set: Dataset | None = None
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=not self.hparams.serial_batches, seeded=True)
+
+    def val_dataloader(self) -> DataLoader | list:
+        return [] if self.eval_set is None else self._loader(self.eval_set)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader(self.predict_set)
 
     def state_dict(self) -> dict[str, Any]:
         """The data seed, saved in checkpoints so a resumed run draws the same batches."""

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import torch
 from PIL import Image
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from gan_style.data.base import SeededDataModule
 from gan_style.data.images import ImageLoadError, list_images, load_image
@@ -203,10 +203,6 @@ class PairedImageDataModule(SeededDataModule):
         self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
         self.eval_transform = ImageTransform(preprocess, load_size, crop_size, flip=False, train=False)
         self.seed = seed
-        self.train_set: Dataset | None = None
-        self.eval_set: Dataset | None = None
-        self.test_set: Dataset | None = None
-        self.predict_set: Dataset | None = None
 
     @property
     def layout(self) -> str:
@@ -248,15 +244,3 @@ class PairedImageDataModule(SeededDataModule):
                 self.predict_set = ImageFolderDataset(
                     self.root / source / "test", self.eval_transform, "A", self.hparams.skip_bad_images
                 )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=not self.hparams.serial_batches, seeded=True)
-
-    def val_dataloader(self) -> DataLoader | list:
-        return [] if self.eval_set is None else self._loader(self.eval_set, False, False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, False, False)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._loader(self.predict_set, False, False)

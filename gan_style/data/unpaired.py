@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from gan_style.data.base import SeededDataModule
 from gan_style.data.images import ImageLoadError, list_images, load_image
@@ -162,9 +162,6 @@ class UnpairedImageDataModule(SeededDataModule):
         self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
         self.eval_transform = ImageTransform(preprocess, load_size, crop_size, flip=False, train=False)
         self.seed = seed
-        self.train_set: UnpairedImageDataset | None = None
-        self.eval_set: UnpairedImageDataset | None = None
-        self.predict_set: ImageFolderDataset | None = None
 
     def _dir(self, split: str, domain: str) -> Path:
         if self.hparams.direction == "BtoA":
@@ -191,18 +188,7 @@ class UnpairedImageDataModule(SeededDataModule):
             dir_a, dir_b = self._dir("test", "A"), self._dir("test", "B")
             if stage != "fit" or (dir_a.is_dir() and dir_b.is_dir()):
                 self.eval_set = UnpairedImageDataset(dir_a, dir_b, self.eval_transform, True, skip)
+            self.test_set = self.eval_set
         if stage == "predict" and self.predict_set is None:
             domain = self.hparams.predict_domain
             self.predict_set = ImageFolderDataset(self._dir("test", domain), self.eval_transform, domain, skip)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=not self.hparams.serial_batches, seeded=True)
-
-    def val_dataloader(self) -> DataLoader | list:
-        return [] if self.eval_set is None else self._loader(self.eval_set, False, False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.eval_set, False, False)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._loader(self.predict_set, False, False)

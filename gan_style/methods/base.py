@@ -9,6 +9,8 @@ import lightning as L
 import torch
 from torch import nn
 
+from gan_style.nets import load_reference_state_dict
+
 __all__ = ["GanStyleModule", "LinearDecay"]
 
 # Lightning warns that step checkpoints under manual optimization hold the weights after the step's
@@ -74,6 +76,27 @@ class GanStyleModule(L.LightningModule):
             self._hparams_initial.pop(key, None)
 
     # shared behaviour ---------------------------------------------------------------------------------
+    def _check_settings(
+        self, non_negative: dict[str, float], reference_weights: dict[str, str] | None, networks: tuple[str, ...]
+    ) -> None:
+        """Raise ValueError for a negative or NaN value in ``non_negative`` or an unknown network name."""
+        for name, value in non_negative.items():
+            if not value >= 0:  # also rejects NaN
+                raise ValueError(f"{name} must be a number >= 0, got {value}")
+        unknown = set(reference_weights or {}) - set(networks)
+        if unknown:
+            raise ValueError(f"reference_weights names unknown networks {sorted(unknown)}; use {', '.join(networks)}")
+
+    def setup(self, stage: str) -> None:
+        """Load ``reference_weights`` (network name -> published weights file) once, before any
+        Lightning checkpoint given with ``ckpt_path`` is restored over them."""
+        weights = self.hparams.get("reference_weights") if hasattr(self, "hparams") else None
+        if not weights or getattr(self, "_reference_loaded", False):
+            return
+        for name, path in weights.items():
+            load_reference_state_dict(getattr(self, name), path)
+        self._reference_loaded = True
+
     def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
         translate = getattr(self, "translate", None)
         if translate is None:

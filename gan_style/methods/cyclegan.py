@@ -43,7 +43,7 @@ from gan_style.losses import create_loss
 from gan_style.losses.adversarial import GanMode
 from gan_style.methods.base import GanStyleModule, LinearDecay
 from gan_style.methods.image_pool import ImagePool
-from gan_style.nets import NLayerDiscriminator, ResnetGenerator, load_reference_state_dict
+from gan_style.nets import NLayerDiscriminator, ResnetGenerator
 
 __all__ = ["CycleGAN"]
 
@@ -104,12 +104,9 @@ class CycleGAN(GanStyleModule):
         reference_weights: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
-        for name, value in (("lambda_cycle", lambda_cycle), ("lambda_identity", lambda_identity), ("lr", lr)):
-            if not value >= 0:  # also rejects NaN
-                raise ValueError(f"{name} must be a number >= 0, got {value}")
-        unknown = set(reference_weights or {}) - set(NETWORKS)
-        if unknown:
-            raise ValueError(f"reference_weights names unknown networks {sorted(unknown)}; use {', '.join(NETWORKS)}")
+        self._check_settings(
+            {"lambda_cycle": lambda_cycle, "lambda_identity": lambda_identity, "lr": lr}, reference_weights, NETWORKS
+        )
         self._save_hparams_plain()
         self.automatic_optimization = False
 
@@ -130,7 +127,6 @@ class CycleGAN(GanStyleModule):
         seed = torch.initial_seed() % (2**62)
         self.pool_a = ImagePool(pool_size, seed=seed)  # fakes of domain A, for discriminator_a
         self.pool_b = ImagePool(pool_size, seed=seed + 1)  # fakes of domain B, for discriminator_b
-        self._reference_loaded = False
 
     # --- the algorithm -----------------------------------------------------------------------------------
     def forward(self, real_a: Tensor) -> Tensor:
@@ -247,13 +243,6 @@ class CycleGAN(GanStyleModule):
         raise KeyError(f"CycleGAN.translate needs a batch with key 'A' or 'B', got keys {sorted(batch)}")
 
     # --- Lightning plumbing ------------------------------------------------------------------------------
-    def setup(self, stage: str) -> None:
-        if self._reference_loaded or not self.hparams.get("reference_weights"):
-            return
-        for name, path in self.hparams.reference_weights.items():
-            load_reference_state_dict(getattr(self, name), path)
-        self._reference_loaded = True
-
     def configure_optimizers(self):
         hp = self.hparams
         opt_g = torch.optim.Adam(

@@ -43,7 +43,7 @@ from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMe
 from gan_style.losses import create_loss
 from gan_style.losses.adversarial import GanMode
 from gan_style.methods.base import GanStyleModule, LinearDecay
-from gan_style.nets import NLayerDiscriminator, UnetGenerator, load_reference_state_dict
+from gan_style.nets import NLayerDiscriminator, UnetGenerator
 
 __all__ = ["Pix2Pix"]
 
@@ -114,12 +114,7 @@ class Pix2Pix(GanStyleModule):
         reference_weights: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
-        for name, value in (("lambda_l1", lambda_l1), ("lr", lr)):
-            if not value >= 0:  # also rejects NaN
-                raise ValueError(f"{name} must be a number >= 0, got {value}")
-        unknown = set(reference_weights or {}) - set(NETWORKS)
-        if unknown:
-            raise ValueError(f"reference_weights names unknown networks {sorted(unknown)}; use {', '.join(NETWORKS)}")
+        self._check_settings({"lambda_l1": lambda_l1, "lr": lr}, reference_weights, NETWORKS)
         self._save_hparams_plain()
         self.automatic_optimization = False
 
@@ -134,7 +129,6 @@ class Pix2Pix(GanStyleModule):
         self.val_psnr, self.test_psnr = PeakSignalNoiseRatio(data_range=1.0), PeakSignalNoiseRatio(data_range=1.0)
         self.val_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
         self.test_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
-        self._reference_loaded = False
 
     # --- the algorithm -----------------------------------------------------------------------------------
     def forward(self, real_a: Tensor) -> Tensor:
@@ -229,13 +223,6 @@ class Pix2Pix(GanStyleModule):
         return self.generate(batch["A"]), batch.get("A_path", [])
 
     # --- Lightning plumbing ------------------------------------------------------------------------------
-    def setup(self, stage: str) -> None:
-        if self._reference_loaded or not self.hparams.get("reference_weights"):
-            return
-        for name, path in self.hparams.reference_weights.items():
-            load_reference_state_dict(getattr(self, name), path)
-        self._reference_loaded = True
-
     def configure_optimizers(self):
         hp = self.hparams
         opt_g = torch.optim.Adam(self.generator.parameters(), lr=hp.lr, betas=tuple(hp.betas))
