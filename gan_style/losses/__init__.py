@@ -6,6 +6,14 @@ GANLoss(gan_mode='lsgan')
 """
 
 from gan_style.losses.adversarial import GAN_MODES, GANLoss, gradient_penalty
+from gan_style.losses.perceptual import (
+    ContentLoss,
+    GramStyleLoss,
+    MeanStdStyleLoss,
+    TotalVariationLoss,
+    gram_matrix,
+    mean_std,
+)
 from gan_style.losses.pixel import L1Loss, MSELoss
 from gan_style.losses.registry import LOSSES, create_loss, list_losses, register_loss
 
@@ -19,4 +27,10 @@ __all__ = [
     "gradient_penalty",
     "L1Loss",
     "MSELoss",
+    "ContentLoss",
+    "GramStyleLoss",
+    "MeanStdStyleLoss",
+    "TotalVariationLoss",
+    "gram_matrix",
+    "mean_std",
 ]

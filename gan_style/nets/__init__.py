@@ -6,6 +6,7 @@ from gan_style.nets.patchgan import NLayerDiscriminator, PixelDiscriminator, rec
 from gan_style.nets.reference import load_reference_state_dict, read_weights_file
 from gan_style.nets.resnet_generator import ResnetBlock, ResnetGenerator
 from gan_style.nets.unet_generator import UnetGenerator, UnetSkipConnectionBlock
+from gan_style.nets.vgg import VGG19_LAYERS, VGGFeatures, WeightsUnavailableError
 
 __all__ = [
     "INIT_TYPES",
@@ -16,6 +17,9 @@ __all__ = [
     "ResnetBlock",
     "UnetGenerator",
     "UnetSkipConnectionBlock",
+    "VGG19_LAYERS",
+    "VGGFeatures",
+    "WeightsUnavailableError",
     "NLayerDiscriminator",
     "PixelDiscriminator",
     "receptive_field",

@@ -1,0 +1,317 @@
+"""Neural style transfer by image optimization (Gatys, Ecker & Bethge, CVPR 2016).
+
+Names in this file and in the paper:
+
+========================  ===================  ==============================================
+this code                 paper                meaning
+========================  ===================  ==============================================
+``image``                 x                    the image being optimized (the parameter)
+``content``               p                    the content photograph
+``style``                 a                    the artwork(s)
+``content_layers``        l in {conv4_2}       layers whose responses F^l must match P^l
+``style_layers``          relu1_1 ... relu5_1  layers whose Gram matrices G^l must match A^l
+``style_layer_weights``   w_l                  per-layer style weights (equal by default)
+``content_weight``        alpha                weight of L_content
+``style_weight``          beta                 weight of L_style
+``tv_weight``             (not in the paper)   total variation smoothing (Mahendran & Vedaldi 2015)
+========================  ===================  ==============================================
+
+Losses (registry names ``content``, ``gram``, ``tv``; ``G`` is the Gram matrix normalized by C*H*W):
+
+- ``L_content = sum_l c_l * mean((F^l(x) - F^l(p))^2)`` (Eq. 1);
+- ``L_style = sum_l w_l * sum_s b_s * mean((G(F^l(x)) - G(F^l(a_s)))^2)`` (Eq. 3-5), ``b_s`` the blend
+  weights of several style images (summing to 1);
+- ``L_total = content_weight * L_content + style_weight * L_style + tv_weight * L_tv`` (Eq. 7).
+
+Optimization: L-BFGS on the pixels (the paper), or Adam; one iteration per Lightning step, so the progress
+bar counts iterations and shows the losses. ``scales`` runs coarse to fine: the result at one size,
+upsampled, initializes the next. Colour preservation (Gatys et al. 2016b): ``luminance`` transfers on
+luminance only and restores the content's colours; ``histogram`` recolours the style images like the
+content first.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.utilities import rank_zero_info
+from PIL import Image
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
+
+from gan_style.color import combine_luminance, luminance_only, match_color, match_luminance
+from gan_style.data.images import load_image
+from gan_style.data.transforms import to_image, to_tensor
+from gan_style.losses import create_loss
+from gan_style.nets.vgg import VGG19_LAYERS, VGGFeatures
+
+__all__ = ["Gatys", "resize_max_side"]
+
+# Gatys manages its own optimizer (the image changes size between scales), so Lightning has none.
+warnings.filterwarnings("ignore", message=".*`configure_optimizers` returned `None`")
+
+
+def resize_max_side(image: Tensor, size: int) -> Tensor:
+    """Resize (N, 3, H, W) so that its longer side is ``size`` (bicubic, antialiased), keeping the aspect."""
+    h, w = image.shape[-2:]
+    scale = size / max(h, w)
+    new = (max(1, round(h * scale)), max(1, round(w * scale)))
+    if new == (h, w):
+        return image
+    return F.interpolate(image, size=new, mode="bicubic", align_corners=False, antialias=True).clamp(-1, 1)
+
+
+class Gatys(L.LightningModule):
+    """Gatys style transfer as a LightningModule; ``trainer.fit`` runs the optimization and writes the image.
+
+    Example: ``gan-style fit --config recipes/gatys.yaml --model.content photo.jpg --model.style art.jpg``.
+
+    Args:
+        content: content image file.
+        style: one style image file or several.
+        style_blend_weights: relative weight of each style image (equal by default; normalized to sum 1).
+        image_size: longer side of the output in pixels (512).
+        scales: sizes (longer side) to optimize at, coarse to fine, e.g. ``[256, 512]``; default
+            ``[image_size]``. The last one is the output size.
+        num_iterations: optimizer iterations per scale (500).
+        optimizer: ``lbfgs`` (default, as in the paper) or ``adam``.
+        lr: step size; default 1.0 for L-BFGS, 0.02 for Adam (pixels live in [-1, 1]).
+        init: start from the ``content`` image (default), the first ``style`` image or ``noise``.
+        content_layers, content_layer_weights: default ``["conv4_2"]`` with weight 1.
+        style_layers, style_layer_weights: default relu1_1 ... relu5_1 with weight 1 / 5 each.
+        content_weight, style_weight, tv_weight: alpha, beta and the TV weight (1, 1e6, 0). With Gram
+            matrices normalized by C*H*W the style loss is small, hence the large beta.
+        style_scale: style images are resized to ``style_scale`` times the current scale (1.0).
+        preserve_color: ``none`` (default), ``luminance`` or ``histogram`` (see the module docstring).
+        pooling: VGG pooling, ``max`` or ``avg``.
+        vgg_weights: ``imagenet`` (hub cache), a weights file, or None (random; tests only).
+        output: file to write; default ``<trainer.default_root_dir>/stylized/<content>_<style>.png``.
+        save_every: also write the current image every N iterations (0: only at the end).
+
+    Raises:
+        ValueError: empty style list, mismatched weight lists, unknown layers, non-positive sizes or
+            iterations, negative loss weights, unknown choices; ImageLoadError for unreadable images.
+    """
+
+    def __init__(
+        self,
+        content: str,
+        style: str | list[str],
+        style_blend_weights: list[float] | None = None,
+        image_size: int = 512,
+        scales: list[int] | None = None,
+        num_iterations: int = 500,
+        optimizer: Literal["lbfgs", "adam"] = "lbfgs",
+        lr: float | None = None,
+        init: Literal["content", "style", "noise"] = "content",
+        content_layers: list[str] | None = None,
+        content_layer_weights: list[float] | None = None,
+        style_layers: list[str] | None = None,
+        style_layer_weights: list[float] | None = None,
+        content_weight: float = 1.0,
+        style_weight: float = 1e6,
+        tv_weight: float = 0.0,
+        style_scale: float = 1.0,
+        preserve_color: Literal["none", "luminance", "histogram"] = "none",
+        pooling: Literal["max", "avg"] = "max",
+        vgg_weights: str | None = "imagenet",
+        output: str | None = None,
+        save_every: int = 0,
+    ) -> None:
+        super().__init__()
+        styles = [style] if isinstance(style, str) else list(style)
+        if not styles:
+            raise ValueError("style needs at least one image file")
+        blend = list(style_blend_weights) if style_blend_weights else [1.0] * len(styles)
+        if len(blend) != len(styles) or any(not w >= 0 for w in blend) or sum(blend) <= 0:
+            raise ValueError(f"style_blend_weights must be {len(styles)} numbers >= 0 with a positive sum, got {blend}")
+        content_layers = list(content_layers or ["conv4_2"])
+        style_layers = list(style_layers or ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"])
+        content_layer_weights = _layer_weights("content", content_layers, content_layer_weights, 1.0)
+        style_layer_weights = _layer_weights("style", style_layers, style_layer_weights, 1.0 / len(style_layers))
+        scales = list(scales or [image_size])
+        for name, value in (
+            ("image_size", image_size),
+            ("num_iterations", num_iterations),
+            *(("scales", s) for s in scales),
+        ):
+            if not value >= 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        for name, value in (
+            ("content_weight", content_weight),
+            ("style_weight", style_weight),
+            ("tv_weight", tv_weight),
+            ("style_scale", style_scale),
+            ("save_every", save_every),
+        ):
+            if not value >= 0:
+                raise ValueError(f"{name} must be a number >= 0, got {value}")
+        for name, value, allowed in (
+            ("optimizer", optimizer, ("lbfgs", "adam")),
+            ("init", init, ("content", "style", "noise")),
+            ("preserve_color", preserve_color, ("none", "luminance", "histogram")),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        self.save_hyperparameters()
+        self.automatic_optimization = False
+        self.style_paths = styles
+        self.blend = torch.tensor(blend) / sum(blend)
+        self.scales = scales
+        self.content_layers, self.style_layers = content_layers, style_layers
+        self.content_layer_weights, self.style_layer_weights = content_layer_weights, style_layer_weights
+        layers = [name for name in VGG19_LAYERS if name in set(content_layers) | set(style_layers)]
+        self.vgg = VGGFeatures(layers, weights=vgg_weights, pooling=pooling)
+        self.content_loss, self.style_loss, self.tv_loss = (
+            create_loss("content"),
+            create_loss("gram"),
+            create_loss("tv"),
+        )
+        self.content_image = load_image(content)
+        self.style_images = [load_image(path) for path in styles]
+        self.image = nn.Parameter(torch.zeros(1, 3, 1, 1))
+        self._scale_index = -1
+        self._optimizer: torch.optim.Optimizer | None = None
+        self._targets: dict[str, Any] = {}
+        self.output_path: Path | None = None
+
+    # --- data: one "batch" per iteration ----------------------------------------------------------------
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(range(self.hparams.num_iterations * len(self.scales)), batch_size=1)
+
+    def configure_optimizers(self) -> None:
+        return None  # built per scale in _start_scale
+
+    # --- the algorithm -----------------------------------------------------------------------------------
+    def _start_scale(self, index: int) -> None:
+        size = self.scales[index]
+        device = self.vgg.body[0].weight.device
+        content = resize_max_side(to_tensor(self.content_image).unsqueeze(0).to(device), size)
+        styles = []
+        for img in self.style_images:
+            style = to_tensor(img).unsqueeze(0).to(device)
+            styles.append(resize_max_side(style, max(1, round(size * self.hparams.style_scale))))
+        mode = self.hparams.preserve_color
+        if mode == "histogram":
+            styles = [match_color(s, content) for s in styles]
+        elif mode == "luminance":
+            styles = [match_luminance(s, content) for s in styles]
+        source = luminance_only(content) if mode == "luminance" else content
+        with torch.no_grad():
+            content_feats = self.vgg(source)
+            style_feats = [self.vgg(s) for s in styles]
+        self._targets = {
+            "content_rgb": content,
+            "content": {name: content_feats[name].detach() for name in self.content_layers},
+            "style": [{name: f[name].detach() for name in self.style_layers} for f in style_feats],
+        }
+        if index == 0:
+            init = self.hparams.init
+            if init == "content":
+                start = source
+            elif init == "style":
+                start = F.interpolate(styles[0], size=content.shape[-2:], mode="bicubic", align_corners=False)
+            else:
+                start = torch.randn_like(content) * 0.1
+        else:  # coarse to fine: upsample the previous result
+            start = F.interpolate(self.image.detach(), size=content.shape[-2:], mode="bicubic", align_corners=False)
+        self.image = nn.Parameter(start.detach().clone().clamp(-1, 1))
+        lr = self.hparams.lr
+        if self.hparams.optimizer == "lbfgs":
+            self._optimizer = torch.optim.LBFGS([self.image], lr=lr or 1.0, max_iter=1, history_size=100)
+        else:
+            self._optimizer = torch.optim.Adam([self.image], lr=lr or 0.02)
+        self._scale_index = index
+
+    def losses(self, image: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """``L_total`` (Eq. 7) of ``image`` (1, 3, H, W) against the current scale's targets; (loss, logs)."""
+        feats = self.vgg(image)
+        content = sum(
+            w * self.content_loss(feats[n], self._targets["content"][n])
+            for n, w in zip(self.content_layers, self.content_layer_weights)
+        )
+        style = sum(
+            b
+            * sum(w * self.style_loss(feats[n], target[n]) for n, w in zip(self.style_layers, self.style_layer_weights))
+            for b, target in zip(self.blend.tolist(), self._targets["style"])
+        )
+        tv = self.tv_loss(image)
+        hp = self.hparams
+        total = hp.content_weight * content + hp.style_weight * style + hp.tv_weight * tv
+        return total, {
+            "loss": total.detach(),
+            "loss_content": content.detach(),
+            "loss_style": style.detach(),
+            "loss_tv": tv.detach(),
+        }
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        index = min(batch_idx // self.hparams.num_iterations, len(self.scales) - 1)
+        if index != self._scale_index:
+            self._start_scale(index)
+        logs: dict[str, Tensor] = {}
+
+        def closure() -> Tensor:
+            self._optimizer.zero_grad(set_to_none=True)
+            loss, step_logs = self.losses(self.image)
+            self.manual_backward(loss)
+            logs.update(step_logs)
+            return loss
+
+        self._optimizer.step(closure)
+        self.log("train/loss", logs["loss"], prog_bar=True, batch_size=1)
+        self.log_dict({f"train/{k}": v for k, v in logs.items() if k != "loss"}, prog_bar=True, batch_size=1)
+        every = self.hparams.save_every
+        if every and (batch_idx + 1) % every == 0:
+            self._write(suffix=f"_{batch_idx + 1:05d}")
+
+    def result(self) -> Tensor:
+        """The stylized image (1, 3, H, W) in [-1, 1], colours restored for ``preserve_color=luminance``."""
+        image = self.image.detach().clamp(-1, 1)
+        if self.hparams.preserve_color == "luminance":
+            image = combine_luminance(image, self._targets["content_rgb"])
+        return image
+
+    def _default_output(self) -> Path:
+        root = self.trainer.default_root_dir if self._trainer is not None else "."
+        styles = "+".join(Path(p).stem for p in self.style_paths)
+        return Path(root) / "stylized" / f"{Path(self.hparams.content).stem}_{styles}.png"
+
+    def _write(self, suffix: str = "") -> Path:
+        path = Path(self.hparams.output) if self.hparams.output else self._default_output()
+        if suffix:
+            path = path.with_name(f"{path.stem}{suffix}{path.suffix}")
+        inputs = {Path(p).resolve() for p in [self.hparams.content, *self.style_paths]}
+        if path.resolve() in inputs:
+            raise ValueError(f"output '{path}' is one of the input images; choose another output path")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        fmt = Image.registered_extensions().get(path.suffix.lower())
+        if fmt is None:
+            raise ValueError(f"output '{path}' has no image extension Pillow can write; use .png or .jpg")
+        to_image(self.result()[0]).save(tmp, format=fmt)
+        os.replace(tmp, path)
+        return path
+
+    def on_train_end(self) -> None:
+        if self.trainer.is_global_zero and self._scale_index >= 0:
+            self.output_path = self._write()
+            rank_zero_info(f"Gatys: wrote {self.output_path}")
+
+
+def _layer_weights(kind: str, layers: list[str], weights: list[float] | None, default: float) -> list[float]:
+    unknown = [n for n in layers if n not in VGG19_LAYERS]
+    if unknown or not layers:
+        raise ValueError(
+            f"unknown {kind} layers {unknown or '(none given)'}; use VGG-19 names such as conv4_2, relu1_1"
+        )
+    weights = list(weights) if weights is not None else [default] * len(layers)
+    if len(weights) != len(layers) or any(not w >= 0 for w in weights):
+        raise ValueError(f"{kind}_layer_weights must be {len(layers)} numbers >= 0, got {weights}")
+    return weights
