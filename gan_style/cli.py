@@ -7,6 +7,7 @@ Examples::
     gan-style fit --config recipes/cyclegan.yaml --ckpt_path last          # resume
     gan-style predict --config recipes/cyclegan.yaml --ckpt_path runs/cyclegan/checkpoints/last.ckpt
     gan-style fit --config recipes/cyclegan.yaml --print_config            # the fully resolved config
+    gan-style stylize --checkpoint runs/adain/checkpoints/last.ckpt --content photo.jpg --style art.jpg
 
 The run folder is ``trainer.default_root_dir``: unless a recipe says otherwise, checkpoints go to
 ``<run>/checkpoints`` (so ``--ckpt_path last`` finds them across runs), logger files under ``<run>``,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import netrc
 import os
+import sys
 from typing import Any
 
 from lightning.pytorch.cli import LightningCLI
@@ -24,6 +26,7 @@ from lightning.pytorch.cli import LightningCLI
 import gan_style.callbacks  # noqa: F401  (makes short class names resolvable in configs)
 import gan_style.data  # noqa: F401
 import gan_style.methods  # noqa: F401
+from gan_style.nets.vgg import WeightsUnavailableError
 
 __all__ = ["GanStyleCLI", "main"]
 
@@ -65,7 +68,13 @@ class GanStyleCLI(LightningCLI):
         kwargs.setdefault("subclass_mode_data", True)
         kwargs.setdefault("auto_configure_optimizers", False)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
-        kwargs.setdefault("parser_kwargs", {"description": "gan-style: style transfer and image-to-image translation"})
+        kwargs.setdefault(
+            "parser_kwargs",
+            {
+                "description": "gan-style: style transfer and image-to-image translation. "
+                "Inference with any trained method or Gatys: gan-style stylize --help"
+            },
+        )
         super().__init__(*args, **kwargs)
 
     def before_instantiate_classes(self) -> None:
@@ -92,7 +101,17 @@ def main(args: list[str] | None = None) -> None:
     """
     if "WANDB_MODE" not in os.environ and not _wandb_has_credentials():
         os.environ["WANDB_MODE"] = "offline"
-    GanStyleCLI(args=args)
+    argv = sys.argv[1:] if args is None else list(args)
+    if argv and argv[0] == "stylize":
+        from gan_style.commands.stylize import main as stylize_main
+
+        stylize_main(argv[1:])
+        return
+    try:
+        GanStyleCLI(args=args)
+    except WeightsUnavailableError as exc:  # offline without cached weights: say what to do, no traceback
+        print(f"gan-style: error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

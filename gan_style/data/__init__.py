@@ -1,6 +1,7 @@
 """DataModules that turn folders of images into batches with fixed keys (``"A"``, ``"B"``, ``"A_path"``...)."""
 
 from gan_style.data.base import SeededDataModule
+from gan_style.data.content_style import ContentStyleDataModule, ContentStyleDataset
 from gan_style.data.images import IMG_EXTENSIONS, ImageLoadError, list_images, load_image
 from gan_style.data.paired import AlignedImageDataset, PairedFolderDataset, PairedImageDataModule, split_aligned
 from gan_style.data.sampling import SeededSampler
@@ -25,4 +26,6 @@ __all__ = [
     "PairedFolderDataset",
     "PairedImageDataModule",
     "split_aligned",
+    "ContentStyleDataModule",
+    "ContentStyleDataset",
 ]

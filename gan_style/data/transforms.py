@@ -17,8 +17,8 @@ from torch import Tensor
 
 __all__ = ["PREPROCESS_MODES", "Preprocess", "CropFlip", "ImageTransform", "to_image", "to_tensor"]
 
-PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
-Preprocess = Literal["resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"]
+PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "scale_shorter_and_crop", "none")
+Preprocess = Literal["resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "scale_shorter_and_crop", "none"]
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,13 @@ class ImageTransform:
     - ``scale_width``: scale to width ``load_size`` keeping the aspect ratio (height at least
       ``crop_size``), no crop;
     - ``scale_width_and_crop``: ``scale_width``, then crop ``crop_size``;
+    - ``scale_shorter_and_crop``: scale the shorter side to ``load_size`` keeping the aspect ratio, then
+      crop ``crop_size`` (AdaIN training: 512 -> 256);
     - ``none``: keep the size, rounded to a multiple of 4 by resizing.
 
     Training (``train=True``) crops at a random position and flips with probability 0.5 when ``flip``.
-    Evaluation is deterministic: ``resize_and_crop`` resizes straight to ``crop_size``, crops are centred,
+    Evaluation is deterministic: ``resize_and_crop`` resizes straight to ``crop_size`` and
+    ``scale_shorter_and_crop`` scales the shorter side to it, crops are centred,
     ``scale_width`` scales to ``crop_size``, and nothing is flipped. Resizing is bicubic, as in the
     reference code.
 
@@ -76,7 +79,10 @@ class ImageTransform:
             raise ValueError(f"preprocess {preprocess!r} is not supported; choose one of {', '.join(PREPROCESS_MODES)}")
         if load_size < 1 or crop_size < 1:
             raise ValueError(f"load_size and crop_size must be >= 1, got load_size={load_size}, crop_size={crop_size}")
-        if preprocess in ("resize_and_crop", "scale_width_and_crop") and crop_size > load_size:
+        if (
+            preprocess in ("resize_and_crop", "scale_width_and_crop", "scale_shorter_and_crop")
+            and crop_size > load_size
+        ):
             raise ValueError(
                 f"crop_size ({crop_size}) must not exceed load_size ({load_size}) with preprocess={preprocess!r}; "
                 f"set load_size >= crop_size"
@@ -102,6 +108,10 @@ class ImageTransform:
             target = load if (self.train or mode == "scale_width_and_crop") else crop
             new_h = max(round(target * height / width), crop if mode == "scale_width_and_crop" else 1)
             return target, new_h
+        if mode == "scale_shorter_and_crop":
+            target = load if self.train else crop
+            scale = target / min(width, height)
+            return max(crop, round(width * scale)), max(crop, round(height * scale))
         if mode == "crop":
             short = min(width, height)
             if short >= crop:
@@ -111,7 +121,7 @@ class ImageTransform:
         return max(4, round(width / 4) * 4), max(4, round(height / 4) * 4)
 
     def _crops(self) -> bool:
-        return self.preprocess in ("resize_and_crop", "crop", "scale_width_and_crop")
+        return self.preprocess in ("resize_and_crop", "crop", "scale_width_and_crop", "scale_shorter_and_crop")
 
     def sample_params(self, size: tuple[int, int], generator: torch.Generator | None = None) -> CropFlip:
         """Draw the crop offset and flip for an image of ``size`` = (width, height).

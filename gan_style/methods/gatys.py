@@ -167,7 +167,7 @@ class Gatys(L.LightningModule):
         self.content_layers, self.style_layers = content_layers, style_layers
         self.content_layer_weights, self.style_layer_weights = content_layer_weights, style_layer_weights
         layers = [name for name in VGG19_LAYERS if name in set(content_layers) | set(style_layers)]
-        self.vgg = VGGFeatures(layers, weights=vgg_weights, pooling=pooling)
+        self.vgg = VGGFeatures(layers, weights=vgg_weights, pooling=pooling, defer=True)
         self.content_loss, self.style_loss, self.tv_loss = (
             create_loss("content"),
             create_loss("gram"),
@@ -180,6 +180,9 @@ class Gatys(L.LightningModule):
         self._optimizer: torch.optim.Optimizer | None = None
         self._targets: dict[str, Any] = {}
         self.output_path: Path | None = None
+
+    def setup(self, stage: str) -> None:
+        self.vgg.load_pretrained()  # here, not in __init__: a missing download fails with its own message
 
     # --- data: one "batch" per iteration ----------------------------------------------------------------
     def train_dataloader(self) -> DataLoader:

@@ -1,5 +1,6 @@
 """Plain ``nn.Module`` networks; they know nothing about training."""
 
+from gan_style.nets.adain import AdaINDecoder, adaptive_instance_norm, masked_adaptive_instance_norm
 from gan_style.nets.init import INIT_TYPES, init_weights
 from gan_style.nets.norm import NORMS, norm_layer
 from gan_style.nets.patchgan import NLayerDiscriminator, PixelDiscriminator, receptive_field
@@ -9,6 +10,9 @@ from gan_style.nets.unet_generator import UnetGenerator, UnetSkipConnectionBlock
 from gan_style.nets.vgg import VGG19_LAYERS, VGGFeatures, WeightsUnavailableError
 
 __all__ = [
+    "AdaINDecoder",
+    "adaptive_instance_norm",
+    "masked_adaptive_instance_norm",
     "INIT_TYPES",
     "NORMS",
     "init_weights",

@@ -60,20 +60,27 @@ def imagenet_vgg19_path() -> Path:
 
 
 def _download_imagenet_vgg19() -> dict[str, Tensor]:
+    url = IMAGENET_VGG19_URL  # read at call time, so tests can point it at a local server
     path = imagenet_vgg19_path()
     if not path.is_file():
         try:
-            torch.hub.download_url_to_file(IMAGENET_VGG19_URL, str(path.with_suffix(".partial")), progress=True)
-            os.replace(path.with_suffix(".partial"), path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # writes to a temporary file beside the target and renames it: no partial file is left behind
+            torch.hub.download_url_to_file(url, str(path), progress=True)
         except Exception as exc:  # URLError, timeouts, HTTP errors, a full disk
-            path.with_suffix(".partial").unlink(missing_ok=True)
             raise WeightsUnavailableError(
                 f"the ImageNet VGG-19 weights ({path.name}, 548 MB) are not in the torch hub cache and could not "
-                f"be downloaded from {IMAGENET_VGG19_URL} ({type(exc).__name__}: {exc}). Download that file on a "
+                f"be downloaded from {url} ({type(exc).__name__}: {exc}). Download that file on a "
                 f"machine with internet access and copy it to {path} (the cache folder follows $TORCH_HOME), or "
-                "pass a local file as weights: /path/to/vgg19.pth"
+                "give the file's path in the method's setting (Gatys: model.vgg_weights, AdaIN: "
+                "model.encoder_weights)"
             ) from None
     return read_weights_file(path)
+
+
+def _strip(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """torchvision ``vgg19()`` state dicts name the convs ``features.N``; keep those, drop the classifier."""
+    return {k.removeprefix("features."): v for k, v in state.items() if not k.startswith("classifier.")}
 
 
 def _layout_of(state: Mapping[str, Tensor]) -> str:
@@ -100,6 +107,8 @@ class VGGFeatures(nn.Module):
             better results for synthesis).
         layout: ``torchvision`` or ``adain``; None takes it from the weights file (``torchvision`` for
             "imagenet" and None).
+        defer: build the network now but load the weights only at :meth:`load_pretrained` (methods call
+            it from ``setup``, so a missing download fails with its own message, not inside config parsing).
 
     Raises:
         ValueError: an unknown layer name, pooling or layout, or weights that do not fit.
@@ -113,6 +122,7 @@ class VGGFeatures(nn.Module):
         weights: str | None = "imagenet",
         pooling: Literal["max", "avg"] = "max",
         layout: Literal["torchvision", "adain"] | None = None,
+        defer: bool = False,
     ) -> None:
         super().__init__()
         layers = list(layers)
@@ -122,22 +132,23 @@ class VGGFeatures(nn.Module):
         if pooling not in ("max", "avg"):
             raise ValueError(f"pooling must be 'max' or 'avg', got {pooling!r}")
         state: dict[str, Tensor] | None = None
-        if weights == "imagenet":
-            state = _download_imagenet_vgg19()
-        elif weights is not None:
-            state = read_weights_file(weights)
-        if state is not None:
-            state = {k.removeprefix("features."): v for k, v in state.items() if not k.startswith("classifier.")}
+        if weights is not None and weights != "imagenet" and (not defer or layout is None) and Path(weights).is_file():
+            state = _strip(read_weights_file(weights))
             layout = layout or _layout_of(state)
+        elif weights is not None and weights != "imagenet" and not defer:
+            raise FileNotFoundError(f"VGG-19 weights file '{weights}' does not exist")
         layout = layout or "torchvision"
         if layout not in ("torchvision", "adain"):
             raise ValueError(f"layout must be 'torchvision' or 'adain', got {layout!r}")
         self.layout = layout
         self.layers = layers
+        self.weights_source = weights
         depth = max(VGG19_LAYERS.index(name) for name in layers) + 1
         self.body, self._tap_index = self._build(layout, pooling, depth)
-        if state is not None:
-            self._load(state, weights)
+        self._pending_state = state
+        self._loaded = weights is None
+        if not defer:
+            self.load_pretrained()
         self.requires_grad_(False)
         self.eval()
         if layout == "torchvision":
@@ -166,6 +177,28 @@ class VGGFeatures(nn.Module):
                 modules.append(pool_cls(2, 2, ceil_mode=layout == "adain"))
             taps[len(modules) - 1] = name
         return nn.Sequential(*modules), taps
+
+    def load_pretrained(self) -> None:
+        """Load the weights named by ``weights`` (once; a no-op for random weights or when loaded).
+
+        Raises:
+            WeightsUnavailableError: "imagenet" weights neither cached nor downloadable.
+            FileNotFoundError / ValueError: a missing, unreadable or unfitting weights file.
+        """
+        if self._loaded:
+            return
+        source = self.weights_source
+        if self._pending_state is not None:
+            state = self._pending_state
+        elif source == "imagenet":
+            state = _strip(_download_imagenet_vgg19())
+        else:
+            if not Path(source).is_file():
+                raise FileNotFoundError(f"VGG-19 weights file '{source}' does not exist")
+            state = _strip(read_weights_file(source))
+        self._load(state, source)
+        self._pending_state = None
+        self._loaded = True
 
     def _load(self, state: dict[str, Tensor], source: str | None) -> None:
         expected = self.body.state_dict()

@@ -1,0 +1,1 @@
+"""Subcommands of ``gan-style`` beyond Lightning's fit / validate / test / predict."""
