@@ -174,11 +174,13 @@ def stylize(
             target = out_dir / f"{path.stem}_{style_tag}.png"
             if target.resolve() in inputs:
                 raise ValueError(f"output '{target}' would overwrite an input image; choose another output_dir")
+            w, h = load_image(path).size
+            longer = round(size * max(w, h) / min(w, h)) if size else max(w, h)  # Gatys sizes the longer side
             model = Gatys(
                 content=str(path),
                 style=[str(s) for s in styles],
                 style_blend_weights=style_weights,
-                image_size=size or max(load_image(path).size),
+                image_size=longer,
                 num_iterations=num_iterations,
                 preserve_color=preserve_color,
                 vgg_weights=vgg_weights,

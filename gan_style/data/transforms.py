@@ -32,7 +32,7 @@ class CropFlip:
 
 def to_tensor(img: Image.Image) -> Tensor:
     """RGB ``PIL.Image`` -> float tensor (3, H, W) in [-1, 1]."""
-    return TF.to_dtype(TF.pil_to_tensor(img), torch.float32, scale=True) * 2.0 - 1.0
+    return (TF.to_dtype(TF.pil_to_tensor(img), torch.float32, scale=True) * 2.0 - 1.0).contiguous()
 
 
 def to_image(tensor: Tensor) -> Image.Image:

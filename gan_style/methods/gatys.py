@@ -200,6 +200,15 @@ class Gatys(L.LightningModule):
         for img in self.style_images:
             style = to_tensor(img).unsqueeze(0).to(device)
             styles.append(resize_max_side(style, max(1, round(size * self.hparams.style_scale))))
+        deepest = max(VGG19_LAYERS.index(n) for n in self.content_layers + self.style_layers)
+        pools = sum(name.startswith("pool") for name in VGG19_LAYERS[:deepest])
+        for what, image in [("content", content)] + [(f"style {i}", s) for i, s in enumerate(styles)]:
+            if min(image.shape[-2:]) < 2**pools:
+                raise ValueError(
+                    f"at size {size} the {what} image is {image.shape[-1]}x{image.shape[-2]}, too small for layer "
+                    f"{VGG19_LAYERS[deepest]} (needs a shorter side of at least {2**pools}); raise image_size, "
+                    "scales or style_scale"
+                )
         mode = self.hparams.preserve_color
         if mode == "histogram":
             styles = [match_color(s, content) for s in styles]
@@ -224,7 +233,9 @@ class Gatys(L.LightningModule):
                 start = torch.randn_like(content) * 0.1
         else:  # coarse to fine: upsample the previous result
             start = F.interpolate(self.image.detach(), size=content.shape[-2:], mode="bicubic", align_corners=False)
-        self.image = nn.Parameter(start.detach().clone().clamp(-1, 1))
+        # contiguous: L-BFGS flattens the gradient with view()
+        self.image = nn.Parameter(start.detach().clamp(-1, 1).contiguous(memory_format=torch.contiguous_format))
+
         lr = self.hparams.lr
         if self.hparams.optimizer == "lbfgs":
             self._optimizer = torch.optim.LBFGS([self.image], lr=lr or 1.0, max_iter=1, history_size=100)

@@ -1,0 +1,55 @@
+import pytest
+import torch
+
+from gan_style.color import combine_luminance, luminance_only, match_color, rgb_to_yiq, yiq_to_rgb
+from gan_style.losses import create_loss, gram_matrix, mean_std
+
+
+def test_gram_matrix_by_hand():
+    f = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [0.0, 1.0]]]])  # (1, 2, 2, 2)
+    # F = [[1,2,3,4],[0,1,0,1]]; F F^T = [[30, 6], [6, 2]]; / (C H W = 8)
+    expected = torch.tensor([[[30.0, 6.0], [6.0, 2.0]]]) / 8
+    assert torch.allclose(gram_matrix(f), expected)
+    target = torch.zeros(1, 2, 3, 3)  # other spatial size is fine
+    assert torch.allclose(create_loss("gram")(f, target), (expected**2).mean())
+
+
+def test_mean_std_and_style_loss_by_hand():
+    f = torch.tensor([[[[1.0, 3.0]], [[2.0, 2.0]]]])  # (1, 2, 1, 2)
+    mu, sigma = mean_std(f, eps=0.0)
+    assert torch.allclose(mu.flatten(), torch.tensor([2.0, 2.0]))
+    assert torch.allclose(sigma.flatten(), torch.tensor([2.0**0.5, 0.0]))  # unbiased variance: (1 + 1) / 1
+    s = torch.tensor([[[[0.0, 0.0, 0.0]], [[1.0, 2.0, 3.0]]]])  # mu (0, 2), var (0, 1)
+    loss = create_loss("mean_std")(f, s)
+    sig_f = torch.tensor([2.0 + 1e-5, 1e-5]).sqrt()
+    sig_s = torch.tensor([1e-5, 1.0 + 1e-5]).sqrt()
+    expected = ((torch.tensor([2.0, 2.0]) - torch.tensor([0.0, 2.0])) ** 2).mean() + ((sig_f - sig_s) ** 2).mean()
+    assert torch.allclose(loss, expected, atol=1e-6)
+
+
+def test_content_and_tv():
+    a, b = torch.zeros(1, 1, 2, 2), torch.ones(1, 1, 2, 2)
+    assert create_loss("content")(a, b).item() == 1.0
+    img = torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]])
+    assert create_loss("tv")(img).item() == pytest.approx(1.0)  # dx = 1 everywhere, dy = 0
+    assert create_loss("tv", p=1)(img * 2).item() == pytest.approx(2.0)
+    with pytest.raises(ValueError):
+        create_loss("tv", p=3)
+
+
+def test_colour_ops():
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 16, 16) * 2 - 1
+    assert torch.allclose(yiq_to_rgb(rgb_to_yiq(x)), x, atol=1e-5)
+    grey = luminance_only(x)
+    assert torch.allclose(grey[:, 0], grey[:, 1]) and torch.allclose(grey[:, 1], grey[:, 2])
+    # combining a stylized luminance with the content's chroma keeps the content's I and Q
+    content = x * 0.3  # low saturation: the recombined colours stay inside the RGB cube (no clamping)
+    combined = combine_luminance(torch.zeros_like(x), content)
+    assert torch.allclose(rgb_to_yiq(combined)[:, 1:], rgb_to_yiq(content)[:, 1:], atol=1e-5)
+    assert torch.allclose(rgb_to_yiq(combined)[:, :1], torch.full_like(combined[:, :1], 0.5), atol=1e-5)
+    ref = torch.rand(1, 3, 20, 20) * 0.4 - 0.6
+    matched = match_color(x * 0.3, ref)
+    flat_m, flat_r = matched.reshape(3, -1), ref.reshape(3, -1)
+    assert torch.allclose(flat_m.mean(1), flat_r.mean(1), atol=1e-4)
+    assert torch.allclose(torch.cov(flat_m), torch.cov(flat_r), atol=1e-4)

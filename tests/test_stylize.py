@@ -1,0 +1,205 @@
+"""AdaIN and Gatys through the command line, and ``gan-style stylize`` for every method."""
+
+import pytest
+import torch
+from PIL import Image
+from test_cli import gan_style
+
+from conftest import REPO, SAMPLE_ROOT
+
+CONTENT = SAMPLE_ROOT / "testA"
+STYLE_1 = SAMPLE_ROOT / "testB" / "starry_night_crop.jpg"
+STYLE_2 = SAMPLE_ROOT / "trainB" / "mondrian.jpg"
+
+
+@pytest.fixture(scope="module")
+def adain_checkpoint(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("adain")
+    run = tmp / "run"
+    gan_style(
+        "fit",
+        "--config",
+        str(REPO / "recipes" / "adain.yaml"),
+        "--model.init_args.encoder_weights=null",
+        f"--data.init_args.content_dir={SAMPLE_ROOT / 'trainA'}",
+        f"--data.init_args.style_dir={SAMPLE_ROOT / 'trainB'}",
+        "--data.init_args.load_size=40",
+        "--data.init_args.crop_size=32",
+        "--data.init_args.batch_size=2",
+        "--data.init_args.num_workers=0",
+        "--data.init_args.num_val=2",
+        "--trainer.max_steps=3",
+        "--trainer.limit_val_batches=1",
+        "--trainer.enable_progress_bar=false",
+        f"--trainer.default_root_dir={run}",
+        cwd=tmp,
+    )
+    return run / "checkpoints" / "last.ckpt"
+
+
+def test_adain_fit_through_the_cli(adain_checkpoint):
+    ckpt = torch.load(adain_checkpoint, map_location="cpu", weights_only=True)
+    assert ckpt["global_step"] == 3 and ckpt["hyper_parameters"]["_class_path"] == "gan_style.methods.AdaIN"
+    assert any(k.startswith("decoder.") for k in ckpt["state_dict"])
+    grids = list((adain_checkpoint.parent.parent / "samples").glob("*.png"))
+    assert grids
+
+
+def test_stylize_with_adain(adain_checkpoint, tmp_path):
+    out = tmp_path / "out"
+    gan_style(
+        "stylize",
+        "--checkpoint",
+        str(adain_checkpoint),
+        "--content",
+        str(CONTENT),
+        "--style",
+        f"[{STYLE_1},{STYLE_2}]",
+        "--style_weights",
+        "[0.3,0.7]",
+        "--size",
+        "64",
+        "--output_dir",
+        str(out),
+        cwd=tmp_path,
+    )
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["newyork_starry_night_crop+mondrian.png", "sailboat_starry_night_crop+mondrian.png"]
+    with Image.open(out / written[1]) as img:
+        assert img.size == (64, 64)  # sailboat is square; shorter side = --size
+    mask = tmp_path / "mask.png"
+    Image.new("L", (64, 64), 255).save(mask)
+    gan_style(
+        "stylize",
+        "--checkpoint",
+        str(adain_checkpoint),
+        "--content",
+        str(CONTENT / "sailboat.jpg"),
+        "--style",
+        str(STYLE_1),
+        "--masks",
+        str(mask),
+        "--alpha",
+        "0.5",
+        "--preserve_color",
+        "luminance",
+        "--size",
+        "64",
+        "--output_dir",
+        str(tmp_path / "masked"),
+        cwd=tmp_path,
+    )
+    assert (tmp_path / "masked" / "sailboat_starry_night_crop.png").is_file()
+
+
+def test_stylize_refuses_bad_requests(adain_checkpoint, tmp_path):
+    proc = gan_style(
+        "stylize", "--checkpoint", str(adain_checkpoint), "--content", str(CONTENT), cwd=tmp_path, check=False
+    )
+    assert proc.returncode == 2 and "needs --style" in proc.stderr
+    proc = gan_style("stylize", "--content", str(CONTENT), "--style", str(STYLE_1), cwd=tmp_path, check=False)
+    assert proc.returncode == 2 and "--checkpoint" in proc.stderr
+    # writing next to the inputs with the same name would overwrite an input: refused, input unchanged
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    photo, src = inputs / "photo.png", inputs / "photo_starry_night_crop.png"  # photo's output name is taken
+    Image.open(CONTENT / "sailboat.jpg").save(photo)
+    Image.open(CONTENT / "newyork.jpg").save(src)
+    before = src.read_bytes()
+    proc = gan_style(
+        "stylize",
+        "--checkpoint",
+        str(adain_checkpoint),
+        "--content",
+        f"[{photo},{src}]",
+        "--style",
+        str(STYLE_1),
+        "--size",
+        "32",
+        "--output_dir",
+        str(inputs),
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 2 and "overwrite an input" in proc.stderr
+    assert src.read_bytes() == before
+
+
+def test_stylize_translates_with_a_cyclegan_checkpoint(tmp_path):
+    from conftest import TINY_CLI_ARGS
+
+    run = tmp_path / "run"
+    gan_style(
+        "fit",
+        "--config",
+        str(REPO / "recipes" / "cyclegan.yaml"),
+        *TINY_CLI_ARGS,
+        f"--data.init_args.root={SAMPLE_ROOT}",
+        f"--trainer.default_root_dir={run}",
+        "--trainer.max_steps=2",
+        "--trainer.limit_val_batches=0",
+        cwd=tmp_path,
+    )
+    out = tmp_path / "out"
+    gan_style(
+        "stylize",
+        "--checkpoint",
+        str(run / "checkpoints" / "last.ckpt"),
+        "--content",
+        str(CONTENT),
+        "--size",
+        "48",
+        "--output_dir",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["newyork.png", "sailboat.png"]
+    proc = gan_style(
+        "stylize",
+        "--checkpoint",
+        str(run / "checkpoints" / "last.ckpt"),
+        "--content",
+        str(CONTENT),
+        "--style",
+        str(STYLE_1),
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 2 and "takes no --style" in proc.stderr
+
+
+def test_gatys_through_fit_and_stylize(tmp_path):
+    gan_style(
+        "fit",
+        "--config",
+        str(REPO / "recipes" / "gatys.yaml"),
+        f"--model.content={CONTENT / 'sailboat.jpg'}",
+        f"--model.style={STYLE_1}",
+        "--model.image_size=40",
+        "--model.num_iterations=3",
+        "--model.vgg_weights=null",
+        f"--trainer.default_root_dir={tmp_path / 'run'}",
+        "--trainer.enable_progress_bar=false",
+        cwd=tmp_path,
+    )
+    assert (tmp_path / "run" / "stylized" / "sailboat_starry_night_crop.png").is_file()
+    gan_style(
+        "stylize",
+        "--method",
+        "gatys",
+        "--content",
+        str(CONTENT / "newyork.jpg"),
+        "--style",
+        str(STYLE_1),
+        "--size",
+        "40",
+        "--num_iterations",
+        "2",
+        "--vgg_weights",
+        "null",
+        "--output_dir",
+        str(tmp_path / "g"),
+        cwd=tmp_path,
+    )
+    with Image.open(tmp_path / "g" / "newyork_starry_night_crop.png") as img:
+        assert min(img.size) == 40
