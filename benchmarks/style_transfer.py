@@ -4,7 +4,9 @@
 
 - ``gatys``: seconds per L-BFGS iteration (one closure evaluation, VGG-19 forward + backward up to
   relu5_1) on a square image of each size;
-- ``adain``: milliseconds per stylized image (encoder on content and style, AdaIN, decoder), batch 1.
+- ``adain``: milliseconds per stylized image (encoder on content and style, AdaIN, decoder), batch 1;
+- ``patchgan``: milliseconds per image of the PatchGAN style network's generator (Johnson's
+  transformation network), batch 1.
 
 Weights are random (the cost does not depend on them), so no download is needed.
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from gan_style.methods import AdaIN, Gatys
+from gan_style.methods import AdaIN, Gatys, PatchGANStyle
 
 
 def _sync(device: torch.device) -> None:
@@ -75,12 +77,28 @@ def adain(size: int, repeats: int, device: torch.device) -> dict:
     return {"method": "adain", "size": size, "ms_per_image": round(ms, 1), "images_per_sec": round(1000 / ms, 2)}
 
 
+def patchgan(size: int, repeats: int, device: torch.device) -> dict:
+    model = PatchGANStyle(vgg_weights=None).to(device).eval()
+    x = torch.rand(1, 3, size, size, device=device) * 2 - 1
+    with torch.no_grad():
+        model(x)
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            model(x)
+        _sync(device)
+    ms = (time.perf_counter() - start) / repeats * 1000
+    return {"method": "patchgan", "size": size, "ms_per_image": round(ms, 1), "images_per_sec": round(1000 / ms, 2)}
+
+
 def main() -> None:
     import tempfile
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
-    p.add_argument("--methods", nargs="+", choices=["gatys", "adain"], default=["gatys", "adain"])
+    p.add_argument(
+        "--methods", nargs="+", choices=["gatys", "adain", "patchgan"], default=["gatys", "adain", "patchgan"]
+    )
     p.add_argument("--iterations", type=int, default=5, help="timed L-BFGS iterations (Gatys)")
     p.add_argument("--repeats", type=int, default=5, help="timed images (AdaIN)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -95,8 +113,10 @@ def main() -> None:
             for size in a.sizes:
                 if method == "gatys":
                     row = gatys(size, a.iterations, device, Path(tmp))
-                else:
+                elif method == "adain":
                     row = adain(size, a.repeats, device)
+                else:
+                    row = patchgan(size, a.repeats, device)
                 print(json.dumps({**row, **info}), flush=True)
 
 

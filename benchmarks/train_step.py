@@ -2,7 +2,9 @@
 
     python benchmarks/train_step.py --methods cyclegan pix2pix --sizes 256 --batch-size 1 --steps 5
 
-A "step" is one training batch (for GANs: a generator update and a discriminator update). The first
+A "step" is one training batch (for GANs: a generator update and a discriminator update; for the
+PatchGAN style network, batch 1 with its discriminator, the VGG loss network random). The first
+
 ``--warmup`` batches are not timed. Runs on the GPU when one is available unless ``--device cpu``.
 """
 
@@ -17,9 +19,9 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from gan_style.methods import CycleGAN, Pix2Pix
+from gan_style.methods import CycleGAN, PatchGANStyle, Pix2Pix
 
-METHODS = {"cyclegan": CycleGAN, "pix2pix": Pix2Pix}
+METHODS = {"cyclegan": CycleGAN, "pix2pix": Pix2Pix, "patchgan": lambda: PatchGANStyle(vgg_weights=None)}
 
 
 class RandomPairs(Dataset):
@@ -31,7 +33,8 @@ class RandomPairs(Dataset):
 
     def __getitem__(self, i: int):
         g = torch.Generator().manual_seed(i)
-        return {k: torch.rand(3, self.size, self.size, generator=g) * 2 - 1 for k in ("A", "B")}
+        a, b = (torch.rand(3, self.size, self.size, generator=g) * 2 - 1 for _ in range(2))
+        return {"A": a, "B": b, "content": a, "style": b}
 
 
 class Timer(L.Callback):

@@ -88,12 +88,18 @@ def _prepare(path: Path, size: int | None, multiple: int, device: torch.device) 
 
 
 def _size_multiple(model: L.LightningModule) -> int:
-    from gan_style.nets import UnetGenerator
+    """What image sides must be a multiple of: 2^num_downs for a U-Net, 4 for the ResNet generator
+    (two stride-2 levels and transposed convolutions), else 1 (the transformation network and AdaIN
+    return the input size themselves)."""
+    from gan_style.nets import ResnetGenerator, UnetGenerator
 
+    multiple = 1
     for net in model.modules():
         if isinstance(net, UnetGenerator):
-            return 2**net.num_downs
-    return 8
+            multiple = max(multiple, 2**net.num_downs)
+        elif isinstance(net, ResnetGenerator):
+            multiple = max(multiple, 4)
+    return multiple
 
 
 def _write(image: torch.Tensor, target: Path, inputs: set[Path]) -> Path:
@@ -132,7 +138,8 @@ def stylize(
         output_dir: where ``<content>_<styles>.png`` (or ``<content>.png`` for translation) is written;
             input files are never overwritten.
         size: shorter side of the processed image in pixels (512); None keeps the size. Sizes are rounded
-            down to what the network needs (a multiple of 8 for AdaIN, 2^num_downs for a U-Net).
+            down to what the network needs (2^num_downs for a U-Net, 4 for the ResNet generator).
+
         alpha: AdaIN content-style trade-off in [0, 1] (1.0).
         style_weights: interpolation weights of several styles (equal by default).
         masks: AdaIN spatial control, one mask image per style (white = apply that style there).

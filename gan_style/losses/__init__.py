@@ -5,7 +5,7 @@
 GANLoss(gan_mode='lsgan')
 """
 
-from gan_style.losses.adversarial import GAN_MODES, GANLoss, gradient_penalty
+from gan_style.losses.adversarial import GAN_MODES, GANLoss, gradient_penalty, r1_penalty
 from gan_style.losses.perceptual import (
     ContentLoss,
     GramStyleLoss,
@@ -25,6 +25,7 @@ __all__ = [
     "GANLoss",
     "GAN_MODES",
     "gradient_penalty",
+    "r1_penalty",
     "L1Loss",
     "MSELoss",
     "ContentLoss",

@@ -11,7 +11,8 @@ from torch import Tensor, nn
 
 from gan_style.losses.registry import register_loss
 
-__all__ = ["GANLoss", "GAN_MODES", "gradient_penalty"]
+__all__ = ["GANLoss", "GAN_MODES", "gradient_penalty", "r1_penalty"]
+
 
 GAN_MODES = ("vanilla", "lsgan", "wgangp", "hinge")
 GanMode = Literal["vanilla", "lsgan", "wgangp", "hinge"]
@@ -154,3 +155,16 @@ def gradient_penalty(
     (grad,) = torch.autograd.grad(scores.sum(), interpolates, create_graph=True)
     norms = grad.flatten(1).norm(2, dim=1)
     return ((norms - target_norm) ** 2).mean()
+
+
+def r1_penalty(discriminator: Callable[[Tensor], Tensor], real: Tensor) -> Tensor:
+    """R1 regularization ``E[||grad_x D(x)||_2^2]`` on real samples (Mescheder, Geiger & Nowozin 2018,
+    Eq. 9), unweighted (the paper's weight is ``gamma / 2``); a scalar tensor.
+
+    Args:
+        discriminator: D, returning logits of any shape (summed per sample).
+        real: real images (N, C, H, W).
+    """
+    real = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminator(real).sum(), real, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()

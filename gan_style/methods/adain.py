@@ -84,6 +84,8 @@ class AdaIN(GanStyleModule):
         WeightsUnavailableError: "imagenet" VGG weights neither cached nor downloadable.
     """
 
+    frozen_networks = {"encoder": "encoder_weights"}
+
     def __init__(
         self,
         encoder_weights: str | None = "imagenet",
@@ -210,27 +212,6 @@ class AdaIN(GanStyleModule):
         """Stylize ``batch["content"]`` with ``batch["style"]`` (pairwise) using ``alpha``/``preserve_color``."""
         outs = [self.stylize(c[None], [s[None]]) for c, s in zip(batch["content"], batch["style"])]
         return torch.cat(outs), batch.get("content_path", [])
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Leave out the frozen encoder when its weights come from a named source (``imagenet`` or a
-        file): the checkpoint holds the decoder only, and loading rebuilds the encoder from that source.
-        A random encoder (``encoder_weights=None``) is kept, since nothing else could rebuild it."""
-        super().on_save_checkpoint(checkpoint)
-        if self.hparams.encoder_weights is not None:
-            state = checkpoint["state_dict"]
-            for key in [k for k in state if k.startswith("encoder.")]:
-                del state[key]
-
-    def setup(self, stage: str) -> None:
-        self.encoder.load_pretrained()  # here, not in __init__: a missing download fails with its own message
-        super().setup(stage)
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        super().on_load_checkpoint(checkpoint)
-        state = checkpoint["state_dict"]
-        if not any(k.startswith("encoder.") for k in state):
-            self.encoder.load_pretrained()
-            state.update({f"encoder.{k}": v for k, v in self.encoder.state_dict().items()})
 
     def configure_optimizers(self):
         optimizer = torch.optim.Adam(self.decoder.parameters(), lr=self.hparams.lr)

@@ -87,9 +87,17 @@ class GanStyleModule(L.LightningModule):
         if unknown:
             raise ValueError(f"reference_weights names unknown networks {sorted(unknown)}; use {', '.join(networks)}")
 
+    #: Frozen pretrained networks (``VGGFeatures`` built with ``defer=True``): attribute name -> the
+    #: hyper-parameter naming their weight source. Their weights load in ``setup`` (so a missing download
+    #: fails with its own message), and they are left out of checkpoints when that source is named,
+    #: to be rebuilt from it on load.
+    frozen_networks: dict[str, str] = {}
+
     def setup(self, stage: str) -> None:
-        """Load ``reference_weights`` (network name -> published weights file) once, before any
-        Lightning checkpoint given with ``ckpt_path`` is restored over them."""
+        """Load frozen pretrained networks, then ``reference_weights`` (network name -> published weights
+        file) once, before any Lightning checkpoint given with ``ckpt_path`` is restored over them."""
+        for attr in self.frozen_networks:
+            getattr(self, attr).load_pretrained()
         weights = self.hparams.get("reference_weights") if hasattr(self, "hparams") else None
         if not weights or getattr(self, "_reference_loaded", False):
             return
@@ -126,8 +134,20 @@ class GanStyleModule(L.LightningModule):
         checkpoint["gan_style_rng"] = rng
         checkpoint["gan_style_class"] = f"{type(self).__module__}.{type(self).__qualname__}"
 
+        for attr, source in self.frozen_networks.items():
+            if self.hparams.get(source) is not None:
+                state = checkpoint["state_dict"]
+                for key in [k for k in state if k.startswith(f"{attr}.")]:
+                    del state[key]
+
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self._pending_rng = checkpoint.get("gan_style_rng")
+        state = checkpoint.get("state_dict", {})
+        for attr in self.frozen_networks:
+            if not any(k.startswith(f"{attr}.") for k in state):
+                net = getattr(self, attr)
+                net.load_pretrained()
+                state.update({f"{attr}.{k}": v for k, v in net.state_dict().items()})
 
     def on_train_start(self) -> None:
         if self._pending_rng is not None:

@@ -6,6 +6,7 @@ from gan_style.nets.norm import NORMS, norm_layer
 from gan_style.nets.patchgan import NLayerDiscriminator, PixelDiscriminator, receptive_field
 from gan_style.nets.reference import load_reference_state_dict, read_weights_file
 from gan_style.nets.resnet_generator import ResnetBlock, ResnetGenerator
+from gan_style.nets.transformation import TransformationNetwork
 from gan_style.nets.unet_generator import UnetGenerator, UnetSkipConnectionBlock
 from gan_style.nets.vgg import VGG19_LAYERS, VGGFeatures, WeightsUnavailableError
 
@@ -19,6 +20,7 @@ __all__ = [
     "norm_layer",
     "ResnetGenerator",
     "ResnetBlock",
+    "TransformationNetwork",
     "UnetGenerator",
     "UnetSkipConnectionBlock",
     "VGG19_LAYERS",

@@ -27,6 +27,8 @@ class NLayerDiscriminator(nn.Module):
         n_layers: strided conv layers (3; must be >= 1).
         norm: ``batch`` (pix2pix), ``instance`` (CycleGAN) or ``none``.
         init_type, init_gain: see :func:`gan_style.nets.init_weights`.
+        spectral_norm: wrap every convolution in spectral normalization (Miyato et al. 2018), usually
+            with ``norm="none"``; False (default) keeps the reference key layout.
 
     Raises:
         ValueError: for ``n_layers < 1`` or an unknown norm or init type.
@@ -40,6 +42,7 @@ class NLayerDiscriminator(nn.Module):
         norm: NormType = "instance",
         init_type: InitType = "normal",
         init_gain: float = 0.02,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         if n_layers < 1:
@@ -58,9 +61,14 @@ class NLayerDiscriminator(nn.Module):
         layers.append(nn.Conv2d(ndf * mult, 1, 4, stride=1, padding=1))
         self.model = nn.Sequential(*layers)
         init_weights(self, init_type, init_gain)
+        if spectral_norm:
+            for i, m in enumerate(self.model):
+                if isinstance(m, nn.Conv2d):
+                    self.model[i] = nn.utils.parametrizations.spectral_norm(m)
 
     def forward(self, x: Tensor) -> Tensor:
         """(N, input_nc, H, W) -> (N, 1, H', W') patch scores (logits)."""
+
         return self.model(x)
 
 

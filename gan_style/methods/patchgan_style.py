@@ -1,0 +1,250 @@
+"""PatchGAN style network: a feed-forward style-transfer generator trained with content, Gram style and
+patch-adversarial losses.
+
+The generator is the image transformation network of Johnson, Alahi & Fei-Fei (ECCV 2016); the
+adversarial term follows the Markovian GAN of Li & Wand (ECCV 2016): a PatchGAN discriminator judges
+local patches of the stylized output against patches of the style image cropped at several scales.
+With ``adv_weight = 0`` there is no discriminator and the method is Johnson et al.'s fast style transfer.
+
+Names in this file:
+
+======================  =================================================================================
+this code               meaning
+======================  =================================================================================
+``generator``           T, the transformation network (:class:`gan_style.nets.TransformationNetwork`)
+``discriminator``       D, a PatchGAN (:class:`gan_style.nets.NLayerDiscriminator`), only if adv_weight > 0
+``content_layers``      phi_j for the feature reconstruction loss (Johnson: relu2_2)
+``style_layers``        phi_j for the Gram style loss (Johnson: relu1_2, relu2_2, relu3_3, relu4_3)
+``patch_scales``        fractions of the style crop's side from which real patches are cut (1, 0.75, 0.5)
+======================  =================================================================================
+
+Losses (registry names ``content``, ``gram``, ``gan``), with y = T(x) for content images x and style s:
+
+- ``L_content = sum_j mean((phi_j(y) - phi_j(x))^2)`` (Johnson, Eq. 2);
+- ``L_style = sum_j mean((G(phi_j(y)) - G(phi_j(s)))^2)`` with Gram matrices normalized by C*H*W (Eq. 3-4);
+- ``L_adv = L_GAN(D(y), real)`` (generator term of ``gan_mode``);
+- ``L = content_weight * L_content + style_weight * L_style + adv_weight * L_adv + tv_weight * L_tv``;
+- discriminator: ``L_D = 0.5 * (L_GAN(D(p_s), real) + L_GAN(D(y), fake))`` over style patches ``p_s``, plus
+  the gradient penalty for wgangp and ``r1_gamma / 2 * R1`` (Mescheder et al. 2018) when ``r1_gamma > 0``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gan_style.losses import create_loss, r1_penalty
+from gan_style.losses.adversarial import GanMode
+from gan_style.methods.base import GanStyleModule
+from gan_style.nets import NLayerDiscriminator, TransformationNetwork
+from gan_style.nets.vgg import VGG19_LAYERS, VGGFeatures
+
+__all__ = ["PatchGANStyle", "random_patches"]
+
+NETWORKS = ("generator", "discriminator")
+
+
+def random_patches(style: Tensor, scales: list[float], generator: torch.Generator | None = None) -> Tensor:
+    """Real patches for the discriminator: for each scale ``f``, one random square crop of side
+    ``f * min(H, W)`` per image, resized back to (H, W) (bilinear, antialiased). (N * len(scales), 3, H, W).
+    """
+    n, _, h, w = style.shape
+    out = []
+    for f in scales:
+        side = max(1, round(f * min(h, w)))
+        for i in range(n):
+            top = int(torch.randint(0, h - side + 1, (1,), generator=generator))
+            left = int(torch.randint(0, w - side + 1, (1,), generator=generator))
+            crop = style[i : i + 1, :, top : top + side, left : left + side]
+            if (side, side) != (h, w):
+                crop = F.interpolate(crop, size=(h, w), mode="bilinear", align_corners=False, antialias=f < 1)
+            out.append(crop)
+    return torch.cat(out)
+
+
+class PatchGANStyle(GanStyleModule):
+    """Single-style feed-forward style transfer with an optional patch discriminator (module docstring).
+
+    Batches: ``{"content": (N, 3, H, W), "style": (N, 3, H, W)}`` in [-1, 1] from
+    :class:`gan_style.data.ContentStyleDataModule` with a style folder holding one image (several images
+    work too: their statistics are then mixed). Logged: ``train/loss_g`` and its terms ``loss_content``,
+    ``loss_style``, ``loss_adv``, ``loss_tv``, ``train/loss_d`` (when adv_weight > 0); ``val/`` the same
+    generator terms. Predict and ``gan-style stylize`` run the generator at any size.
+
+    Args:
+        generator: default ``TransformationNetwork()``.
+        discriminator: default ``NLayerDiscriminator(n_layers=3, norm="instance")``; built only when
+            ``adv_weight > 0``.
+        vgg_weights: loss network weights (``imagenet``, a file, or None for tests).
+        content_layers, style_layers: VGG-19 taps (Johnson's relu2_2; relu1_2, relu2_2, relu3_3, relu4_3).
+        content_weight, style_weight, adv_weight, tv_weight: 1, 1e5, 0.1, 0 (with Gram matrices normalized
+            by C*H*W; Johnson's ratio of style to content weight, 1e5).
+        gan_mode: ``vanilla | lsgan | wgangp | hinge`` (lsgan).
+        r1_gamma: weight gamma of the R1 penalty, applied as gamma / 2 (0: off).
+        patch_scales: crop fractions of the style image for real patches ([1.0, 0.75, 0.5]).
+        lr, lr_d, betas: Adam for the generator (1e-3, Johnson) and discriminator (1e-4), betas (0.5, 0.999).
+
+    Raises:
+        ValueError: negative weights, empty or out-of-range patch_scales, unknown layers or names.
+    """
+
+    frozen_networks = {"vgg": "vgg_weights"}
+
+    def __init__(
+        self,
+        generator: nn.Module | None = None,
+        discriminator: nn.Module | None = None,
+        vgg_weights: str | None = "imagenet",
+        content_layers: list[str] | None = None,
+        style_layers: list[str] | None = None,
+        content_weight: float = 1.0,
+        style_weight: float = 1e5,
+        adv_weight: float = 0.1,
+        tv_weight: float = 0.0,
+        gan_mode: GanMode = "lsgan",
+        r1_gamma: float = 0.0,
+        patch_scales: list[float] | None = None,
+        lr: float = 1e-3,
+        lr_d: float = 1e-4,
+        betas: tuple[float, float] = (0.5, 0.999),
+        reference_weights: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self._check_settings(
+            {
+                "content_weight": content_weight,
+                "style_weight": style_weight,
+                "adv_weight": adv_weight,
+                "tv_weight": tv_weight,
+                "r1_gamma": r1_gamma,
+                "lr": lr,
+                "lr_d": lr_d,
+            },
+            reference_weights,
+            NETWORKS,
+        )
+        self.content_layers = list(content_layers or ["relu2_2"])
+        self.style_layers = list(style_layers or ["relu1_2", "relu2_2", "relu3_3", "relu4_3"])
+        unknown = [n for n in self.content_layers + self.style_layers if n not in VGG19_LAYERS]
+        if unknown:
+            raise ValueError(f"unknown VGG-19 layers {unknown}; use names such as relu2_2")
+        self.patch_scales = list(patch_scales or [1.0, 0.75, 0.5])
+        if not self.patch_scales or any(not 0 < f <= 1 for f in self.patch_scales):
+            raise ValueError(f"patch_scales must be fractions in (0, 1], got {self.patch_scales}")
+        self._save_hparams_plain()
+        self.automatic_optimization = False
+        self.generator = generator if generator is not None else TransformationNetwork()
+        self.adversarial = adv_weight > 0
+        self.discriminator = None
+        if self.adversarial:
+            self.discriminator = discriminator if discriminator is not None else NLayerDiscriminator(norm="instance")
+        layers = [n for n in VGG19_LAYERS if n in set(self.content_layers) | set(self.style_layers)]
+        self.vgg = VGGFeatures(layers, weights=vgg_weights, defer=True)
+        self.content_loss, self.style_loss, self.tv_loss = (
+            create_loss("content"),
+            create_loss("gram"),
+            create_loss("tv"),
+        )
+        self.gan_loss = create_loss("gan", gan_mode=gan_mode)
+
+    # --- the algorithm -----------------------------------------------------------------------------------
+    def forward(self, content: Tensor) -> Tensor:
+        """T(x): (N, 3, H, W) in [-1, 1] -> (N, 3, H, W) in [-1, 1], any H and W."""
+        return self.generator(content)
+
+    def generator_loss(self, content: Tensor, style: Tensor, stylized: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """``L`` of the module docstring for a batch; returns (loss, logs)."""
+        hp = self.hparams
+        feats_y = self.vgg(stylized)
+        with torch.no_grad():
+            feats_x, feats_s = self.vgg(content), self.vgg(style)
+        loss_content = sum(self.content_loss(feats_y[n], feats_x[n]) for n in self.content_layers)
+        loss_style = sum(self.style_loss(feats_y[n], feats_s[n]) for n in self.style_layers)
+        loss_tv = self.tv_loss(stylized)
+        loss = hp.content_weight * loss_content + hp.style_weight * loss_style + hp.tv_weight * loss_tv
+        logs = {"loss_content": loss_content.detach(), "loss_style": loss_style.detach(), "loss_tv": loss_tv.detach()}
+        if self.adversarial:
+            loss_adv = self.gan_loss.generator_loss(self.discriminator(stylized))
+            loss = loss + hp.adv_weight * loss_adv
+            logs["loss_adv"] = loss_adv.detach()
+        logs["loss_g"] = loss.detach()
+        return loss, logs
+
+    def discriminator_loss(
+        self, style: Tensor, stylized: Tensor, penalty: bool = True
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """``L_D`` on multi-scale style patches vs the stylized batch; returns (loss, logs)."""
+        real = random_patches(style, self.patch_scales)
+        fake = stylized.detach()
+        if real.shape[0] != fake.shape[0]:  # the wgangp interpolation pairs real and fake samples
+            fake = fake.repeat(real.shape[0] // fake.shape[0], 1, 1, 1)
+        loss, logs = self.gan_loss.discriminator_loss(self.discriminator, real, fake, scale=0.5, penalty=penalty)
+        out = {"loss_d": loss.detach(), "loss_d_real": logs["d_real"], "loss_d_fake": logs["d_fake"]}
+        if self.hparams.r1_gamma > 0 and penalty:
+            r1 = r1_penalty(self.discriminator, real)
+            loss = loss + 0.5 * self.hparams.r1_gamma * r1
+            out["r1"], out["loss_d"] = r1.detach(), loss.detach()
+        return loss, out
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        content, style = batch["content"], batch["style"]
+        optimizers = self.optimizers()
+        opt_g, opt_d = optimizers if isinstance(optimizers, list) else (optimizers, None)
+
+        stylized = self.generator(content)
+        logs: dict[str, Tensor] = {}
+        if self.adversarial:
+            with self.toggled_optimizer(opt_d):
+                loss_d, logs_d = self.discriminator_loss(style, stylized)
+                opt_d.zero_grad(set_to_none=True)
+                self.manual_backward(loss_d)
+                opt_d.step()
+            logs.update(logs_d)
+            with self.toggled_optimizer(opt_g):
+                loss_g, logs_g = self.generator_loss(content, style, stylized)
+                opt_g.zero_grad(set_to_none=True)
+                self.manual_backward(loss_g)
+                opt_g.step()
+        else:
+            loss_g, logs_g = self.generator_loss(content, style, stylized)
+            opt_g.zero_grad(set_to_none=True)
+            self.manual_backward(loss_g)
+            opt_g.step()
+        logs.update(logs_g)
+        n = content.shape[0]
+        main = {k: logs[k] for k in ("loss_g", "loss_d") if k in logs}
+        self.log_dict({f"train/{k}": v for k, v in main.items()}, prog_bar=True, batch_size=n)
+        self.log_dict({f"train/{k}": v for k, v in logs.items() if k not in main}, batch_size=n)
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        content, style = batch["content"], batch["style"]
+        _, logs = self.generator_loss(content, style, self.generator(content))
+        self.log_dict({f"val/{k}": v for k, v in logs.items()}, batch_size=content.shape[0])
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        content, style = batch["content"], batch["style"]
+        _, logs = self.generator_loss(content, style, self.generator(content))
+        self.log_dict({f"test/{k}": v for k, v in logs.items()}, batch_size=content.shape[0])
+
+    def sample_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """content, style, stylized, each (N, 3, H, W) in [-1, 1]."""
+        with torch.no_grad():
+            stylized = self.generator(batch["content"])
+        return {"content": batch["content"], "style": batch["style"], "stylized": stylized}
+
+    def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
+        """T(x) for ``batch["content"]`` (or ``batch["A"]``), any size."""
+        key = "content" if "content" in batch else "A"
+        return self.generator(batch[key]), batch.get(f"{key}_path", [])
+
+    # --- Lightning plumbing ------------------------------------------------------------------------------
+    def configure_optimizers(self):
+        hp = self.hparams
+        opt_g = torch.optim.Adam(self.generator.parameters(), lr=hp.lr, betas=tuple(hp.betas))
+        if not self.adversarial:
+            return opt_g
+        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=hp.lr_d, betas=tuple(hp.betas))
+        return [opt_g, opt_d]
