@@ -146,8 +146,10 @@ def stylize(
         preserve_color: ``none``, ``luminance`` (keep the content's colours) or ``histogram`` (recolour
             the style like the content first).
         device: ``auto`` (GPU when available), ``cpu`` or ``cuda``.
-        num_iterations, vgg_weights, style_weight: Gatys settings (500 L-BFGS iterations, ImageNet
+        num_iterations: Gatys settings (500 L-BFGS iterations, ImageNet
             VGG-19, beta 1e6).
+        vgg_weights: see ``num_iterations``.
+        style_weight: see ``num_iterations``.
 
     Returns:
         The written files.

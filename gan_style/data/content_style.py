@@ -76,14 +76,22 @@ class ContentStyleDataModule(SeededDataModule):
     in [-1, 1].
 
     Args:
-        content_dir, style_dir: image folders (searched recursively).
+        content_dir: image folders (searched recursively).
+        style_dir: see ``content_dir``.
         val_content_dir: content photos for validation, test and predict (default ``content_dir``).
-        preprocess, load_size, crop_size, flip: see :class:`gan_style.data.ImageTransform`
+        preprocess: see :class:`gan_style.data.ImageTransform`
             (default ``scale_shorter_and_crop``, 512, 256, no flips).
+        load_size: see ``preprocess``.
+        crop_size: see ``preprocess``.
+        flip: see ``preprocess``.
         epoch_length: pairs per training epoch (default ``max(|content|, |style|)``).
         num_val: content images rendered in validation (4).
-        batch_size (8, as in AdaIN), num_workers (4), skip_bad_images, seed, serial_batches: as in
-            the other data modules.
+        batch_size: pairs per batch (8, as in AdaIN).
+        num_workers: DataLoader worker processes (4).
+        skip_bad_images: warn and skip unreadable images instead of stopping (False).
+        seed: base seed of the pairing and crops; None takes the run's seed.
+        serial_batches: pair content ``i`` with style ``i mod |style|`` and do not shuffle.
+
 
     Raises:
         FileNotFoundError / ValueError: a missing or empty folder, ``epoch_length`` or ``num_val`` < 1.

@@ -124,8 +124,11 @@ class UnpairedImageDataModule(SeededDataModule):
 
     Args:
         root: dataset folder.
-        preprocess, load_size, crop_size, flip: see :class:`gan_style.data.ImageTransform`
+        preprocess: see :class:`gan_style.data.ImageTransform`
             (defaults resize_and_crop 286 -> 256 with flips, as in the paper).
+        load_size: see ``preprocess``.
+        crop_size: see ``preprocess``.
+        flip: see ``preprocess``.
         direction: ``AtoB`` or ``BtoA``.
         serial_batches: take B images in order instead of at random, and do not shuffle.
         batch_size: images per batch (1, as in the paper).

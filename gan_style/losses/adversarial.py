@@ -139,7 +139,8 @@ def gradient_penalty(
 
     Args:
         discriminator: the critic.
-        real, fake: (N, C, H, W) batches of equal shape; ``fake`` should be detached.
+        real: (N, C, H, W) batches of equal shape; ``fake`` should be detached.
+        fake: see ``real``.
         target_norm: the gradient norm the critic is pushed towards (1.0 in the paper).
 
     Raises:

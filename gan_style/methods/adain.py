@@ -73,8 +73,10 @@ class AdaIN(GanStyleModule):
         encoder_weights: VGG-19 weights: ``imagenet`` (torchvision, hub cache), a file (torchvision
             layout or the AdaIN ``vgg_normalised.pth``, recognised by its layout), or None (random; tests).
         decoder: default :class:`gan_style.nets.AdaINDecoder`.
-        content_weight, style_weight: 1 and 10 (Sec. 6).
-        lr, lr_decay: Adam rate 1e-4 and its inverse decay 5e-5 per iteration.
+        content_weight: 1 and 10 (Sec. 6).
+        style_weight: see ``content_weight``.
+        lr: Adam rate 1e-4 and its inverse decay 5e-5 per iteration.
+        lr_decay: see ``lr``.
         alpha: content-style trade-off used by validation and predict (1.0: full style).
         preserve_color: recolour styles like the content at predict (False).
         reference_weights: ``{"decoder": "decoder.pth"}`` from the AdaIN code, loaded at ``setup``.

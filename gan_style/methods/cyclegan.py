@@ -63,18 +63,23 @@ class CycleGAN(GanStyleModule):
     ``trainer.global_step`` counts optimizer steps: two per batch (generators, then discriminators).
 
     Args:
-        generator_ab, generator_ba: the generators; default ``ResnetGenerator()`` (resnet_9blocks,
+        generator_ab: the generators; default ``ResnetGenerator()`` (resnet_9blocks,
             instance norm), each built separately. In a recipe, give a ``class_path`` and ``init_args``.
-        discriminator_a, discriminator_b: the discriminators; default ``NLayerDiscriminator()`` (70x70
+        generator_ba: see ``generator_ab``.
+        discriminator_a: the discriminators; default ``NLayerDiscriminator()`` (70x70
             PatchGAN, instance norm).
+        discriminator_b: see ``discriminator_a``.
         gan_mode: ``vanilla | lsgan | wgangp | hinge`` (lsgan, as in the paper).
         lambda_cycle: weight of the cycle-consistency loss (10, Eq. 3).
         lambda_identity: identity weight relative to ``lambda_cycle`` (0.5; 0 disables it and saves two
             generator passes). Needs equal input and output channels.
         cycle_loss: registry name of the cycle and identity loss (``l1``).
         pool_size: image history per discriminator (50; 0 disables).
-        lr: Adam learning rate (2e-4). betas: Adam betas ((0.5, 0.999)).
-        n_epochs, n_epochs_decay: epochs at the initial rate, then epochs of linear decay (100, 100).
+        lr: Adam learning rate (2e-4).
+        betas: Adam betas ((0.5, 0.999)).
+
+        n_epochs: epochs at the initial rate, then epochs of linear decay (100, 100).
+        n_epochs_decay: see ``n_epochs``.
         reference_weights: optional map of network name (``generator_ab`` ...) to a weights file of the
             reference CycleGAN code, loaded at ``setup`` (e.g. ``{"generator_ab": "latest_net_G_A.pth",
             "discriminator_b": "latest_net_D_A.pth"}``; the model zoo's ``latest_net_G.pth`` is a

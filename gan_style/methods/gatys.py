@@ -83,10 +83,14 @@ class Gatys(L.LightningModule):
         optimizer: ``lbfgs`` (default, as in the paper) or ``adam``.
         lr: step size; default 1.0 for L-BFGS, 0.02 for Adam (pixels live in [-1, 1]).
         init: start from the ``content`` image (default), the first ``style`` image or ``noise``.
-        content_layers, content_layer_weights: default ``["conv4_2"]`` with weight 1.
-        style_layers, style_layer_weights: default relu1_1 ... relu5_1 with weight 1 / 5 each.
-        content_weight, style_weight, tv_weight: alpha, beta and the TV weight (1, 1e6, 0). With Gram
+        content_layers: default ``["conv4_2"]`` with weight 1.
+        content_layer_weights: see ``content_layers``.
+        style_layers: default relu1_1 ... relu5_1 with weight 1 / 5 each.
+        style_layer_weights: see ``style_layers``.
+        content_weight: alpha, beta and the TV weight (1, 1e6, 0). With Gram
             matrices normalized by C*H*W the style loss is small, hence the large beta.
+        style_weight: see ``content_weight``.
+        tv_weight: see ``content_weight``.
         style_scale: style images are resized to ``style_scale`` times the current scale (1.0).
         preserve_color: ``none`` (default), ``luminance`` or ``histogram`` (see the module docstring).
         pooling: VGG pooling, ``max`` or ``avg``.

@@ -79,13 +79,19 @@ class PatchGANStyle(GanStyleModule):
         discriminator: default ``NLayerDiscriminator(n_layers=3, norm="instance")``; built only when
             ``adv_weight > 0``.
         vgg_weights: loss network weights (``imagenet``, a file, or None for tests).
-        content_layers, style_layers: VGG-19 taps (Johnson's relu2_2; relu1_2, relu2_2, relu3_3, relu4_3).
-        content_weight, style_weight, adv_weight, tv_weight: 1, 1e5, 0.1, 0 (with Gram matrices normalized
+        content_layers: VGG-19 taps (Johnson's relu2_2; relu1_2, relu2_2, relu3_3, relu4_3).
+        style_layers: see ``content_layers``.
+        content_weight: 1, 1e5, 0.1, 0 (with Gram matrices normalized
             by C*H*W; Johnson's ratio of style to content weight, 1e5).
+        style_weight: see ``content_weight``.
+        adv_weight: see ``content_weight``.
+        tv_weight: see ``content_weight``.
         gan_mode: ``vanilla | lsgan | wgangp | hinge`` (lsgan).
         r1_gamma: weight gamma of the R1 penalty, applied as gamma / 2 (0: off).
         patch_scales: crop fractions of the style image for real patches ([1.0, 0.75, 0.5]).
-        lr, lr_d, betas: Adam for the generator (1e-3, Johnson) and discriminator (1e-4), betas (0.5, 0.999).
+        lr: Adam for the generator (1e-3, Johnson) and discriminator (1e-4), betas (0.5, 0.999).
+        lr_d: see ``lr``.
+        betas: see ``lr``.
 
     Raises:
         ValueError: negative weights, empty or out-of-range patch_scales, unknown layers or names.

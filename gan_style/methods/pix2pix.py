@@ -87,8 +87,10 @@ class Pix2Pix(GanStyleModule):
         gan_mode: ``vanilla`` (default, the paper), ``lsgan``, ``wgangp`` or ``hinge``.
         lambda_l1: weight of the L1 term (100, Sec. 4).
         reconstruction_loss: registry name of the reconstruction term (``l1``).
-        lr, betas: Adam settings (2e-4, (0.5, 0.999)).
-        n_epochs, n_epochs_decay: epochs at the initial rate, then epochs of linear decay (100, 100).
+        lr: Adam settings (2e-4, (0.5, 0.999)).
+        betas: see ``lr``.
+        n_epochs: epochs at the initial rate, then epochs of linear decay (100, 100).
+        n_epochs_decay: see ``n_epochs``.
         eval_mode: False (paper): dropout and batch statistics stay active at validation, test and
             predict, without touching the running statistics; True: usual eval mode.
         reference_weights: optional ``{"generator": "latest_net_G.pth", "discriminator":

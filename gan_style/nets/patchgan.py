@@ -26,7 +26,8 @@ class NLayerDiscriminator(nn.Module):
         ndf: filters in the first layer (64).
         n_layers: strided conv layers (3; must be >= 1).
         norm: ``batch`` (pix2pix), ``instance`` (CycleGAN) or ``none``.
-        init_type, init_gain: see :func:`gan_style.nets.init_weights`.
+        init_type: see :func:`gan_style.nets.init_weights`.
+        init_gain: see ``init_type``.
         spectral_norm: wrap every convolution in spectral normalization (Miyato et al. 2018), usually
             with ``norm="none"``; False (default) keeps the reference key layout.
 

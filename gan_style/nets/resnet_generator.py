@@ -62,13 +62,15 @@ class ResnetGenerator(nn.Module):
     :func:`gan_style.nets.load_reference_state_dict`.
 
     Args:
-        input_nc, output_nc: image channels in and out (3).
+        input_nc: image channels in and out (3).
+        output_nc: see ``input_nc``.
         ngf: filters in the first conv layer (64).
         norm: ``instance`` (default, as in CycleGAN), ``batch`` or ``none``.
         use_dropout: dropout 0.5 inside each residual block (False).
         n_blocks: residual blocks (9; must be >= 0).
         padding_type: ``reflect`` (default), ``replicate`` or ``zero``.
-        init_type, init_gain: weight initialization, see :func:`gan_style.nets.init_weights`.
+        init_type: weight initialization, see :func:`gan_style.nets.init_weights`.
+        init_gain: see ``init_type``.
 
     Raises:
         ValueError: for ``n_blocks < 0`` or an unknown norm, padding or init type.

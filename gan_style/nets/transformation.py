@@ -43,7 +43,8 @@ class TransformationNetwork(nn.Module):
     Args:
         channels: filters of the first layer (32); the next levels use 2x and 4x.
         n_residual: residual blocks (5).
-        init_type, init_gain: see :func:`gan_style.nets.init_weights` (``normal``, 0.02).
+        init_type: see :func:`gan_style.nets.init_weights` (``normal``, 0.02).
+        init_gain: see ``init_type``.
     """
 
     def __init__(

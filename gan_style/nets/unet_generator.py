@@ -89,12 +89,14 @@ class UnetGenerator(nn.Module):
     :func:`gan_style.nets.load_reference_state_dict`.
 
     Args:
-        input_nc, output_nc: channels in and out (3).
+        input_nc: channels in and out (3).
+        output_nc: see ``input_nc``.
         num_downs: downsamplings (8 for 256x256 inputs, 7 for 128x128; at least 5).
         ngf: filters of the outermost level (64).
         norm: ``batch`` (default, as in pix2pix), ``instance`` or ``none``.
         use_dropout: dropout in the inner decoder levels (True, as in the paper, where it is the noise z).
-        init_type, init_gain: see :func:`gan_style.nets.init_weights`.
+        init_type: see :func:`gan_style.nets.init_weights`.
+        init_gain: see ``init_type``.
 
     Raises:
         ValueError: ``num_downs < 5``, an unknown norm or init type; at ``forward``, a spatial size not
