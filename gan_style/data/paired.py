@@ -77,16 +77,7 @@ class AlignedImageDataset(_PairedBase):
 
     def __getitem__(self, key: SampleKey) -> dict[str, Any]:
         index, generator = split_key(key)
-        for offset in range(len(self.files)):
-            img, path = load_with_skip(self.files, index + offset, self.skip_bad_images)
-            try:
-                img_a, img_b = split_aligned(img, path)
-                break
-            except ImageLoadError:
-                if not self.skip_bad_images:
-                    raise
-        else:
-            raise ImageLoadError(f"no aligned image in '{self.files[0].parent}' could be used")
+        (img_a, img_b), path = load_with_skip(self.files, index, self.skip_bad_images, convert=split_aligned)
         return self._item(img_a, img_b, str(path), str(path), generator)
 
 

@@ -20,16 +20,21 @@ __all__ = ["UnpairedImageDataset", "ImageFolderDataset", "UnpairedImageDataModul
 Direction = Literal["AtoB", "BtoA"]
 
 
-def load_with_skip(files: list[Path], index: int, skip_bad_images: bool):
-    """Load ``files[index]``; with ``skip_bad_images``, warn and move on to the next readable file.
+def load_with_skip(files: list[Path], index: int, skip_bad_images: bool, convert=None):
+    """Load ``files[index]``; with ``skip_bad_images``, warn and move on to the next usable file.
 
-    Returns (PIL image, path). Raises :class:`ImageLoadError` when the file is bad and skipping is off, or
-    when no file in ``files`` can be read.
+    ``convert(image, path)``, when given, turns the loaded image into the result and may reject it with
+    :class:`ImageLoadError` (e.g. an aligned A|B file of odd width), which counts as a bad file.
+
+    Returns (image or converted result, path). Raises :class:`ImageLoadError` when the file is bad and
+    skipping is off, or when no file in ``files`` can be used.
     """
     for offset in range(len(files)):
         path = files[(index + offset) % len(files)]
         try:
-            return load_image(path), path
+            image = load_image(path)
+            return (convert(image, path) if convert is not None else image), path
+
         except ImageLoadError as exc:
             if not skip_bad_images:
                 raise

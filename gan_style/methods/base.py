@@ -54,6 +54,12 @@ class GanStyleModule(L.LightningModule):
     resumed run draws the same random numbers as an uninterrupted one.
     """
 
+    #: Frozen pretrained networks (``VGGFeatures`` built with ``defer=True``): attribute name -> the
+    #: hyper-parameter naming their weight source. Their weights load in ``setup`` (so a missing download
+    #: fails with its own message), and they are left out of checkpoints when that source is named,
+    #: to be rebuilt from it on load.
+    frozen_networks: dict[str, str] = {}
+
     def __init__(self) -> None:
         super().__init__()
         self._pending_rng: dict[str, Any] | None = None
@@ -86,12 +92,6 @@ class GanStyleModule(L.LightningModule):
         unknown = set(reference_weights or {}) - set(networks)
         if unknown:
             raise ValueError(f"reference_weights names unknown networks {sorted(unknown)}; use {', '.join(networks)}")
-
-    #: Frozen pretrained networks (``VGGFeatures`` built with ``defer=True``): attribute name -> the
-    #: hyper-parameter naming their weight source. Their weights load in ``setup`` (so a missing download
-    #: fails with its own message), and they are left out of checkpoints when that source is named,
-    #: to be rebuilt from it on load.
-    frozen_networks: dict[str, str] = {}
 
     def setup(self, stage: str) -> None:
         """Load frozen pretrained networks, then ``reference_weights`` (network name -> published weights
