@@ -21,12 +21,20 @@ import os
 import sys
 from typing import Any
 
+from lightning.fabric.plugins import CheckpointIO
+from lightning.pytorch import Trainer
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 import gan_style.callbacks  # noqa: F401  (makes short class names resolvable in configs)
 import gan_style.data  # noqa: F401
 import gan_style.methods  # noqa: F401
-from gan_style.nets.vgg import WeightsUnavailableError
+from gan_style.checkpoint_io import AtomicCheckpointIO
+from gan_style.errors import GanStyleError
+
+#: Exit status after SIGTERM: the run saved its state and stopped before finishing (128 + SIGTERM).
+EXIT_TERMINATED = 143
 
 __all__ = ["GanStyleCLI", "main"]
 
@@ -60,7 +68,13 @@ class GanStyleCLI(LightningCLI):
     - methods configure their own optimizers (``--optimizer`` is not added);
     - the resolved config is saved as ``config.yaml`` in the log folder, replaced on resume;
     - ``ModelCheckpoint`` callbacks without ``dirpath`` write to ``<default_root_dir>/checkpoints``, and
-      loggers whose ``save_dir`` is ``.`` (WandbLogger's default) write under ``default_root_dir``.
+      loggers whose ``save_dir`` is ``.`` (WandbLogger's default) write under ``default_root_dir``;
+    - checkpoints are written atomically and read with ``weights_only=True``
+      (:class:`~gan_style.checkpoint_io.AtomicCheckpointIO`) unless ``trainer.plugins`` names another
+      ``CheckpointIO``;
+    - on SIGTERM (a scheduler's preemption, ``kill``), the run stops after the current batch; a
+      ``ModelCheckpoint`` with ``save_on_exception: true`` (the recipes' ``last.ckpt`` one) saves it, and the
+      process exits with status 143 after saying how to resume.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -92,6 +106,42 @@ class GanStyleCLI(LightningCLI):
             if init_args is not None and "save_dir" in init_args and init_args.get("save_dir") in (None, ".", "./"):
                 init_args.save_dir = root
 
+    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
+        plugins = _as_list(config.get("plugins"))
+        if not any(isinstance(p, CheckpointIO) for p in plugins):
+            config["plugins"] = [*plugins, AtomicCheckpointIO()]
+        return super()._instantiate_trainer(config, callbacks)
+
+    def _run_subcommand(self, subcommand: str) -> None:
+        try:
+            super()._run_subcommand(subcommand)
+        except SIGTERMException:
+            trainer = self.trainer
+            saved = [
+                cb.last_model_path or cb.best_model_path
+                for cb in trainer.checkpoint_callbacks
+                if isinstance(cb, ModelCheckpoint) and (cb.last_model_path or cb.best_model_path)
+            ]
+            where = f"the newest checkpoint is {saved[-1]}" if saved else "no checkpoint was saved"
+            print(
+                f"gan-style: stopped by SIGTERM at optimizer step {trainer.global_step} (epoch {trainer.current_epoch}); "
+                f"{where}. Resume with the same command and --ckpt_path last",
+                file=sys.stderr,
+            )
+            raise SystemExit(EXIT_TERMINATED) from None
+
+
+def _error_message(exc: BaseException) -> str:
+    """The message of ``exc``; for an error re-raised from a DataLoader worker (whose message embeds the
+    worker's traceback), the original message only."""
+    text = str(exc)
+    if "Original Traceback" in text:
+        prefix = f"{type(exc).__name__}: "
+        lines = [line for line in text.strip().splitlines() if line.startswith(prefix)]
+        if lines:
+            return lines[-1][len(prefix) :]
+    return text
+
 
 def main(args: list[str] | None = None) -> None:
     """Entry point of ``gan-style`` and ``python -m gan_style``.
@@ -107,10 +157,17 @@ def main(args: list[str] | None = None) -> None:
 
         stylize_main(argv[1:])
         return
+    if argv and argv[0] == "download":
+        from gan_style.commands.download import main as download_main
+
+        download_main(argv[1:])
+        return
     try:
         GanStyleCLI(args=args)
-    except WeightsUnavailableError as exc:  # offline without cached weights: say what to do, no traceback
-        print(f"gan-style: error: {exc}", file=sys.stderr)
+    except GanStyleError as exc:  # bad input, missing weights, NaN loss: the message says what to do
+        if os.environ.get("GAN_STYLE_TRACEBACK"):
+            raise
+        print(f"gan-style: error: {_error_message(exc)}", file=sys.stderr)
         raise SystemExit(1) from None
 
 

@@ -80,7 +80,7 @@ def test_list_images_errors(tmp_path):
         list_images(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "readme.txt").write_text("x")
-    with pytest.raises(ValueError, match="contains no images"):
+    with pytest.raises(FileNotFoundError, match="contains no images"):
         list_images(tmp_path / "empty")
     write_image(tmp_path / "d" / "b.PNG")
     write_image(tmp_path / "d" / "sub" / "a.jpg")

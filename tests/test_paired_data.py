@@ -126,5 +126,5 @@ def test_argument_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         PairedImageDataModule(root=str(tmp_path / "none")).setup("fit")
     (tmp_path / "empty" / "train").mkdir(parents=True)
-    with pytest.raises(ValueError, match="contains no images"):
+    with pytest.raises(FileNotFoundError, match="contains no images"):
         PairedImageDataModule(root=str(tmp_path / "empty")).setup("fit")

@@ -21,9 +21,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from gan_style.checkpoint_io import safe_load
 from gan_style.color import combine_luminance
 from gan_style.data.images import is_image_file, list_images, load_image
 from gan_style.data.transforms import to_image, to_tensor
+from gan_style.errors import DatasetNotFoundError, UnsafeFileError
 
 __all__ = ["stylize", "load_method"]
 
@@ -31,20 +33,20 @@ __all__ = ["stylize", "load_method"]
 def load_method(checkpoint: str | os.PathLike, device: str | torch.device = "cpu") -> L.LightningModule:
     """Rebuild the method stored in a gan-style (Lightning) checkpoint, in eval mode on ``device``.
 
-    The file is read with ``weights_only=True``; the class comes from the checkpoint's hyper-parameters.
+    The file is read with ``weights_only=True``; the class comes from the checkpoint's hyper-parameters and
+    must be a LightningModule from ``gan_style`` or from a module already imported (a checkpoint cannot make
+    this function import arbitrary code; a method of your own predicts with ``gan-style predict --config``).
 
     Raises:
-        FileNotFoundError: no such file. ValueError: not a gan-style checkpoint.
+        DatasetNotFoundError: no such file (a ``FileNotFoundError``).
+        UnsafeFileError: the file holds a pickle that would run code, or names a class outside gan_style.
+        UnreadableFileError: truncated or not a PyTorch file. ValueError: not a gan-style checkpoint.
     """
     import importlib
+    import sys
 
     path = Path(checkpoint)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint '{path}' does not exist")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"cannot read checkpoint '{path}' with weights_only=True: {exc}") from None
+    ckpt = safe_load(path)
     class_path = None
     if isinstance(ckpt, dict):
         class_path = ckpt.get("gan_style_class") or ckpt.get("hyper_parameters", {}).get("_class_path")
@@ -55,7 +57,15 @@ def load_method(checkpoint: str | os.PathLike, device: str | torch.device = "cpu
             "model.reference_weights instead."
         )
     module_name, _, class_name = class_path.rpartition(".")
-    cls = getattr(importlib.import_module(module_name), class_name)
+    if not (module_name == "gan_style" or module_name.startswith("gan_style.") or module_name in sys.modules):
+        raise UnsafeFileError(
+            f"checkpoint '{path}' names the class {class_path!r} outside gan_style; refusing to import a module "
+            "named by a file. Predict with `gan-style predict --config <your recipe> --ckpt_path ...` instead"
+        )
+    cls = getattr(importlib.import_module(module_name), class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, L.LightningModule)):
+        raise ValueError(f"checkpoint '{path}' names {class_path!r}, which is not a LightningModule class")
+
     model = cls.load_from_checkpoint(path, map_location="cpu", weights_only=True)
     return model.to(device).eval()
 
@@ -69,7 +79,7 @@ def _collect(paths: list[str], what: str) -> list[Path]:
         elif path.is_file() and is_image_file(path.name):
             files.append(path)
         else:
-            raise FileNotFoundError(f"{what} '{p}' is neither an image file nor a folder of images")
+            raise DatasetNotFoundError(f"{what} '{p}' is neither an image file nor a folder of images")
     if not files:
         raise ValueError(f"no {what} images given")
     return files

@@ -8,14 +8,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from gan_style.errors import DatasetNotFoundError, ImageLoadError
+
 __all__ = ["IMG_EXTENSIONS", "ImageLoadError", "list_images", "load_image", "is_image_file"]
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp")
 """File name endings (case-insensitive) taken as images; other files in a folder are ignored."""
-
-
-class ImageLoadError(ValueError):
-    """An image file could not be read; the message names the file and the fix."""
 
 
 def is_image_file(name: str | os.PathLike) -> bool:
@@ -27,13 +25,13 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
     """Sorted image files in ``folder`` (and its subfolders when ``recursive``), hidden files excluded.
 
     Raises:
-        FileNotFoundError: ``folder`` does not exist or is not a folder.
-        ValueError: ``folder`` holds no image files (the message lists the accepted endings).
+        DatasetNotFoundError: ``folder`` does not exist, is not a folder, or holds no image files (the
+            message lists the accepted endings). A subclass of ``FileNotFoundError``.
     """
     root = Path(folder)
     if not root.is_dir():
         what = "is not a folder" if root.exists() else "does not exist"
-        raise FileNotFoundError(f"image folder '{root}' {what}; create it and put images in it, or fix the path")
+        raise DatasetNotFoundError(f"image folder '{root}' {what}; create it and put images in it, or fix the path")
     pattern = root.rglob("*") if recursive else root.glob("*")
     files = sorted(
         p
@@ -41,7 +39,7 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
         if p.is_file() and is_image_file(p.name) and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
     if not files:
-        raise ValueError(
+        raise DatasetNotFoundError(
             f"image folder '{root}' contains no images (looked for {', '.join(IMG_EXTENSIONS)}); "
             "put images in it or fix the path"
         )

@@ -16,6 +16,7 @@ from gan_style.data.images import ImageLoadError, list_images, load_image
 from gan_style.data.sampling import SampleKey, split_key
 from gan_style.data.transforms import ImageTransform, Preprocess
 from gan_style.data.unpaired import ImageFolderDataset, load_with_skip
+from gan_style.errors import DatasetNotFoundError
 
 __all__ = ["AlignedImageDataset", "PairedFolderDataset", "PairedImageDataModule", "split_aligned"]
 
@@ -214,7 +215,7 @@ class PairedImageDataModule(SeededDataModule):
 
     def setup(self, stage: str) -> None:
         if not self.root.is_dir():
-            raise FileNotFoundError(
+            raise DatasetNotFoundError(
                 f"dataset root '{self.root}' does not exist; set data.root to a folder with train/ and test/ "
                 "(aligned A|B images) or A/train, B/train, ... (paired folders)"
             )

@@ -14,6 +14,7 @@ from gan_style.data.base import SeededDataModule
 from gan_style.data.images import ImageLoadError, list_images, load_image
 from gan_style.data.sampling import SampleKey, split_key
 from gan_style.data.transforms import ImageTransform, Preprocess
+from gan_style.errors import DatasetNotFoundError
 
 __all__ = ["UnpairedImageDataset", "ImageFolderDataset", "UnpairedImageDataModule", "load_with_skip"]
 
@@ -178,7 +179,7 @@ class UnpairedImageDataModule(SeededDataModule):
 
     def setup(self, stage: str) -> None:
         if not self.root.is_dir():
-            raise FileNotFoundError(
+            raise DatasetNotFoundError(
                 f"dataset root '{self.root}' does not exist; set data.root to a folder with trainA/, trainB/, "
                 "testA/ and testB/"
             )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-import torch
 from torch import Tensor, nn
+
+from gan_style.checkpoint_io import safe_load
+from gan_style.errors import UnreadableFileError
 
 __all__ = ["load_reference_state_dict", "read_weights_file"]
 
@@ -17,22 +19,15 @@ def read_weights_file(path: str | os.PathLike) -> dict[str, Tensor]:
     """Read a state dict from ``path`` with ``torch.load(weights_only=True)`` onto the CPU.
 
     Raises:
-        FileNotFoundError: the file does not exist.
-        ValueError: the file is not a readable weights file, holds a pickle that would run code (refused
-            by ``weights_only``), or is not a mapping of names to tensors.
+        DatasetNotFoundError: the file does not exist (a ``FileNotFoundError``).
+        UnsafeFileError: the file holds a pickle that would run code (refused by ``weights_only``).
+        UnreadableFileError: the file is truncated, corrupt, not a PyTorch file, or not a mapping of names
+            to tensors (all ``ValueError``).
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"weights file {path!r} does not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle errors, truncated zips, refused globals
-        raise ValueError(
-            f"cannot read weights file {path!r}: {exc}. Only plain state dicts saved with torch.save "
-            "are accepted (loaded with weights_only=True, so a file that would run code is refused)."
-        ) from exc
+    state = safe_load(path, what="weights file")
     if not isinstance(state, Mapping) or not all(isinstance(v, Tensor) for v in state.values()):
-        raise ValueError(f"weights file {path!r} does not hold a state dict (a mapping of names to tensors)")
+        raise UnreadableFileError(f"weights file '{path}' does not hold a state dict (a mapping of names to tensors)")
     return dict(state)
 
 

@@ -23,6 +23,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from gan_style.errors import DatasetNotFoundError, WeightsUnavailableError
 from gan_style.nets.reference import read_weights_file
 
 __all__ = ["VGG19_LAYERS", "VGGFeatures", "WeightsUnavailableError", "imagenet_vgg19_path", "IMAGENET_VGG19_URL"]
@@ -48,10 +49,6 @@ IMAGENET_VGG19_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-class WeightsUnavailableError(RuntimeError):
-    """Pretrained weights are neither cached nor downloadable; the message says where to put the file."""
 
 
 def imagenet_vgg19_path() -> Path:
@@ -136,7 +133,7 @@ class VGGFeatures(nn.Module):
             state = _strip(read_weights_file(weights))
             layout = layout or _layout_of(state)
         elif weights is not None and weights != "imagenet" and not defer:
-            raise FileNotFoundError(f"VGG-19 weights file '{weights}' does not exist")
+            raise DatasetNotFoundError(f"VGG-19 weights file '{weights}' does not exist")
         layout = layout or "torchvision"
         if layout not in ("torchvision", "adain"):
             raise ValueError(f"layout must be 'torchvision' or 'adain', got {layout!r}")
@@ -194,7 +191,8 @@ class VGGFeatures(nn.Module):
             state = _strip(_download_imagenet_vgg19())
         else:
             if not Path(source).is_file():
-                raise FileNotFoundError(f"VGG-19 weights file '{source}' does not exist")
+                raise DatasetNotFoundError(f"VGG-19 weights file '{source}' does not exist")
+
             state = _strip(read_weights_file(source))
         self._load(state, source)
         self._pending_state = None
