@@ -71,14 +71,10 @@ class SelfRegularizedGAN(GanStyleModule):
         refined = self.generator(batch["A"])
         with self.toggled_optimizer(opt_g):
             loss_g, logs_g = self.generator_loss(batch["A"], refined)
-            opt_g.zero_grad()
-            self.manual_backward(loss_g)
-            opt_g.step()
+            self.backward_step(opt_g, loss_g, logs_g)
         with self.toggled_optimizer(opt_d):
             loss_d, logs_d = self.discriminator_loss(batch["B"], refined)
-            opt_d.zero_grad()
-            self.manual_backward(loss_d)
-            opt_d.step()
+            self.backward_step(opt_d, loss_d, logs_d)
         self.log_dict(
             {f"train/{k}": v for k, v in {**logs_g, **logs_d}.items()}, prog_bar=True, batch_size=batch["A"].shape[0]
         )

@@ -13,17 +13,12 @@ verified and extracted without network. An interrupted download is resumed by ru
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 
-from gan_style.data.download import (
-    ArchiveError,
-    DatasetInfo,
-    DownloadError,
-    download_dataset,
-    list_datasets,
-    resolve_dataset,
-)
+from gan_style.data.download import DatasetInfo, download_dataset, list_datasets, resolve_dataset
+from gan_style.errors import GanStyleError
 
 __all__ = ["main", "training_command"]
 
@@ -72,9 +67,10 @@ def training_command(info: DatasetInfo, folder: str) -> str | None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``gan-style download``.
 
-    Exits with status 1 and a one-line ``gan-style: error: ...`` on stderr (no traceback) when the name
-    is unknown or ambiguous, the machine is offline, a checksum differs or an archive is unsafe or damaged;
-    with 130 when interrupted (a partial download is kept and resumed next time).
+    Exits with status 1 and a one-line ``gan-style: error: ...`` on stderr (no traceback; set
+    ``GAN_STYLE_TRACEBACK=1`` to see it) when the name is unknown or ambiguous, the machine is offline, a
+    checksum differs, an archive is unsafe or damaged, or the disk is full; with 130 when interrupted (a
+    partial download is kept and resumed next time).
     """
     parser = argparse.ArgumentParser(
         prog="gan-style download",
@@ -107,7 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("\ngan-style: interrupted; run the same command again to resume the download", file=sys.stderr)
         raise SystemExit(130) from None
-    except (ValueError, DownloadError, ArchiveError, OSError) as exc:
+    except (GanStyleError, OSError) as exc:  # OSError: a full disk, a root that is a file, permissions
+        if os.environ.get("GAN_STYLE_TRACEBACK"):
+            raise
         print(f"gan-style: error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     print(f"{info.key} ({info.kind}) is ready in {folder}")
@@ -115,7 +113,9 @@ def main(argv: list[str] | None = None) -> None:
     if command:
         print(f"Train on it:\n  {command}")
     elif info.kind == "images":
-        print(f"Try a trained model on these images:\n  gan-style stylize --checkpoint CKPT --content {shlex.quote(str(folder))}")
+        print(
+            f"Try a trained model on these images:\n  gan-style stylize --checkpoint CKPT --content {shlex.quote(str(folder))}"
+        )
 
 
 if __name__ == "__main__":

@@ -43,12 +43,15 @@ from typing import Literal
 
 from tqdm import tqdm
 
+from gan_style.errors import GanStyleError, UnreadableFileError, UnsafeFileError
+
 __all__ = [
     "DATASETS",
     "ArchiveError",
     "ChecksumError",
     "DatasetInfo",
     "DownloadError",
+    "DownloadSettingError",
     "OfflineError",
     "UnsafeArchiveError",
     "download_dataset",
@@ -70,9 +73,11 @@ _TAR_HAS_FILTER = hasattr(tarfile, "data_filter")  # Python >= 3.10.12 / 3.11.4 
 
 
 # --------------------------------------------------------------------------------------------- errors
+# All derive from gan_style.errors.GanStyleError (printed by the command without a traceback) and from
+# the built-in a caller would expect: RuntimeError for downloads, ValueError for names, bad files.
 
 
-class DownloadError(RuntimeError):
+class DownloadError(GanStyleError, RuntimeError):
     """A download could not be completed; the message names the URL, the file and what to do."""
 
 
@@ -87,15 +92,19 @@ class OfflineError(DownloadError):
         self.url, self.reason = url, reason
 
 
-class ChecksumError(DownloadError):
+class ChecksumError(DownloadError, UnsafeFileError):
     """A file's sha256 or size differs from the expected value."""
 
 
-class ArchiveError(RuntimeError):
+class DownloadSettingError(GanStyleError, ValueError):
+    """An unknown or ambiguous dataset name, or a malformed sha256."""
+
+
+class ArchiveError(UnreadableFileError):
     """An archive is damaged, truncated or not a zip/tar file."""
 
 
-class UnsafeArchiveError(ArchiveError):
+class UnsafeArchiveError(ArchiveError, UnsafeFileError):
     """An archive member would be written outside the target folder, or is a link or special file."""
 
 
@@ -254,8 +263,8 @@ def resolve_dataset(name: str) -> DatasetInfo:
         name: ``<family>/<name>`` or ``<name>``; case and surrounding spaces are ignored.
 
     Raises:
-        ValueError: unknown name (the message lists close matches and all names), or a bare name that
-            exists in both families (the message lists both keys).
+        DownloadSettingError (a ValueError): unknown name (the message lists close matches and all
+            names), or a bare name that exists in both families (the message lists both keys).
     """
     wanted = name.strip().lower()
     if wanted in DATASETS:
@@ -265,7 +274,7 @@ def resolve_dataset(name: str) -> DatasetInfo:
         return matches[0]
     if matches:
         choices = "; ".join(f"{m.key} ({m.kind}: {m.note})" for m in matches)
-        raise ValueError(
+        raise DownloadSettingError(
             f"'{name}' is the name of {len(matches)} datasets: {choices}. Give the full name: "
             f"{' or '.join(m.key for m in matches)}"
         )
@@ -274,7 +283,7 @@ def resolve_dataset(name: str) -> DatasetInfo:
     names = sorted({info.key for info in DATASETS.values()} | {info.name for info in DATASETS.values()})
     close = difflib.get_close_matches(wanted, names, n=3)
     hint = f" Did you mean {' or '.join(close)}?" if close else ""
-    raise ValueError(
+    raise DownloadSettingError(
         f"unknown dataset '{name}'.{hint} Known datasets: {', '.join(DATASETS)} "
         "(the part after the slash is enough when it is unique; `gan-style download --list` shows them all)"
     )
@@ -288,7 +297,7 @@ def _check_sha256(value: str | None) -> str | None:
         return None
     value = value.strip().lower()
     if not re.fullmatch(r"[0-9a-f]{64}", value):
-        raise ValueError(f"sha256 must be 64 hexadecimal characters, got {value!r}")
+        raise DownloadSettingError(f"sha256 must be 64 hexadecimal characters, got {value!r}")
     return value
 
 
@@ -421,8 +430,9 @@ def _fetch(url: str, dest: Path, part: Path, expected_size: int | None, progress
             offset, total, mode = 0, length, "wb"  # no Range support (or a fresh start): from zero
         else:
             raise DownloadError(f"{url} answered HTTP {response.status} {response.reason}, expected 200 or 206")
+        announced = total is not None
         if total is None:
-            total = expected_size
+            total = expected_size  # the completeness check when the server does not say
         received = offset
         with (
             open(part, mode) as f,
@@ -453,7 +463,7 @@ def _fetch(url: str, dest: Path, part: Path, expected_size: int | None, progress
                 os.fsync(f.fileno())
         if total is not None and received < total:
             raise _Interrupted("the server closed the connection", received, total)
-        if total is not None and received > total:
+        if announced and received > total:
             raise DownloadError(f"{url} sent {received} bytes but announced {total}; run again to restart")
     return digest.hexdigest()
 
@@ -496,7 +506,7 @@ def download_file(
         ChecksumError: size or sha256 differ. A fresh download is moved to ``<dest>.sha256-mismatch``
             (nothing is lost: rename it to ``dest`` and pass its sha256 to accept it; the next call
             downloads afresh); an existing ``dest`` is left untouched.
-        ValueError: ``sha256`` is not 64 hexadecimal characters.
+        DownloadSettingError (a ValueError): ``sha256`` is not 64 hexadecimal characters.
     """
     sha256 = _check_sha256(sha256)
     dest = Path(dest)
@@ -655,8 +665,10 @@ def extract_archive(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.extracting-", dir=target.parent))
     try:
+        staging = tmp / "content"  # made with the usual permissions (mkdtemp's folder is private)
+        staging.mkdir()
         try:
-            extract(archive, tmp)
+            extract(archive, staging)
         except UnsafeArchiveError:
             raise
         except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as exc:
@@ -667,17 +679,19 @@ def extract_archive(
                 f"'{archive}' is damaged or incomplete ({type(exc).__name__}: {exc}); nothing was extracted. "
                 "Delete it and run again to download it afresh"
             ) from None
-        content = tmp
-        entries = list(tmp.iterdir())
+        content = staging
+        entries = list(staging.iterdir())
         if strip_single_folder and len(entries) == 1 and entries[0].is_dir():
             content = entries[0]
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, old)
-        os.replace(content, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        if target.exists():  # replace: the old copy moves into the temporary folder, removed below
+            os.replace(target, tmp / "previous")
+            try:
+                os.replace(content, target)
+            except OSError:
+                os.replace(tmp / "previous", target)
+                raise
+        else:
+            os.replace(content, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
@@ -733,7 +747,7 @@ def download_dataset(
         The dataset folder, e.g. ``Path("datasets/horse2zebra")``.
 
     Raises:
-        ValueError: unknown or ambiguous ``name``; malformed ``sha256``.
+        DownloadSettingError (a ValueError): unknown or ambiguous ``name``; malformed ``sha256``.
         OfflineError: no network and no archive in ``root`` (the message says where to put it).
         ChecksumError: the archive's sha256/size differ. DownloadError: HTTP errors, broken connections,
             a restricted dataset (Cityscapes) without a local archive, or an existing folder that does

@@ -42,7 +42,7 @@ from torch import Tensor, nn
 
 from gan_style.color import match_color
 from gan_style.losses import create_loss
-from gan_style.methods.base import GanStyleModule
+from gan_style.methods.base import GanStyleModule, NonFinitePolicy
 from gan_style.nets.adain import AdaINDecoder, adaptive_instance_norm, masked_adaptive_instance_norm
 from gan_style.nets.vgg import VGGFeatures
 
@@ -80,6 +80,8 @@ class AdaIN(GanStyleModule):
         alpha: content-style trade-off used by validation and predict (1.0: full style).
         preserve_color: recolour styles like the content at predict (False).
         reference_weights: ``{"decoder": "decoder.pth"}`` from the AdaIN code, loaded at ``setup``.
+        on_nonfinite_loss: ``stop`` (default: raise an error naming the step and the loss term when a
+            loss is NaN or infinite) or ``skip`` (leave that update out, warn, count ``train/skipped_steps``).
 
     Raises:
         ValueError: negative weights, ``alpha`` outside [0, 1], an unknown name in ``reference_weights``.
@@ -99,6 +101,7 @@ class AdaIN(GanStyleModule):
         alpha: float = 1.0,
         preserve_color: bool = False,
         reference_weights: dict[str, str] | None = None,
+        on_nonfinite_loss: NonFinitePolicy = "stop",
     ) -> None:
         super().__init__()
         self._check_settings(
@@ -130,8 +133,10 @@ class AdaIN(GanStyleModule):
         loss = self.hparams.content_weight * loss_c + self.hparams.style_weight * loss_s
         return loss, {"loss": loss.detach(), "loss_content": loss_c.detach(), "loss_style": loss_s.detach()}, output
 
-    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor | None:
         loss, logs, _ = self.losses(batch["content"], batch["style"])
+        if not self.loss_is_finite(loss, logs):
+            return None  # skipped (policy "skip"): Lightning makes no update for this batch
         n = batch["content"].shape[0]
         self.log("train/loss", logs["loss"], prog_bar=True, batch_size=n)
         self.log_dict(

@@ -3,19 +3,79 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import lightning as L
 import torch
-from torch import nn
+from torch import Tensor, nn
 
+from gan_style.errors import NonFiniteLossError
 from gan_style.nets import load_reference_state_dict
 
-__all__ = ["GanStyleModule", "LinearDecay"]
+__all__ = ["GanStyleModule", "LinearDecay", "NonFinitePolicy", "check_loss_finite"]
+
+#: What a method does when a training loss is NaN or infinite: ``"stop"`` raises
+#: :class:`~gan_style.errors.NonFiniteLossError` naming the step and the loss term; ``"skip"`` leaves the
+#: weights and optimizer state unchanged for that update, warns, and counts it in ``train/skipped_steps``.
+NonFinitePolicy = Literal["stop", "skip"]
 
 # Lightning warns that step checkpoints under manual optimization hold the weights after the step's
 # updates. That is the state our resume logic expects (the restored run continues with the next batch).
 warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization and every_n_train_steps")
+
+
+def check_loss_finite(
+    module: L.LightningModule,
+    loss: Tensor,
+    terms: Mapping[str, Tensor] | None,
+    policy: NonFinitePolicy = "stop",
+    skipped: int = 0,
+) -> tuple[bool, int]:
+    """Check a training ``loss`` (scalar tensor) of ``module`` before it is applied.
+
+    Returns ``(finite, skipped)``. When the loss is NaN or infinite on any process (under DDP the decision is
+    shared, so all processes skip or stop together): ``policy="stop"`` raises; ``"skip"`` warns naming the
+    same facts and returns ``(False, skipped + 1)``.
+
+    Args:
+        module: the LightningModule (its trainer gives the step, epoch and batch for the message).
+        loss: the scalar loss about to be back-propagated.
+        terms: the logged loss terms; the non-finite ones are named in the message.
+        policy: ``"stop"`` or ``"skip"`` (:data:`NonFinitePolicy`).
+        skipped: updates skipped so far.
+
+    Raises:
+        NonFiniteLossError: the loss is not finite and ``policy`` is ``"stop"``; the message names the optimizer
+            step, epoch, batch and the non-finite terms with their values.
+    """
+    finite = bool(torch.isfinite(loss.detach()).all())
+    trainer = module._trainer
+    if trainer is not None:
+        finite = trainer.strategy.reduce_boolean_decision(finite, all=True)
+    if finite:
+        return True, skipped
+    terms = dict(terms or {})
+    bad = [name for name, value in terms.items() if not bool(torch.isfinite(torch.as_tensor(value)).all())]
+    values = ", ".join(f"{name} = {float(torch.as_tensor(terms[name]).float().mean())}" for name in bad)
+    where = "during training"
+    if trainer is not None:
+        batch = trainer.fit_loop.epoch_loop.batch_progress.current.ready - 1
+        where = f"at optimizer step {trainer.global_step} (epoch {trainer.current_epoch}, batch {batch})"
+    what = f"loss terms {values}" if bad else f"the loss ({float(loss.detach().float())}) on another process"
+    if policy == "skip":
+        warnings.warn(
+            f"non-finite loss {where}: {what}; this update was skipped (skipped so far: {skipped + 1})",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return False, skipped + 1
+    hint = "Lower the learning rate or the loss weights, or check the inputs"
+    if "on_nonfinite_loss" in getattr(module, "hparams", {}):
+        hint += ", or set model.init_args.on_nonfinite_loss: skip to skip such updates"
+    raise NonFiniteLossError(
+        f"non-finite loss {where}: {what}. The update was not applied, so the weights are still finite. {hint}"
+    )
 
 
 class LinearDecay:
@@ -49,9 +109,11 @@ class GanStyleModule(L.LightningModule):
       and the input paths they come from.
 
     Given here: ``predict_step`` (returns ``{"images", "paths"}`` for ``gan_style.callbacks.ImageWriter``),
-    :meth:`step_schedulers_at_epoch_end` (GANs use manual optimization, where Lightning does not step
-    schedulers), and the global torch RNG state in checkpoints, restored when training starts, so a
-    resumed run draws the same random numbers as an uninterrupted one.
+    :meth:`backward_step` (one guarded optimizer update: never applies a NaN or infinite loss, see
+    :data:`NonFinitePolicy`; the policy is the hyper-parameter ``on_nonfinite_loss``, ``"stop"`` when a method
+    does not declare it), :meth:`step_schedulers_at_epoch_end` (GANs use manual optimization, where Lightning
+    does not step schedulers), and the global torch RNG state in checkpoints, restored when training starts,
+    so a resumed run draws the same random numbers as an uninterrupted one.
     """
 
     #: Frozen pretrained networks (``VGGFeatures`` built with ``defer=True``): attribute name -> the
@@ -63,6 +125,7 @@ class GanStyleModule(L.LightningModule):
     def __init__(self) -> None:
         super().__init__()
         self._pending_rng: dict[str, Any] | None = None
+        self.skipped_steps = 0
 
     def _save_hparams_plain(self) -> None:
         """``save_hyperparameters`` of the subclass's ``__init__``, minus network instances.
@@ -80,6 +143,9 @@ class GanStyleModule(L.LightningModule):
         for key in [k for k, v in self.hparams.items() if isinstance(v, nn.Module)]:
             del self.hparams[key]
             self._hparams_initial.pop(key, None)
+        policy = self.hparams.get("on_nonfinite_loss", "stop")
+        if policy not in ("stop", "skip"):
+            raise ValueError(f"on_nonfinite_loss must be 'stop' or 'skip', got {policy!r}")
 
     # shared behaviour ---------------------------------------------------------------------------------
     def _check_settings(
@@ -104,6 +170,38 @@ class GanStyleModule(L.LightningModule):
         for name, path in weights.items():
             load_reference_state_dict(getattr(self, name), path)
         self._reference_loaded = True
+
+    def loss_is_finite(self, loss: Tensor, terms: Mapping[str, Tensor] | None = None) -> bool:
+        """Whether the training ``loss`` (a scalar tensor) is finite on every process; when it is not, the
+        ``on_nonfinite_loss`` policy applies (see :func:`check_loss_finite`)."""
+        finite, self.skipped_steps = check_loss_finite(
+            self, loss, terms, self.hparams.get("on_nonfinite_loss", "stop"), self.skipped_steps
+        )
+        return finite
+
+    def backward_step(self, optimizer: Any, loss: Tensor, terms: Mapping[str, Tensor] | None = None) -> bool:
+        """One guarded update: zero the gradients, then, if ``loss`` is finite (:meth:`loss_is_finite`),
+        ``manual_backward(loss)`` and ``optimizer.step()``. Returns whether the update was applied.
+
+        Args:
+            optimizer: the ``LightningOptimizer`` from ``self.optimizers()``.
+            loss: scalar loss tensor with a graph.
+            terms: the loss terms as logged (``{"loss_g_gan": ..., ...}``), named in the error when one is
+                NaN or infinite.
+
+        Raises:
+            NonFiniteLossError: ``loss`` is not finite and the policy is ``"stop"``.
+        """
+        optimizer.zero_grad(set_to_none=True)
+        if not self.loss_is_finite(loss, terms):
+            return False
+        self.manual_backward(loss)
+        optimizer.step()
+        return True
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.skipped_steps:
+            self.log("train/skipped_steps", float(self.skipped_steps), batch_size=1)
 
     def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
         translate = getattr(self, "translate", None)
@@ -133,6 +231,7 @@ class GanStyleModule(L.LightningModule):
             rng["cuda"] = torch.cuda.get_rng_state_all()
         checkpoint["gan_style_rng"] = rng
         checkpoint["gan_style_class"] = f"{type(self).__module__}.{type(self).__qualname__}"
+        checkpoint["gan_style_skipped_steps"] = self.skipped_steps
 
         for attr, source in self.frozen_networks.items():
             if self.hparams.get(source) is not None:
@@ -142,6 +241,7 @@ class GanStyleModule(L.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self._pending_rng = checkpoint.get("gan_style_rng")
+        self.skipped_steps = int(checkpoint.get("gan_style_skipped_steps", 0))
         state = checkpoint.get("state_dict", {})
         for attr in self.frozen_networks:
             if not any(k.startswith(f"{attr}.") for k in state):

@@ -41,7 +41,7 @@ from torch import Tensor, nn
 
 from gan_style.losses import create_loss
 from gan_style.losses.adversarial import GanMode
-from gan_style.methods.base import GanStyleModule, LinearDecay
+from gan_style.methods.base import GanStyleModule, LinearDecay, NonFinitePolicy
 from gan_style.methods.image_pool import ImagePool
 from gan_style.nets import NLayerDiscriminator, ResnetGenerator
 
@@ -84,6 +84,8 @@ class CycleGAN(GanStyleModule):
             reference CycleGAN code, loaded at ``setup`` (e.g. ``{"generator_ab": "latest_net_G_A.pth",
             "discriminator_b": "latest_net_D_A.pth"}``; the model zoo's ``latest_net_G.pth`` is a
             ``generator_ab``). A Lightning checkpoint given with ``ckpt_path`` is restored after them.
+        on_nonfinite_loss: ``stop`` (default: raise an error naming the step and the loss term when a
+            loss is NaN or infinite) or ``skip`` (leave that update out, warn, count ``train/skipped_steps``).
 
     Raises:
         ValueError: negative or NaN weights, an unknown name in ``reference_weights``, or (in the first
@@ -107,6 +109,7 @@ class CycleGAN(GanStyleModule):
         n_epochs: int = 100,
         n_epochs_decay: int = 100,
         reference_weights: dict[str, str] | None = None,
+        on_nonfinite_loss: NonFinitePolicy = "stop",
     ) -> None:
         super().__init__()
         self._check_settings(
@@ -193,16 +196,12 @@ class CycleGAN(GanStyleModule):
         with self.toggled_optimizer(opt_g):  # discriminators frozen while the generators learn
             out = self.cycle(real_a, real_b)
             loss_g, logs_g = self.generator_loss(real_a, real_b, out)
-            opt_g.zero_grad(set_to_none=True)
-            self.manual_backward(loss_g)
-            opt_g.step()
+            self.backward_step(opt_g, loss_g, logs_g)
         with self.toggled_optimizer(opt_d):
             fake_a = self.pool_a.query(out["fake_A"])
             fake_b = self.pool_b.query(out["fake_B"])
             loss_d, logs_d = self.discriminator_loss(real_a, real_b, fake_a, fake_b)
-            opt_d.zero_grad(set_to_none=True)
-            self.manual_backward(loss_d)
-            opt_d.step()
+            self.backward_step(opt_d, loss_d, logs_d)
         self.step_schedulers_at_epoch_end()
         logs = {**logs_g, **logs_d}
         batch_size = real_a.shape[0]

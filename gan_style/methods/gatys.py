@@ -49,6 +49,7 @@ from gan_style.color import combine_luminance, luminance_only, match_color, matc
 from gan_style.data.images import load_image
 from gan_style.data.transforms import to_image, to_tensor
 from gan_style.losses import create_loss
+from gan_style.methods.base import check_loss_finite
 from gan_style.nets.vgg import VGG19_LAYERS, VGGFeatures
 
 __all__ = ["Gatys", "resize_max_side"]
@@ -278,6 +279,7 @@ class Gatys(L.LightningModule):
         def closure() -> Tensor:
             self._optimizer.zero_grad(set_to_none=True)
             loss, step_logs = self.losses(self.image)
+            check_loss_finite(self, loss, step_logs)  # a NaN image cannot be skipped: stops naming the term
             self.manual_backward(loss)
             logs.update(step_logs)
             return loss

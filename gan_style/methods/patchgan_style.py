@@ -38,7 +38,7 @@ from torch import Tensor, nn
 
 from gan_style.losses import create_loss, r1_penalty
 from gan_style.losses.adversarial import GanMode
-from gan_style.methods.base import GanStyleModule
+from gan_style.methods.base import GanStyleModule, NonFinitePolicy
 from gan_style.nets import NLayerDiscriminator, TransformationNetwork
 from gan_style.nets.vgg import VGG19_LAYERS, VGGFeatures
 
@@ -92,6 +92,8 @@ class PatchGANStyle(GanStyleModule):
         lr: Adam for the generator (1e-3, Johnson) and discriminator (1e-4), betas (0.5, 0.999).
         lr_d: see ``lr``.
         betas: see ``lr``.
+        on_nonfinite_loss: ``stop`` (default: raise an error naming the step and the loss term when a
+            loss is NaN or infinite) or ``skip`` (leave that update out, warn, count ``train/skipped_steps``).
 
     Raises:
         ValueError: negative weights, empty or out-of-range patch_scales, unknown layers or names.
@@ -117,6 +119,7 @@ class PatchGANStyle(GanStyleModule):
         lr_d: float = 1e-4,
         betas: tuple[float, float] = (0.5, 0.999),
         reference_weights: dict[str, str] | None = None,
+        on_nonfinite_loss: NonFinitePolicy = "stop",
     ) -> None:
         super().__init__()
         self._check_settings(
@@ -205,20 +208,14 @@ class PatchGANStyle(GanStyleModule):
         if self.adversarial:
             with self.toggled_optimizer(opt_d):
                 loss_d, logs_d = self.discriminator_loss(style, stylized)
-                opt_d.zero_grad(set_to_none=True)
-                self.manual_backward(loss_d)
-                opt_d.step()
+                self.backward_step(opt_d, loss_d, logs_d)
             logs.update(logs_d)
             with self.toggled_optimizer(opt_g):
                 loss_g, logs_g = self.generator_loss(content, style, stylized)
-                opt_g.zero_grad(set_to_none=True)
-                self.manual_backward(loss_g)
-                opt_g.step()
+                self.backward_step(opt_g, loss_g, logs_g)
         else:
             loss_g, logs_g = self.generator_loss(content, style, stylized)
-            opt_g.zero_grad(set_to_none=True)
-            self.manual_backward(loss_g)
-            opt_g.step()
+            self.backward_step(opt_g, loss_g, logs_g)
         logs.update(logs_g)
         n = content.shape[0]
         main = {k: logs[k] for k in ("loss_g", "loss_d") if k in logs}

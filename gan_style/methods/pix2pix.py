@@ -42,7 +42,7 @@ from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMe
 
 from gan_style.losses import create_loss
 from gan_style.losses.adversarial import GanMode
-from gan_style.methods.base import GanStyleModule, LinearDecay
+from gan_style.methods.base import GanStyleModule, LinearDecay, NonFinitePolicy
 from gan_style.nets import NLayerDiscriminator, UnetGenerator
 
 __all__ = ["Pix2Pix"]
@@ -95,6 +95,8 @@ class Pix2Pix(GanStyleModule):
             predict, without touching the running statistics; True: usual eval mode.
         reference_weights: optional ``{"generator": "latest_net_G.pth", "discriminator":
             "latest_net_D.pth"}`` from the reference pix2pix code, loaded at ``setup``.
+        on_nonfinite_loss: ``stop`` (default: raise an error naming the step and the loss term when a
+            loss is NaN or infinite) or ``skip`` (leave that update out, warn, count ``train/skipped_steps``).
 
     Raises:
         ValueError: negative or NaN weights, or an unknown name in ``reference_weights``.
@@ -114,6 +116,7 @@ class Pix2Pix(GanStyleModule):
         n_epochs_decay: int = 100,
         eval_mode: bool = False,
         reference_weights: dict[str, str] | None = None,
+        on_nonfinite_loss: NonFinitePolicy = "stop",
     ) -> None:
         super().__init__()
         self._check_settings({"lambda_l1": lambda_l1, "lr": lr}, reference_weights, NETWORKS)
@@ -173,14 +176,10 @@ class Pix2Pix(GanStyleModule):
         fake_b = self.generator(real_a)
         with self.toggled_optimizer(opt_d):
             loss_d, logs_d = self.discriminator_loss(real_a, real_b, fake_b)
-            opt_d.zero_grad(set_to_none=True)
-            self.manual_backward(loss_d)
-            opt_d.step()
+            self.backward_step(opt_d, loss_d, logs_d)
         with self.toggled_optimizer(opt_g):  # the discriminator is frozen while G learns
             loss_g, logs_g = self.generator_loss(real_a, real_b, fake_b)
-            opt_g.zero_grad(set_to_none=True)
-            self.manual_backward(loss_g)
-            opt_g.step()
+            self.backward_step(opt_g, loss_g, logs_g)
         self.step_schedulers_at_epoch_end()
         n = real_a.shape[0]
         logs = {**logs_g, **logs_d}

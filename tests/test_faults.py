@@ -1,0 +1,281 @@
+"""Faults: SIGKILL and SIGTERM mid-epoch, atomic checkpoints, non-finite losses, determinism."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+from test_cli import gan_style
+
+from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS, tiny_cyclegan_kwargs
+from gan_style.checkpoint_io import AtomicCheckpointIO, atomic_torch_save
+from gan_style.data import UnpairedImageDataModule
+from gan_style.errors import NonFiniteLossError
+from gan_style.methods import CycleGAN
+
+MAX_STEPS = 48  # 8 A x 18 B sample images: 18 batches = 36 optimizer steps an epoch, so 1.33 epochs
+
+CHECKPOINTS_YAML = """\
+trainer:
+  callbacks:
+    - class_path: lightning.pytorch.callbacks.ModelCheckpoint
+      init_args: {every_n_train_steps: 4, save_top_k: 1, save_last: true, save_on_exception: true}
+"""
+
+
+def _fit_args(tmp_path: Path, run_dir: Path) -> list[str]:
+    ck = tmp_path / "checkpoints.yaml"
+    ck.write_text(CHECKPOINTS_YAML)
+    return [
+        "fit",
+        "--config",
+        str(REPO / "recipes" / "cyclegan.yaml"),
+        "--config",
+        str(ck),
+        *TINY_CLI_ARGS,
+        f"--data.init_args.root={SAMPLE_ROOT}",
+        f"--trainer.default_root_dir={run_dir}",
+        f"--trainer.max_steps={MAX_STEPS}",
+        "--trainer.logger=false",
+        "--trainer.limit_val_batches=1",
+    ]
+
+
+def _load(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> dict:
+    tmp = tmp_path_factory.mktemp("uninterrupted")
+    gan_style(*_fit_args(tmp, tmp / "run"), cwd=tmp)
+    return _load(tmp / "run" / "checkpoints" / "last.ckpt")
+
+
+def _start_and_signal(tmp_path: Path, run_dir: Path, sig: int) -> tuple[subprocess.Popen, int]:
+    """Start a fit, wait for its first step checkpoint, then send ``sig``; return the process and the step
+    of the newest checkpoint at that moment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gan_style", *_fit_args(tmp_path, run_dir)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    last = run_dir / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 300
+    while not last.exists():
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.02)
+    time.sleep(0.3)  # a few more batches: the signal lands between checkpoints, in the middle of epoch 0
+    os.kill(proc.pid, sig)
+    return proc, _load(last)["global_step"]
+
+
+def _assert_same_weights(a: dict, b: dict) -> None:
+    assert a["global_step"] == b["global_step"] == MAX_STEPS
+    assert a["state_dict"].keys() == b["state_dict"].keys()
+    for key in a["state_dict"]:
+        assert torch.equal(a["state_dict"][key], b["state_dict"][key]), key
+
+
+def test_sigkill_mid_epoch_then_resume_ends_like_an_uninterrupted_run(tmp_path, uninterrupted):
+    run = tmp_path / "run"
+    proc, _ = _start_and_signal(tmp_path, run, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    killed_at = _load(run / "checkpoints" / "last.ckpt")["global_step"]
+    assert 0 < killed_at < 36, "the kill should land inside the first epoch"
+    for ckpt in (run / "checkpoints").glob("*.ckpt"):
+        _load(ckpt)  # every visible checkpoint is complete
+
+    gan_style(*_fit_args(tmp_path, run), "--ckpt_path=last", cwd=tmp_path)
+    _assert_same_weights(_load(run / "checkpoints" / "last.ckpt"), uninterrupted)
+
+
+def test_sigterm_saves_exits_143_and_resumes(tmp_path, uninterrupted):
+    run = tmp_path / "run"
+    proc, step_before = _start_and_signal(tmp_path, run, signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr[-3000:]
+    assert "stopped by SIGTERM at optimizer step" in stderr and "--ckpt_path last" in stderr
+    assert "Traceback" not in stderr
+    saved = _load(run / "checkpoints" / "last.ckpt")
+    assert step_before <= saved["global_step"] < MAX_STEPS  # saved at the batch where the signal arrived
+    assert f"optimizer step {saved['global_step']} " in stderr
+
+    gan_style(*_fit_args(tmp_path, run), "--ckpt_path=last", cwd=tmp_path)
+    _assert_same_weights(_load(run / "checkpoints" / "last.ckpt"), uninterrupted)
+
+
+# --- atomic checkpoints --------------------------------------------------------------------------------
+
+
+def test_a_kill_during_saving_never_leaves_a_partial_checkpoint(tmp_path):
+    """A child saves 16 MB checkpoints to one path in a loop and is killed at an arbitrary moment; the file
+    at the path is always one complete checkpoint. The next save removes the killed writer's temp file."""
+    target = tmp_path / "last.ckpt"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import torch
+                from gan_style.checkpoint_io import atomic_torch_save
+                i = 0
+                while True:
+                    atomic_torch_save({{"i": i, "w": torch.full((4_000_000,), float(i))}}, {str(target)!r})
+                    i += 1
+                """
+            ),
+        ],
+        cwd=REPO,
+    )
+    deadline = time.monotonic() + 120
+    while not target.exists():
+        assert child.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.7)
+    child.kill()
+    child.wait(timeout=30)
+    ckpt = _load(target)
+    assert ckpt["i"] >= 0 and torch.equal(ckpt["w"], torch.full((4_000_000,), float(ckpt["i"])))
+    atomic_torch_save({"i": -1}, target)
+    assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]
+
+
+def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    target = tmp_path / "last.ckpt"
+    io = AtomicCheckpointIO()
+    io.save_checkpoint({"step": 1}, target)
+
+    def broken_save(obj, f, *args, **kwargs):
+        f.write(b"PK\x03\x04 partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="No space"):
+        io.save_checkpoint({"step": 2}, target)
+    monkeypatch.undo()
+    assert io.load_checkpoint(target) == {"step": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]
+
+
+# --- non-finite losses ---------------------------------------------------------------------------------
+
+
+class NaNCycle(CycleGAN):
+    """CycleGAN whose cycle loss of domain A is NaN in the batches ``nan_batch`` .. ``nan_batch + times - 1``;
+    ``snapshots[b]`` holds generator_ab's weights at the start of batch ``b``."""
+
+    def __init__(self, nan_batch: int, times: int = 1000, **kwargs):
+        super().__init__(**tiny_cyclegan_kwargs(), **kwargs)
+        self.nan_batch, self.times = nan_batch, times
+        self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
+        self.batches = -1
+
+    def generator_loss(self, real_a, real_b, out):
+        loss, logs = super().generator_loss(real_a, real_b, out)
+        if self.training and self.nan_batch <= self.batches < self.nan_batch + self.times:
+            loss = loss + torch.tensor(float("nan"))
+            logs["loss_cycle_a"] = torch.tensor(float("nan"))
+        return loss, logs
+
+    def on_train_batch_start(self, batch, batch_idx):
+        self.batches += 1
+        self.snapshots[self.batches] = {k: v.clone() for k, v in self.generator_ab.state_dict().items()}
+
+
+def _trainer(tmp_path, max_steps):
+    return L.Trainer(
+        default_root_dir=tmp_path,
+        max_steps=max_steps,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+    )
+
+
+def _tiny_data():
+    return UnpairedImageDataModule(root=str(SAMPLE_ROOT), load_size=36, crop_size=32, num_workers=0)
+
+
+def test_a_nan_loss_stops_naming_the_step_and_the_term(tmp_path):
+    L.seed_everything(0, verbose=False)
+    model = NaNCycle(nan_batch=2)
+    with pytest.raises(NonFiniteLossError) as err:
+        _trainer(tmp_path, 20).fit(model, _tiny_data())
+    message = str(err.value)
+    assert "optimizer step 4 " in message and "batch 2" in message
+    assert "loss_cycle_a = nan" in message and "on_nonfinite_loss: skip" in message
+    for param in model.parameters():
+        assert torch.isfinite(param).all()
+    # the generators were not updated by the failing step
+    for key, value in model.generator_ab.state_dict().items():
+        assert torch.equal(value, model.snapshots[2][key]), key
+
+
+def test_skip_policy_leaves_the_weights_unchanged_and_continues(tmp_path):
+    L.seed_everything(0, verbose=False)
+    model = NaNCycle(nan_batch=2, times=1, on_nonfinite_loss="skip")
+    with pytest.warns(RuntimeWarning, match=r"optimizer step 4 .*loss_cycle_a = nan.*skipped"):
+        trainer = _trainer(tmp_path, 12)
+        trainer.fit(model, _tiny_data())
+    assert model.skipped_steps == 1
+    # batch 2: the generators' update skipped (weights equal before and after), the discriminators' applied
+    for key, value in model.snapshots[2].items():
+        assert torch.equal(value, model.snapshots[3][key]), key
+    assert any(not torch.equal(v, model.snapshots[4][k]) for k, v in model.snapshots[3].items())
+    # every batch made two updates except the skipped one (max_steps is checked between batches)
+    assert trainer.global_step == 2 * (model.batches + 1) - 1 >= 12
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_unknown_nonfinite_policy_is_refused():
+    with pytest.raises(ValueError, match="on_nonfinite_loss"):
+        CycleGAN(**tiny_cyclegan_kwargs(), on_nonfinite_loss="ignore")
+
+
+# --- determinism ---------------------------------------------------------------------------------------
+
+
+def test_two_seeded_deterministic_runs_give_identical_weights(tmp_path):
+    states = []
+    for run in range(2):
+        L.seed_everything(123, verbose=False)
+        model = CycleGAN(**tiny_cyclegan_kwargs())
+        trainer = L.Trainer(
+            default_root_dir=tmp_path / str(run),
+            max_steps=10,
+            deterministic=True,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            limit_val_batches=0,
+            num_sanity_val_steps=0,
+        )
+        trainer.fit(model, _tiny_data())
+        states.append(model.state_dict())
+    assert states[0].keys() == states[1].keys()
+    for key in states[0]:
+        assert torch.equal(states[0][key], states[1][key]), key
+    L.seed_everything(123, verbose=False)
+    fresh = CycleGAN(**tiny_cyclegan_kwargs()).state_dict()
+    assert any(not torch.equal(fresh[k], states[0][k]) for k in fresh if k.endswith("weight"))  # it trained
+    assert all(torch.isfinite(v).all() for v in states[0].values() if v.is_floating_point())
