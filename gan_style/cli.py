@@ -30,7 +30,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 import gan_style.callbacks  # noqa: F401  (makes short class names resolvable in configs)
 import gan_style.data  # noqa: F401
 import gan_style.methods  # noqa: F401
-from gan_style.checkpoint_io import AtomicCheckpointIO
+from gan_style.checkpoint_io import AtomicCheckpointIO, safe_load
 from gan_style.errors import GanStyleError
 
 #: Exit status after SIGTERM: the run saved its state and stopped before finishing (128 + SIGTERM).
@@ -105,6 +105,16 @@ class GanStyleCLI(LightningCLI):
             init_args = getattr(logger, "init_args", None)
             if init_args is not None and "save_dir" in init_args and init_args.get("save_dir") in (None, ".", "./"):
                 init_args.save_dir = root
+
+    def _parse_ckpt_path(self) -> None:
+        try:
+            super()._parse_ckpt_path()  # reads the checkpoint's hyper-parameters with weights_only=True
+        except Exception:
+            subcommand = self.config.get("subcommand")
+            path = self.config[subcommand].get("ckpt_path") if subcommand else None
+            if path:
+                safe_load(path)  # raises the error that names the file and says why (unsafe, truncated ...)
+            raise
 
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
         plugins = _as_list(config.get("plugins"))
