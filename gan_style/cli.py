@@ -105,6 +105,28 @@ class GanStyleCLI(LightningCLI):
             init_args = getattr(logger, "init_args", None)
             if init_args is not None and "save_dir" in init_args and init_args.get("save_dir") in (None, ".", "./"):
                 init_args.save_dir = root
+            if str(getattr(logger, "class_path", "")).endswith("WandbLogger"):
+                self._describe_wandb_run(config, logger)
+
+    def _describe_wandb_run(self, config: Any, logger: Any) -> None:
+        """Name, group and tag a W&B run from its method, recipes and dataset, unless the recipe set them:
+        group = method class (``CycleGAN``), name = recipe stems (``cyclegan+cpu``), tags = method, recipes,
+        dataset folder, precision; ``job_type`` = the subcommand (fit, test ...)."""
+        model = config.get("model")
+        method = str(getattr(model, "class_path", "") or type(model).__name__).rpartition(".")[2] or "model"
+        recipes = [os.path.splitext(os.path.basename(str(p)))[0] for p in _as_list(config.get("config"))]
+        recipes = [r for r in recipes if r not in ("wandb", "csv", "tensorboard")] or [method.lower()]
+        data = config.get("data")
+        root = getattr(getattr(data, "init_args", None), "root", None) if data is not None else None
+        dataset = os.path.basename(os.path.normpath(str(root))) if root else None
+        if logger.init_args.get("name") is None:
+            logger.init_args.name = "+".join(dict.fromkeys(recipes))
+        extra = dict(logger.get("dict_kwargs") or {})
+        extra.setdefault("group", method)
+        extra.setdefault("job_type", str(self.config.get("subcommand") or "run"))
+        tags = [method, *recipes, *([dataset] if dataset else []), f"precision-{config.trainer.get('precision') or '32-true'}"]
+        extra.setdefault("tags", list(dict.fromkeys(str(t)[:64] for t in tags)))
+        logger.dict_kwargs = extra
 
     def _parse_ckpt_path(self) -> None:
         try:
@@ -122,9 +144,43 @@ class GanStyleCLI(LightningCLI):
             config["plugins"] = [*plugins, AtomicCheckpointIO()]
         return super()._instantiate_trainer(config, callbacks)
 
+    def _wandb_loggers(self) -> list:
+        from lightning.pytorch.loggers import WandbLogger
+
+        trainer = getattr(self, "trainer", None)
+        if trainer is None or trainer.global_rank != 0:
+            return []
+        return [lg for lg in trainer.loggers if isinstance(lg, WandbLogger)]
+
+    def _wandb_start(self, subcommand: str) -> None:
+        """The full resolved config (what ``--print_config`` shows) in the W&B run's config."""
+        loggers = self._wandb_loggers()
+        if not loggers:
+            return
+        import yaml
+
+        dumped = yaml.safe_load(self.parser.dump(self.config, skip_none=False, skip_link_targets=False))
+        resolved = dumped.get(subcommand, dumped)
+        for logger in loggers:
+            logger.experiment.config.update({"gan_style": resolved}, allow_val_change=True)
+
+    def _wandb_finish(self) -> None:
+        """The final value of every logged metric in the W&B run summary (``val/fid``, ``test/psnr`` ...)."""
+        loggers = self._wandb_loggers()
+        if not loggers:
+            return
+        metrics = {
+            k: float(v) for k, v in self.trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1
+        }
+        metrics["trainer/global_step"] = self.trainer.global_step
+        for logger in loggers:
+            logger.experiment.summary.update(metrics)
+
     def _run_subcommand(self, subcommand: str) -> None:
         try:
+            self._wandb_start(subcommand)
             super()._run_subcommand(subcommand)
+            self._wandb_finish()
         except SIGTERMException:
             trainer = self.trainer
             saved = [

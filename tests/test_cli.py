@@ -177,7 +177,15 @@ def test_wandb_logs_offline_without_an_account(tmp_path):
     )
     runs = list((run / "wandb").glob("offline-run-*"))
     assert len(runs) == 1
-    assert list(runs[0].glob("*.wandb")), "no offline run file written"
+    files = list(runs[0].glob("*.wandb"))
+    assert files, "no offline run file written"
+    # the run record (protobuf strings): name from the recipe, group = method, tags, the resolved config,
+    # logged metrics and the sample grid as an image
+    data = files[0].read_bytes()
+    for expected in [b"cyclegan", b"CycleGAN", b"photo2painting", b"precision-32-true", b"lambda_cycle"]:
+        assert expected in data, expected
+    for expected in [b"train/loss_g", b"samples/train", b"trainer/global_step"]:
+        assert expected in data, expected
 
 
 def test_pix2pix_fit_test_and_predict(tmp_path):
