@@ -30,6 +30,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 import gan_style.callbacks  # noqa: F401  (makes short class names resolvable in configs)
 import gan_style.data  # noqa: F401
 import gan_style.methods  # noqa: F401
+from gan_style.callbacks import RunSummary
 from gan_style.checkpoint_io import AtomicCheckpointIO, safe_load
 from gan_style.errors import GanStyleError
 
@@ -82,6 +83,7 @@ class GanStyleCLI(LightningCLI):
         kwargs.setdefault("subclass_mode_data", True)
         kwargs.setdefault("auto_configure_optimizers", False)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
+        kwargs.setdefault("trainer_defaults", {"callbacks": [RunSummary()]})
         kwargs.setdefault(
             "parser_kwargs",
             {
@@ -97,6 +99,11 @@ class GanStyleCLI(LightningCLI):
         if trainer is None:
             return
         root = trainer.get("default_root_dir") or os.getcwd()
+        if trainer.get("logger") is False and isinstance(trainer.get("callbacks"), list):
+            # LearningRateMonitor refuses to run without a logger; with logging off there is nothing to monitor
+            trainer.callbacks = [
+                cb for cb in trainer.callbacks if not str(getattr(cb, "class_path", "")).endswith("LearningRateMonitor")
+            ]
         for callback in _as_list(trainer.get("callbacks")):
             if getattr(callback, "class_path", None) in _CHECKPOINT_CLASSES:
                 if callback.init_args.get("dirpath") is None:
@@ -124,7 +131,12 @@ class GanStyleCLI(LightningCLI):
         extra = dict(logger.get("dict_kwargs") or {})
         extra.setdefault("group", method)
         extra.setdefault("job_type", str(self.config.get("subcommand") or "run"))
-        tags = [method, *recipes, *([dataset] if dataset else []), f"precision-{config.trainer.get('precision') or '32-true'}"]
+        tags = [
+            method,
+            *recipes,
+            *([dataset] if dataset else []),
+            f"precision-{config.trainer.get('precision') or '32-true'}",
+        ]
         extra.setdefault("tags", list(dict.fromkeys(str(t)[:64] for t in tags)))
         logger.dict_kwargs = extra
 
@@ -223,10 +235,10 @@ def main(args: list[str] | None = None) -> None:
 
         stylize_main(argv[1:])
         return
-    if argv and argv[0] == "download":
-        from gan_style.commands.download import main as download_main
+    if argv and argv[0] in ("download", "compare", "evaluate", "export"):
+        import importlib
 
-        download_main(argv[1:])
+        importlib.import_module(f"gan_style.commands.{argv[0]}").main(argv[1:])
         return
     try:
         GanStyleCLI(args=args)

@@ -1,5 +1,6 @@
-"""Callbacks: sample image grids and prediction files."""
+"""Callbacks: sample image grids, prediction files, the run summary."""
 
 from gan_style.callbacks.images import ImageWriter, SampleGrid, image_grid
+from gan_style.callbacks.summary import RunSummary, read_run_summary
 
-__all__ = ["SampleGrid", "ImageWriter", "image_grid"]
+__all__ = ["SampleGrid", "ImageWriter", "RunSummary", "image_grid", "read_run_summary"]

@@ -1,0 +1,252 @@
+"""``gan-style compare RUN_DIR...``: one report comparing trained runs of any methods.
+
+For each run folder (a ``trainer.default_root_dir``) the report gives the method, dataset, optimizer steps,
+the evaluation metrics the run logged (``fid``, ``kid``, ``lpips``, ``artfid``, ``psnr``, ``ssim``; the
+``test/`` value when the run was tested, else ``val/``) and the training throughput, read from the run's
+``metrics.json`` (written by :class:`~gan_style.callbacks.RunSummary`) and ``config.yaml``; and one PNG grid
+with each run's output on the same input images (first row: the inputs, then one row per run), made with
+:func:`gan_style.commands.stylize.stylize` from the run's newest checkpoint.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from PIL import Image, ImageDraw, ImageOps
+
+from gan_style.callbacks.summary import read_run_summary
+from gan_style.data.images import list_images, load_image
+from gan_style.errors import DatasetNotFoundError
+
+__all__ = ["compare", "collect_run"]
+
+METRICS = ("fid", "kid", "lpips", "artfid", "psnr", "ssim")
+COLUMNS = ("run", "method", "dataset", "steps", *METRICS, "train images/s")
+
+
+def _find_config(run: Path) -> dict[str, Any]:
+    candidates = [run / "config.yaml", *sorted(run.glob("*/version_*/config.yaml"), key=os.path.getmtime)]
+    candidates += sorted(run.glob("**/config.yaml"), key=os.path.getmtime)
+    for path in candidates[::-1] if len(candidates) > 1 else candidates:
+        if path.is_file():
+            with open(path, encoding="utf-8") as f:
+                return yaml.safe_load(f) or {}
+    return {}
+
+
+def _find_checkpoint(run: Path) -> Path | None:
+    last = run / "checkpoints" / "last.ckpt"
+    if last.is_file():
+        return last
+    found = sorted(run.glob("**/*.ckpt"), key=os.path.getmtime)
+    return found[-1] if found else None
+
+
+def collect_run(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """One row of the comparison: ``run``, ``method``, ``dataset``, ``steps``, each of :data:`METRICS`
+    (None when not logged), ``train images/s``, and ``checkpoint`` (Path or None).
+
+    Raises:
+        DatasetNotFoundError: ``run_dir`` is not a folder, or holds neither a ``metrics.json``, a
+            ``config.yaml`` nor a checkpoint.
+    """
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise DatasetNotFoundError(f"run folder '{run}' does not exist; give trainer.default_root_dir of a run")
+    summary, config, checkpoint = read_run_summary(run), _find_config(run), _find_checkpoint(run)
+    if not (summary or config or checkpoint):
+        raise DatasetNotFoundError(
+            f"'{run}' holds no metrics.json, config.yaml or checkpoint; is it a gan-style run folder "
+            "(trainer.default_root_dir)?"
+        )
+    model = config.get("model") or {}
+    method = summary.get("method") or (model.get("class_path") if isinstance(model, dict) else None) or "?"
+    data = config.get("data") or {}
+    root = (data.get("init_args") or {}).get("root") if isinstance(data, dict) else None
+    metrics = summary.get("metrics", {})
+    row: dict[str, Any] = {
+        "run": run.name,
+        "method": str(method).rpartition(".")[2],
+        "dataset": os.path.basename(os.path.normpath(str(root))) if root else "?",
+        "steps": summary.get("global_step"),
+        "train images/s": metrics.get("train/images_per_s"),
+        "checkpoint": checkpoint,
+    }
+    for name in METRICS:
+        row[name] = metrics.get(f"test/{name}", metrics.get(f"val/{name}"))
+    if row["steps"] is None and checkpoint is not None:
+        from gan_style.checkpoint_io import safe_load
+
+        row["steps"] = safe_load(checkpoint).get("global_step")
+    return row
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _label(cell: Image.Image, text: str) -> Image.Image:
+    draw = ImageDraw.Draw(cell)
+    draw.rectangle((0, 0, min(cell.width, 8 + 7 * len(text)), 14), fill=(0, 0, 0))
+    draw.text((4, 1), text, fill=(255, 255, 255))
+    return cell
+
+
+def _grid(rows: list[tuple[str, list[Path | None]]], size: int) -> Image.Image:
+    cols = max(len(files) for _, files in rows)
+    grid = Image.new("RGB", (cols * size, len(rows) * size), (255, 255, 255))
+    for r, (name, files) in enumerate(rows):
+        for c, path in enumerate(files):
+            if path is None:
+                cell = Image.new("RGB", (size, size), (230, 230, 230))
+            else:
+                cell = ImageOps.fit(load_image(path), (size, size), Image.Resampling.BICUBIC)
+            if c == 0:
+                cell = _label(cell, name)
+            grid.paste(cell, (c * size, r * size))
+    return grid
+
+
+def compare(
+    runs: list[str],
+    output: str = "comparison.md",
+    inputs: list[str] | None = None,
+    style: list[str] | None = None,
+    max_inputs: int = 4,
+    size: int = 256,
+    device: str = "auto",
+) -> Path:
+    """Write a Markdown (``.md``) or HTML (``.html``) report comparing ``runs``, and ``<output stem>.png``.
+
+    Args:
+        runs: run folders (``trainer.default_root_dir`` of each run).
+        output: report path; its suffix picks the format (``.md`` or ``.html``).
+        inputs: input images or folders for the output grid (the first ``max_inputs`` images are used);
+            default: ``testA/`` of the first run's dataset when it has one. No grid without inputs.
+        style: style image(s) for methods that take one (AdaIN); such runs are left blank in the grid
+            without it.
+        max_inputs: columns of the grid (4).
+        size: side of each grid cell in pixels (256); images are processed with shorter side ``size``.
+        device: ``auto``, ``cpu`` or ``cuda``.
+
+    Returns:
+        The report path.
+
+    Raises:
+        DatasetNotFoundError: a run folder or input that does not exist.
+        ValueError: no runs, or an output suffix other than .md/.html.
+    """
+    from gan_style.commands.stylize import load_method, stylize
+
+    if not runs:
+        raise ValueError("give at least one run folder")
+    out = Path(output)
+    if out.suffix.lower() not in (".md", ".html"):
+        raise ValueError(f"output '{out}' must end in .md or .html")
+    rows = [collect_run(r) for r in runs]
+
+    if inputs is None:
+        first = _find_config(Path(runs[0])).get("data") or {}
+        root = (first.get("init_args") or {}).get("root") if isinstance(first, dict) else None
+        if root and (Path(root) / "testA").is_dir():
+            inputs = [str(Path(root) / "testA")]
+    grid_path = out.with_suffix(".png")
+    notes: list[str] = []
+    if inputs:
+        images: list[Path] = []
+        for item in inputs:
+            p = Path(item)
+            if p.is_dir():
+                images += list_images(p)
+            elif p.is_file():
+                images.append(p)
+            else:
+                raise DatasetNotFoundError(f"input '{p}' is neither an image nor a folder")
+        images = images[:max_inputs]
+        grid_rows: list[tuple[str, list[Path | None]]] = [("input", list(images))]
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, row in enumerate(rows):
+                files: list[Path | None] = [None] * len(images)
+                if row["checkpoint"] is None:
+                    notes.append(f"{row['run']}: no checkpoint, no images")
+                else:
+                    needs_style = hasattr(load_method(row["checkpoint"]), "stylize")
+                    if needs_style and not style:
+                        notes.append(f"{row['run']}: {row['method']} needs --style, no images")
+                    else:
+                        written = stylize(
+                            content=[str(p) for p in images],
+                            style=style if needs_style else None,
+                            checkpoint=str(row["checkpoint"]),
+                            output_dir=os.path.join(tmp, str(i)),
+                            size=size,
+                            device=device,
+                        )
+                        files = list(written)
+                grid_rows.append((f"{row['run']} ({row['method']})", files))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            grid = _grid(grid_rows, size)
+            tmp_png = grid_path.with_name(f".{grid_path.name}.tmp")
+            grid.save(tmp_png, format="PNG")
+            os.replace(tmp_png, grid_path)
+    else:
+        notes.append("no input images given (--inputs), so no output grid")
+
+    table = [[_fmt(row[c]) for c in COLUMNS] for row in rows]
+    if out.suffix.lower() == ".md":
+        lines = ["# gan-style comparison", "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        lines += ["| " + " | ".join(cells) + " |" for cells in table]
+        lines += ["", "Metrics: the run's `test/` value when tested, else `val/`; `-`: not logged."]
+        if inputs:
+            lines += ["", f"![outputs on the same inputs]({grid_path.name})"]
+        lines += [f"- {n}" for n in notes]
+        text = "\n".join(lines) + "\n"
+    else:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>" for cells in table)
+        img = f'<p><img src="{html.escape(grid_path.name)}" alt="outputs on the same inputs"></p>' if inputs else ""
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+        text = (
+            "<!doctype html><meta charset='utf-8'><title>gan-style comparison</title>"
+            f"<h1>gan-style comparison</h1><table border='1'><tr>{head}</tr>{body}</table>"
+            "<p>Metrics: the run's test/ value when tested, else val/; -: not logged.</p>"
+            f"{img}<ul>{items}</ul>\n"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = out.with_name(f".{out.name}.tmp")
+    tmp_out.write_text(text, encoding="utf-8")
+    os.replace(tmp_out, out)
+    print(f"compare: wrote {out}" + (f" and {grid_path}" if inputs else ""))
+    return out
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of ``gan-style compare RUN_DIR... [--output F] [--inputs P...] [--style P...]``."""
+    import argparse
+    import sys
+
+    from gan_style.errors import GanStyleError
+
+    parser = argparse.ArgumentParser(prog="gan-style compare", description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="+", help="run folders (trainer.default_root_dir)")
+    parser.add_argument("--output", default="comparison.md", help="report, .md or .html (comparison.md)")
+    parser.add_argument("--inputs", nargs="+", help="input images or folders for the grid (default: testA/)")
+    parser.add_argument("--style", nargs="+", help="style image(s) for methods that need one (AdaIN)")
+    parser.add_argument("--max_inputs", type=int, default=4, help="grid columns (4)")
+    parser.add_argument("--size", type=int, default=256, help="grid cell side in pixels (256)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ns = parser.parse_args(args)
+    try:
+        compare(**vars(ns))
+    except (GanStyleError, ValueError) as exc:
+        print(f"gan-style compare: error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None

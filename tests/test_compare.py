@@ -1,0 +1,85 @@
+"""``RunSummary`` files and ``gan-style compare`` on two real runs (CycleGAN and Pix2Pix) made here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+from test_cli import gan_style
+
+from conftest import FACADES_ROOT, REPO, SAMPLE_ROOT, TINY_CLI_ARGS, TINY_PIX2PIX_CLI_ARGS
+from gan_style.commands.compare import main as compare_main
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("compare")
+    cyclegan, pix2pix = tmp / "cyclegan_run", tmp / "pix2pix_run"
+    common = ["--trainer.limit_val_batches=1", "--trainer.logger=false"]
+    gan_style(
+        "fit",
+        "--config",
+        str(REPO / "recipes" / "cyclegan.yaml"),
+        *TINY_CLI_ARGS,
+        f"--data.init_args.root={SAMPLE_ROOT}",
+        f"--trainer.default_root_dir={cyclegan}",
+        "--trainer.max_steps=16",
+        *common,
+        cwd=tmp,
+    )
+    p2p = [
+        "--config",
+        str(REPO / "recipes" / "pix2pix.yaml"),
+        *TINY_PIX2PIX_CLI_ARGS,
+        f"--data.init_args.root={FACADES_ROOT}",
+        f"--trainer.default_root_dir={pix2pix}",
+        *common,
+    ]
+    gan_style("fit", *p2p, "--trainer.max_epochs=1", "--trainer.limit_train_batches=8", cwd=tmp)
+    gan_style("test", *p2p, "--ckpt_path=last", "--trainer.limit_test_batches=2", cwd=tmp)
+    return tmp, cyclegan, pix2pix
+
+
+def test_run_summary_holds_steps_throughput_and_test_metrics(runs):
+    _, cyclegan, pix2pix = runs
+    summary = json.loads((pix2pix / "metrics.json").read_text())
+    assert summary["method"] == "gan_style.methods.pix2pix.Pix2Pix"
+    assert summary["global_step"] == 16  # 8 batches, D and G each
+    metrics = summary["metrics"]
+    for key in ("test/psnr", "test/ssim", "val/psnr", "train/loss_g"):
+        assert isinstance(metrics[key], float), key
+    assert metrics["train/images_per_s"] > 0  # 3 measured batches after the 5 warm-up ones
+    assert json.loads((cyclegan / "metrics.json").read_text())["global_step"] == 16
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_compare_writes_a_table_and_a_grid(runs, fmt):
+    tmp, cyclegan, pix2pix = runs
+    inputs = sorted((SAMPLE_ROOT / "testA").iterdir())[:2]
+    out = tmp / f"report.{fmt}"
+    args = [str(cyclegan), str(pix2pix), f"--output={out}", "--inputs", *map(str, inputs), "--size=64"]
+    if fmt == "md":
+        gan_style("compare", *args, cwd=tmp)  # through the command line once
+    else:
+        compare_main(args)
+    text = out.read_text()
+    psnr = json.loads((pix2pix / "metrics.json").read_text())["metrics"]["test/psnr"]
+    for expected in ("CycleGAN", "Pix2Pix", "photo2painting", "facades", f"{psnr:.4g}", "report.png"):
+        assert expected in text, expected
+    if fmt == "md":
+        rows = [line for line in text.splitlines() if line.startswith("| ")]
+        assert len(rows) == 3 and rows[0].startswith("| run | method | dataset | steps | fid")
+        assert "| 16 |" in rows[1] and "| 16 |" in rows[2]
+    with Image.open(tmp / "report.png") as grid:
+        assert grid.size == (2 * 64, 3 * 64)  # columns: inputs; rows: inputs, then each run
+
+
+def test_compare_errors_name_the_folder(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        compare_main([str(tmp_path / "missing")])
+    assert exit_info.value.code == 1 and "missing' does not exist" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit):
+        compare_main([str(tmp_path / "empty")])
+    assert "is it a gan-style run folder" in capsys.readouterr().err
