@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import netrc
 import os
+import re
 import sys
 from typing import Any
 
@@ -32,7 +33,7 @@ import gan_style.data  # noqa: F401
 import gan_style.methods  # noqa: F401
 from gan_style.callbacks import RunSummary
 from gan_style.checkpoint_io import AtomicCheckpointIO, safe_load
-from gan_style.errors import GanStyleError
+from gan_style.errors import GanStyleError, InvalidSettingError
 
 #: Exit status after SIGTERM: the run saved its state and stopped before finishing (128 + SIGTERM).
 EXIT_TERMINATED = 143
@@ -140,6 +141,19 @@ class GanStyleCLI(LightningCLI):
         extra.setdefault("tags", list(dict.fromkeys(str(t)[:64] for t in tags)))
         logger.dict_kwargs = extra
 
+    def instantiate_classes(self) -> None:
+        try:
+            super().instantiate_classes()
+        except ValueError as exc:  # a class refused a value (lr: -1, batch_size: 0 ...): name it, no traceback
+            if isinstance(exc, GanStyleError):
+                raise
+            cause: BaseException = exc
+            while "Does not validate against any of the Union subtypes" in str(cause) and isinstance(
+                cause.__cause__, ValueError
+            ):
+                cause = cause.__cause__
+            raise InvalidSettingError(str(cause)) from exc
+
     def _parse_ckpt_path(self) -> None:
         try:
             super()._parse_ckpt_path()  # reads the checkpoint's hyper-parameters with weights_only=True
@@ -214,10 +228,10 @@ def _error_message(exc: BaseException) -> str:
     worker's traceback), the original message only."""
     text = str(exc)
     if "Original Traceback" in text:
-        prefix = f"{type(exc).__name__}: "
-        lines = [line for line in text.strip().splitlines() if line.startswith(prefix)]
-        if lines:
-            return lines[-1][len(prefix) :]
+        pattern = re.compile(rf"(?:[\w.]+\.)?{re.escape(type(exc).__name__)}: (.*)")
+        found = [m[1] for m in map(pattern.fullmatch, text.strip().splitlines()) if m]
+        if found:
+            return found[-1]
     return text
 
 

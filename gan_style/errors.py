@@ -12,6 +12,7 @@ __all__ = [
     "DatasetNotFoundError",
     "GanStyleError",
     "ImageLoadError",
+    "InvalidSettingError",
     "NonFiniteLossError",
     "UnreadableFileError",
     "UnsafeFileError",
@@ -26,6 +27,11 @@ class GanStyleError(Exception):
 class ImageLoadError(GanStyleError, ValueError):
     """An image file could not be read (missing, empty, not an image, truncated, over the pixel limit) or
     does not fit its dataset (odd-width aligned pair, halves of different sizes); the message names the file."""
+
+
+class InvalidSettingError(GanStyleError, ValueError):
+    """A setting (command-line option or config value) was rejected by the class it configures; the message
+    names the setting and the value."""
 
 
 class DatasetNotFoundError(GanStyleError, FileNotFoundError):

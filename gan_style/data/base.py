@@ -6,11 +6,43 @@ from typing import Any
 
 import lightning as L
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, default_collate
 
 from gan_style.data.sampling import ResumableDataLoader, SeededSampler, resume_position
+from gan_style.errors import ImageLoadError
 
-__all__ = ["SeededDataModule"]
+__all__ = ["SeededDataModule", "ImageBatchCollate"]
+
+
+class ImageBatchCollate:
+    """``default_collate`` for dict samples, after checking that the images of one key share a size.
+
+    Preprocess modes that do not crop (``scale_width``, ``none``) keep each image's own size, so a batch of
+    images with different aspect ratios cannot be stacked; instead of torch's ``stack expects each tensor
+    to be equal size``, this raises :class:`ImageLoadError` naming two of the files, their sizes and the
+    settings to change (``batch_size: 1``, or a preprocess that crops to ``crop_size``).
+    """
+
+    def __init__(self, preprocess: str | None = None) -> None:
+        self.preprocess = preprocess
+
+    def __call__(self, batch: list[dict[str, Any]]) -> Any:
+        first = batch[0]
+        if isinstance(first, dict):
+            for key, value in first.items():
+                if not isinstance(value, Tensor):
+                    continue
+                for item in batch[1:]:
+                    if item[key].shape != value.shape:
+                        (h0, w0), (h1, w1) = value.shape[-2:], item[key].shape[-2:]
+                        mode = f" with preprocess={self.preprocess!r}" if self.preprocess else ""
+                        raise ImageLoadError(
+                            f"images of different sizes in one batch{mode}: '{first.get(key + '_path', '?')}' "
+                            f"became {w0}x{h0} but '{item.get(key + '_path', '?')}' became {w1}x{h1}; set "
+                            "batch_size: 1, or a preprocess that crops to crop_size (e.g. resize_and_crop)"
+                        )
+        return default_collate(batch)
 
 
 class SeededDataModule(L.LightningDataModule):
@@ -21,6 +53,8 @@ class SeededDataModule(L.LightningDataModule):
     it), ``test_set`` and ``predict_set`` in ``setup``; the loaders are built here. The training loader draws its order
     and per-sample seeds from the data seed (``seed``, or the run's seed when None), which is saved in
     checkpoints; a run restored mid-epoch continues with the batches the interrupted run had not used.
+    Batches are collated by :class:`ImageBatchCollate`: images of different sizes in one batch (possible
+    with ``preprocess`` ``scale_width`` or ``none``) raise :class:`~gan_style.errors.ImageLoadError`.
     """
 
     def _check_common(self, batch_size: int, num_workers: int, direction: str | None = None) -> None:
@@ -43,6 +77,7 @@ class SeededDataModule(L.LightningDataModule):
             num_workers=workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=workers > 0,
+            collate_fn=ImageBatchCollate(self.hparams.get("preprocess")),
         )
         if not seeded:
             return DataLoader(dataset, **kwargs)

@@ -67,7 +67,9 @@ def load_image(path: str | os.PathLike) -> Image.Image:
 
     Raises:
         ImageLoadError: the file is missing, empty, not an image, truncated or corrupt, or over Pillow's
-            decompression-bomb pixel limit; the message names the file.
+            decompression-bomb limit (more than twice ``PIL.Image.MAX_IMAGE_PIXELS`` pixels; between one and
+            two times it Pillow only warns with ``DecompressionBombWarning``); the message names the file
+            and, for the pixel limit, the setting to raise.
     """
     path = Path(path)
     try:

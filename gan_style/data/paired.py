@@ -86,8 +86,10 @@ class PairedFolderDataset(_PairedBase):
     """A/ and B/ folders whose files are matched by file stem (``A/x.jpg`` with ``B/x.png``).
 
     Raises:
-        ValueError: a stem present on one side only (the message lists them), or two files with one stem
-            in a folder. At ``__getitem__``, :class:`ImageLoadError` when a pair's sizes disagree.
+        ImageLoadError: a stem present on one side only (the message lists the stems and names the first
+            such file), or two files with one stem in a folder (both named); at ``__getitem__``, when a
+            pair's sizes disagree. A ``GanStyleError`` and a ``ValueError``, so the ``gan-style`` command
+            prints it without a traceback.
     """
 
     def __init__(
@@ -102,9 +104,11 @@ class PairedFolderDataset(_PairedBase):
         files_a, files_b = self._by_stem(dir_a), self._by_stem(dir_b)
         only_a, only_b = sorted(files_a.keys() - files_b.keys()), sorted(files_b.keys() - files_a.keys())
         if only_a or only_b:
-            raise ValueError(
+            lonely, other = (files_a[only_a[0]], dir_b) if only_a else (files_b[only_b[0]], dir_a)
+            raise ImageLoadError(
                 f"paired folders '{dir_a}' and '{dir_b}' do not match: stems only in A: {only_a[:10]}, only in B: "
-                f"{only_b[:10]}; every image needs a counterpart with the same name (extension may differ)"
+                f"{only_b[:10]}; every image needs a counterpart with the same name (extension may differ), "
+                f"e.g. '{lonely}' has none in '{other}': add it or remove the file"
             )
         self.pairs = [(files_a[s], files_b[s]) for s in sorted(files_a)]
         self.skip_bad_images = skip_bad_images
@@ -114,7 +118,7 @@ class PairedFolderDataset(_PairedBase):
         out: dict[str, Path] = {}
         for path in list_images(folder, recursive=False):
             if path.stem in out:
-                raise ValueError(
+                raise ImageLoadError(
                     f"'{out[path.stem]}' and '{path}' share the stem {path.stem!r}; pairs are matched "
                     "by stem, so rename one of them"
                 )
@@ -144,7 +148,10 @@ class PairedFolderDataset(_PairedBase):
                 if not self.skip_bad_images:
                     raise
                 warnings.warn(f"skip_bad_images: skipping {exc}", stacklevel=2)
-        raise ImageLoadError(f"no pair in '{self.pairs[0][0].parent}' could be read")
+        raise ImageLoadError(
+            f"none of the {len(self.pairs)} pairs in '{self.pairs[0][0].parent}' could be read (skip_bad_images "
+            "skipped them all; the warnings name each file and its problem); replace them or fix the path"
+        )
 
 
 class PairedImageDataModule(SeededDataModule):
@@ -152,7 +159,8 @@ class PairedImageDataModule(SeededDataModule):
 
     - ``aligned``: ``root/{train,val,test}/*.jpg``, each file A|B side by side (split at half width);
     - ``folders``: ``root/A/{train,val,test}/`` and ``root/B/{train,val,test}/``, matched by file stem;
-    - ``auto`` (default): ``folders`` when ``root/A`` and ``root/B`` exist, else ``aligned``.
+    - ``auto`` (default): ``folders`` when ``root/A`` and ``root/B`` exist, or when only one of them exists
+      and there is no ``root/train`` (so the error names the missing ``A/`` or ``B/`` folder); else ``aligned``.
 
     fit uses ``train`` (random crop and flip, the same for A and B) and validates on ``val``, or on
     ``test`` when there is no ``val`` folder (validation is skipped when neither exists); test uses
@@ -167,8 +175,9 @@ class PairedImageDataModule(SeededDataModule):
     shuffling), ``batch_size``, ``num_workers``, ``skip_bad_images``, ``seed``), plus ``layout``.
 
     Raises:
-        FileNotFoundError / ValueError: a missing or empty folder, unmatched stems (at ``setup``).
-        ImageLoadError: an aligned image of odd width or a pair whose sizes disagree (when loaded).
+        DatasetNotFoundError: a missing or empty folder (at ``setup``; a ``FileNotFoundError``).
+        ImageLoadError: unmatched or duplicate stems in the folders layout (at ``setup``), an aligned image
+            of odd width or a pair whose sizes disagree (when loaded); a ``ValueError``.
     """
 
     def __init__(
@@ -200,7 +209,10 @@ class PairedImageDataModule(SeededDataModule):
     def layout(self) -> str:
         if self.hparams.layout != "auto":
             return self.hparams.layout
-        return "folders" if (self.root / "A").is_dir() and (self.root / "B").is_dir() else "aligned"
+        has_a, has_b = (self.root / "A").is_dir(), (self.root / "B").is_dir()
+        if (has_a and has_b) or ((has_a or has_b) and not (self.root / "train").is_dir()):
+            return "folders"
+        return "aligned"
 
     def _exists(self, split: str) -> bool:
         if self.layout == "aligned":

@@ -49,9 +49,10 @@ class ImageTransform:
     - ``resize_and_crop``: resize to ``load_size`` x ``load_size``, then crop ``crop_size`` (paper: 286 -> 256);
     - ``crop``: crop ``crop_size`` from the image as it is (an image smaller than ``crop_size`` is first
       scaled up so that its shorter side equals ``crop_size``);
-    - ``scale_width``: scale to width ``load_size`` keeping the aspect ratio (height at least
-      ``crop_size``), no crop;
-    - ``scale_width_and_crop``: ``scale_width``, then crop ``crop_size``;
+    - ``scale_width``: scale to width ``load_size`` keeping the aspect ratio, no crop (the height follows
+      the aspect ratio and may be below ``crop_size``);
+    - ``scale_width_and_crop``: scale to width ``load_size`` keeping the aspect ratio with the height at
+      least ``crop_size``, then crop ``crop_size``;
     - ``scale_shorter_and_crop``: scale the shorter side to ``load_size`` keeping the aspect ratio, then
       crop ``crop_size`` (AdaIN training: 512 -> 256);
     - ``none``: keep the size, rounded to a multiple of 4 by resizing.
@@ -61,6 +62,12 @@ class ImageTransform:
     ``scale_shorter_and_crop`` scales the shorter side to it, crops are centred,
     ``scale_width`` scales to ``crop_size``, and nothing is flipped. Resizing is bicubic, as in the
     reference code.
+
+    Images smaller than ``crop_size``: every cropping mode scales them up first (never pads), so a crop is
+    always inside the image and the result is ``crop_size`` x ``crop_size``. ``scale_width`` and ``none``
+    give each image its own size; a batch of images whose sizes differ then fails with a clear
+    :class:`~gan_style.errors.ImageLoadError` (see :class:`gan_style.data.base.ImageBatchCollate`), so use
+    ``batch_size: 1`` with them unless all images share one aspect ratio.
 
     Raises:
         ValueError: unknown ``preprocess``, sizes < 1, or ``crop_size > load_size`` where the image is

@@ -40,7 +40,10 @@ def load_with_skip(files: list[Path], index: int, skip_bad_images: bool, convert
             if not skip_bad_images:
                 raise
             warnings.warn(f"skip_bad_images: skipping {exc}", stacklevel=2)
-    raise ImageLoadError(f"none of the {len(files)} files in '{files[0].parent}' could be read")
+    raise ImageLoadError(
+        f"none of the {len(files)} files in '{files[0].parent}' could be read (skip_bad_images skipped them "
+        "all; the warnings name each file and its problem); replace them or fix the path"
+    )
 
 
 class ImageFolderDataset(Dataset):

@@ -154,6 +154,7 @@ class Gatys(L.LightningModule):
             ("tv_weight", tv_weight),
             ("style_scale", style_scale),
             ("save_every", save_every),
+            ("lr", 0.0 if lr is None else lr),
         ):
             if not value >= 0:
                 raise ValueError(f"{name} must be a number >= 0, got {value}")
