@@ -1,6 +1,7 @@
-"""Callbacks: sample image grids, prediction files, the run summary."""
+"""Callbacks: sample image grids, prediction files, evaluation metrics, the run summary."""
 
 from gan_style.callbacks.images import ImageWriter, SampleGrid, image_grid
+from gan_style.callbacks.metrics import EvaluationMetrics
 from gan_style.callbacks.summary import RunSummary, read_run_summary
 
-__all__ = ["SampleGrid", "ImageWriter", "RunSummary", "image_grid", "read_run_summary"]
+__all__ = ["EvaluationMetrics", "SampleGrid", "ImageWriter", "RunSummary", "image_grid", "read_run_summary"]

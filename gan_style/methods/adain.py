@@ -144,6 +144,14 @@ class AdaIN(GanStyleModule):
         )
         return loss
 
+    evaluation_metrics = ("fid", "kid", "lpips", "artfid")
+
+    def evaluation_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """generated = the stylized content (the ``alpha`` setting) against the style images (FID/KID,
+        ArtFID's style term); content = the content images (LPIPS, ArtFID's content term)."""
+        content, style = batch["content"], batch["style"]
+        return {"generated": self.stylize(content, [style]), "reference": style, "content": content}
+
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         _, logs, _ = self.losses(batch["content"], batch["style"])
         self.log_dict({f"val/{k}": v for k, v in logs.items()}, batch_size=batch["content"].shape[0])

@@ -122,6 +122,21 @@ class GanStyleModule(L.LightningModule):
     #: to be rebuilt from it on load.
     frozen_networks: dict[str, str] = {}
 
+    #: Metrics :class:`~gan_style.callbacks.EvaluationMetrics` computes for this method by default (names
+    #: of :data:`gan_style.metrics.METRIC_NAMES`), from :meth:`evaluation_images`.
+    evaluation_metrics: tuple[str, ...] = ()
+
+    #: Metric names the method logs itself under ``val/`` and ``test/`` (EvaluationMetrics refuses them).
+    self_logged_metrics: tuple[str, ...] = ()
+
+    def evaluation_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """Images for the evaluation metrics of a validation or test batch, each (N, 3, H, W) in [-1, 1]:
+        ``generated`` (the method's output), ``reference`` (real images of the target distribution, for
+        FID / KID; for style transfer the style images), optionally ``paired`` (ground truth of the same
+        shape, PSNR / SSIM) and ``content`` (what the output should keep, LPIPS / ArtFID). Called under
+        ``torch.no_grad()``."""
+        raise NotImplementedError(f"{type(self).__name__} defines no evaluation_images(batch)")
+
     def __init__(self) -> None:
         super().__init__()
         self._pending_rng: dict[str, Any] | None = None

@@ -225,6 +225,12 @@ class CycleGAN(GanStyleModule):
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._evaluate(batch, "test")
 
+    evaluation_metrics = ("fid", "kid", "lpips")
+
+    def evaluation_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """A -> B: generated = G(real_A) against real_B (FID/KID); content = real_A (LPIPS)."""
+        return {"generated": self.generator_ab(batch["A"]), "reference": batch["B"], "content": batch["A"]}
+
     def sample_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
         """real_A, fake_B, rec_A, real_B, fake_A, rec_B, each (N, 3, H, W) in [-1, 1]."""
         with torch.no_grad():

@@ -222,6 +222,14 @@ class PatchGANStyle(GanStyleModule):
         self.log_dict({f"train/{k}": v for k, v in main.items()}, prog_bar=True, batch_size=n)
         self.log_dict({f"train/{k}": v for k, v in logs.items() if k not in main}, batch_size=n)
 
+    evaluation_metrics = ("fid", "kid", "lpips", "artfid")
+
+    def evaluation_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """generated = generator(content) against the style images (FID/KID, ArtFID's style term);
+        content = the content images (LPIPS, ArtFID's content term)."""
+        content = batch["content"]
+        return {"generated": self.generator(content), "reference": batch["style"], "content": content}
+
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         content, style = batch["content"], batch["style"]
         _, logs = self.generator_loss(content, style, self.generator(content))

@@ -207,6 +207,15 @@ class Pix2Pix(GanStyleModule):
         )
         self.log_dict({f"{prefix}/psnr": psnr, f"{prefix}/ssim": ssim}, batch_size=n)
 
+    evaluation_metrics = ("fid", "kid", "lpips")
+    self_logged_metrics = ("psnr", "ssim")  # by _evaluate, torchmetrics' PSNR pooled over the set
+
+    def evaluation_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """generated = G(real_A) against real_B (FID/KID); for a paired task LPIPS is the distance to the
+        ground truth, so ``content`` and ``paired`` are real_B."""
+        fake_b = self.generate(batch["A"])
+        return {"generated": fake_b, "reference": batch["B"], "paired": batch["B"], "content": batch["B"]}
+
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._evaluate(batch, "val", self.val_psnr, self.val_ssim)
 

@@ -1,0 +1,414 @@
+"""``gan-style evaluate``: image-quality metrics of a folder of generated images.
+
+Examples::
+
+    # translation (CycleGAN): distribution of outputs vs real images of the target domain
+    gan-style evaluate --generated runs/cyclegan/predictions --reference datasets/horse2zebra/testB
+    # paired translation (pix2pix): outputs vs ground truth, matched by file name
+    gan-style evaluate --generated out/ --reference datasets/facades/testB --metrics fid psnr ssim
+    # style transfer: ArtFID = (1 + LPIPS to the content) * (1 + FID to the style images)
+    gan-style evaluate --generated stylized/ --reference styles/ --content photos/ --metrics artfid lpips_diversity
+
+Which files are compared with which:
+
+- FID, KID (and ArtFID's FID term): all generated images against all ``--reference`` images, any counts.
+  The reference statistics are computed once and cached (``--cache_dir``, default
+  ``~/.cache/gan_style/metrics``, following ``$XDG_CACHE_HOME``); they are recomputed when a reference
+  file is added, removed or changed.
+- PSNR, SSIM: each generated image against the ``--reference`` image with the same name without
+  extension (relative path inside the folder, e.g. ``sub/0001.png`` ~ ``sub/0001.jpg``), at native size;
+  every generated image needs one.
+- LPIPS (and ArtFID's content term): each generated image against its ``--content`` image: the one with the
+  same name, else the one whose name is the generated name's prefix before an underscore (``gan-style
+  stylize`` writes ``<content>_<style>.png``; the longest such prefix wins). A content image of another
+  size is resized to the generated size.
+- LPIPS diversity: all pairs of generated images made from the same content image (all pairs in the folder
+  without ``--content``; the cost grows with the square of the group size).
+
+The table is printed; ``--output`` also writes it as JSON (atomically).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_style.data.images import list_images
+from gan_style.errors import DatasetNotFoundError, GanStyleError, ImageLoadError
+from gan_style.metrics import METRIC_NAMES, ImageMetrics, MetricInputError, image_batches
+
+__all__ = ["evaluate", "main", "match_files"]
+
+_BETTER = {
+    "fid": "lower",
+    "kid": "lower",
+    "kid_std": "",
+    "lpips": "lower",
+    "lpips_diversity": "higher",
+    "artfid": "lower",
+    "psnr": "higher",
+    "ssim": "higher",
+}
+_DISTRIBUTION = {"fid", "kid", "artfid"}
+_PAIRED = {"psnr", "ssim"}
+_CONTENT = {"lpips", "artfid"}
+
+
+def _key(path: Path, root: Path) -> str:
+    return path.relative_to(root).with_suffix("").as_posix()
+
+
+def _names(paths: Sequence[Path], root: Path, limit: int = 5) -> str:
+    shown = ", ".join(f"'{p.relative_to(root).as_posix()}'" for p in paths[:limit])
+    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
+
+
+def match_files(
+    generated: Sequence[Path],
+    generated_root: str | os.PathLike,
+    others: Sequence[Path],
+    others_root: str | os.PathLike,
+    what: str,
+    prefix: bool = False,
+) -> list[tuple[Path, Path]]:
+    """Pair each generated file with the file of ``others`` that has the same name without extension
+    (relative to its folder); with ``prefix``, else with the one whose name is the generated name's prefix
+    before an underscore (``photo_style`` -> ``photo``; the longest prefix wins).
+
+    Returns:
+        ``[(generated_file, matched_file), ...]`` in the order of ``generated``.
+
+    Raises:
+        DatasetNotFoundError: a generated file has no match (the message names up to five of them) or two
+            files of ``others`` share a name.
+    """
+    gen_root, other_root = Path(generated_root), Path(others_root)
+    index: dict[str, Path] = {}
+    for path in others:
+        key = _key(path, other_root)
+        if key in index:
+            raise DatasetNotFoundError(
+                f"{what} images '{index[key].relative_to(other_root)}' and '{path.relative_to(other_root)}' in "
+                f"'{other_root}' have the same name without extension; keep one of them"
+            )
+        index[key] = path
+    pairs, unmatched = [], []
+    for path in generated:
+        key = _key(path, gen_root)
+        match = index.get(key)
+        if match is None and prefix:
+            cuts = [i for i, ch in enumerate(key) if ch == "_"]
+            match = next((index[key[:i]] for i in reversed(cuts) if key[:i] in index), None)
+        if match is None:
+            unmatched.append(path)
+        else:
+            pairs.append((path, match))
+    if unmatched:
+        rule = "the same name without extension" + (" (or the name's prefix before an '_')" if prefix else "")
+        raise DatasetNotFoundError(
+            f"{len(unmatched)} of {len(generated)} generated image(s) in '{gen_root}' have no {what} image with "
+            f"{rule} in '{other_root}': {_names(unmatched, gen_root)}; rename them to match, or remove them"
+        )
+    return pairs
+
+
+def _write_json(data: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, allow_nan=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _format(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+
+
+def _table(values: dict[str, float]) -> str:
+    rows = [("metric", "value", "better")] + [(k, _format(v), _BETTER.get(k, "")) for k, v in values.items()]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]}".rstrip() for r in rows)
+
+
+def evaluate(
+    generated: str | os.PathLike,
+    reference: str | os.PathLike | None = None,
+    content: str | os.PathLike | None = None,
+    metrics: Sequence[str] | None = None,
+    size: int | None = 299,
+    batch_size: int = 16,
+    device: str = "auto",
+    output: str | os.PathLike | None = None,
+    feature_weights: str | os.PathLike | None = None,
+    lpips_net: str = "alex",
+    kid_subset_size: int = 1000,
+    kid_subsets: int = 100,
+    cache_dir: str | os.PathLike | None = None,
+    use_cache: bool = True,
+    num_workers: int = 0,
+    seed: int = 0,
+    feature_network: nn.Module | None = None,
+) -> dict[str, float]:
+    """Compute image-quality metrics of the images in ``generated`` and print them as a table.
+
+    Args:
+        generated: folder of generated images (subfolders included).
+        reference: real images: the target domain or style images (FID, KID, ArtFID) and the ground
+            truth paired by name (PSNR, SSIM).
+        content: the images the generated ones were made from (LPIPS, ArtFID, diversity groups).
+        metrics: names from :data:`gan_style.metrics.METRIC_NAMES`; default ``fid kid``, plus ``lpips
+            artfid`` when ``content`` is given.
+        size: FID/KID images are resized to size x size (antialiased bilinear) when loaded; 0 or None feeds
+            each image at its own size (the Inception resizes it to 299 itself). PSNR, SSIM and LPIPS
+            always use the images' own sizes.
+        batch_size: images per forward pass.
+        device: ``auto`` (CUDA when available), ``cpu`` or ``cuda`` (``cuda:1`` ...).
+        output: also write ``{"metrics": {...}, "generated": ..., "counts": {...}, ...}`` to this JSON file
+            (atomically; non-finite values, e.g. the PSNR of identical images, are written as null).
+        feature_weights: a local Inception-v3 weights file instead of the hub cache (FID/KID).
+        lpips_net: LPIPS backbone ``alex`` (default), ``vgg`` or ``squeeze``.
+        kid_subset_size: images per KID subset (shrunk, with a warning, to the number of images).
+        kid_subsets: number of KID subsets.
+        cache_dir: folder of cached reference statistics (default ``$XDG_CACHE_HOME/gan_style/metrics``).
+        use_cache: False neither reads nor writes cached reference statistics.
+        num_workers: image-decoding worker processes.
+        seed: seeds torch's generator before KID draws its subsets (reproducible values).
+        feature_network: (Python only) a FID/KID feature network to use instead of the Inception.
+
+    Returns:
+        ``{metric: value}`` as printed.
+
+    Raises:
+        DatasetNotFoundError: a missing or empty folder, or generated images without a reference/content
+            counterpart (named).
+        MetricInputError: an unknown metric name, a metric without the folder it needs, too few images.
+        ImageLoadError: an unreadable image, or a generated image and its paired reference of different sizes.
+        WeightsUnavailableError: Inception or LPIPS weights neither cached nor downloadable.
+    """
+    if metrics is None:
+        metrics = ["fid", "kid"] + (["lpips", "artfid"] if content is not None else [])
+    names = list(dict.fromkeys(metrics))
+    unknown = [m for m in names if m not in METRIC_NAMES]
+    if unknown or not names:
+        raise MetricInputError(
+            f"unknown metric name(s) {unknown or '(none given)'} in --metrics; choose from {', '.join(METRIC_NAMES)}"
+        )
+    wanted = set(names)
+    if wanted & (_DISTRIBUTION | _PAIRED) and reference is None:
+        which = ", ".join(m for m in names if m in _DISTRIBUTION | _PAIRED)
+        raise MetricInputError(f"{which} need(s) --reference (the real, ground-truth or style images)")
+    if wanted & _CONTENT and content is None:
+        which = ", ".join(m for m in names if m in _CONTENT)
+        raise MetricInputError(f"{which} need(s) --content (the images the generated ones were made from)")
+    if batch_size < 1:
+        raise MetricInputError(f"--batch_size must be at least 1, got {batch_size}")
+    if size is not None and size < 0:
+        raise MetricInputError(f"--size must be a positive number of pixels, or 0 for the images' own size; got {size}")
+    size = size or None
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise MetricInputError(f"--device must be auto, cpu, cuda or cuda:N; got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise MetricInputError("--device cuda was given, but no CUDA device is available; use --device cpu")
+
+    gen_root = Path(generated)
+    gen_files = list_images(gen_root)
+    ref_root = Path(reference) if reference is not None else None
+    ref_files = list_images(ref_root) if ref_root is not None and wanted & (_DISTRIBUTION | _PAIRED) else []
+    content_root = Path(content) if content is not None else None
+    content_files = list_images(content_root) if content_root is not None else []
+    # match names first: a naming mistake fails in a second, before any network runs
+    paired = match_files(gen_files, gen_root, ref_files, ref_root, "reference") if wanted & _PAIRED else []
+    with_content = (
+        match_files(gen_files, gen_root, content_files, content_root, "content", prefix=True)
+        if content_root is not None and wanted & (_CONTENT | {"lpips_diversity"})
+        else []
+    )
+    groups: dict[Path, list[Path]] = {}  # diversity: the outputs of each content image
+    if "lpips_diversity" in wanted:
+        for gen, cont in with_content or [(p, gen_root) for p in gen_files]:
+            groups.setdefault(cont, []).append(gen)
+        if not any(len(g) > 1 for g in groups.values()):
+            raise MetricInputError(
+                "lpips_diversity needs at least two generated images made from the same content image; each "
+                f"content image in '{content_root}' has at most one"
+                if content_root is not None
+                else f"lpips_diversity needs at least two images in '{gen_root}'"
+            )
+
+    kwargs: dict[str, Any] = {"feature_network": feature_network}
+    if feature_weights is not None:
+        kwargs["feature_weights"] = feature_weights
+    evaluator = ImageMetrics(
+        metrics=names,
+        lpips_net=lpips_net,  # type: ignore[arg-type]
+        kid_subset_size=kid_subset_size,
+        kid_subsets=kid_subsets,
+        **kwargs,
+    ).to(dev)
+
+    if wanted & _DISTRIBUTION:
+        evaluator.load_reference(
+            ref_root,
+            size=size,
+            batch_size=batch_size,
+            cache_dir=cache_dir,
+            use_cache=use_cache,
+            num_workers=num_workers,
+        )
+        for (batch,) in image_batches([(p,) for p in gen_files], [size], batch_size, num_workers):
+            evaluator.update_distribution(generated=batch.to(dev))
+    done = 0
+    for gen, ref in image_batches(paired, [None, None], batch_size, num_workers):
+        if gen.shape != ref.shape:
+            gen_file, ref_file = paired[done]
+            raise ImageLoadError(
+                f"PSNR/SSIM compare images of the same size, but generated '{gen_file}' is "
+                f"{gen.shape[-1]}x{gen.shape[-2]} and its reference '{ref_file}' {ref.shape[-1]}x{ref.shape[-2]}; "
+                "resize one folder to the other's size"
+            )
+        evaluator.update_paired(gen.to(dev), ref.to(dev))
+        done += gen.shape[0]
+    if wanted & _CONTENT:
+        for gen, cont in image_batches(with_content, [None, None], batch_size, num_workers):
+            evaluator.update_content(gen.to(dev), cont.to(dev))
+    if "lpips_diversity" in wanted:
+        for files in groups.values():
+            if len(files) > 1:
+                images = [t for (t,) in image_batches([(p,) for p in files], [None], 1, num_workers)]
+                h, w = images[0].shape[-2:]
+                resized = [
+                    t
+                    if t.shape[-2:] == (h, w)
+                    else F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+                    for t in images
+                ]
+                evaluator.update_diversity(torch.cat(resized).to(dev))
+
+    torch.manual_seed(seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values = evaluator.compute()
+    for warning in caught:  # e.g. the KID subset size shrunk to the number of images
+        print(f"gan-style evaluate: note: {warning.message}", file=sys.stderr)
+    print(
+        f"gan-style evaluate: {len(gen_files)} generated image(s) in {gen_root}"
+        + (f"; reference {ref_root} ({len(ref_files)})" if ref_files else "")
+        + (f"; content {content_root} ({len(content_files)})" if content_files else "")
+    )
+    print(_table(values))
+    if output is not None:
+        record = {
+            "metrics": {k: (v if math.isfinite(v) else None) for k, v in values.items()},
+            "generated": str(gen_root),
+            "reference": str(ref_root) if ref_root is not None else None,
+            "content": str(content_root) if content_root is not None else None,
+            "counts": {"generated": len(gen_files), "reference": len(ref_files), "content": len(content_files)},
+            "size": size,
+            "feature_network": (
+                None
+                if evaluator.feature_network is None
+                else str(getattr(evaluator.feature_network, "weights_path", type(evaluator.feature_network).__name__))
+            ),
+            "lpips_net": lpips_net if wanted & (_CONTENT | {"lpips_diversity"}) else None,
+            "kid_subset_size": kid_subset_size if "kid" in wanted else None,
+            "kid_subsets": kid_subsets if "kid" in wanted else None,
+        }
+        _write_json(record, Path(output))
+        print(f"wrote {output}")
+    return values
+
+
+def _metric_list(values: list[str]) -> list[str]:
+    """``fid kid``, ``fid,kid`` and ``[fid,kid]`` all mean the same."""
+    names: list[str] = []
+    for value in values:
+        names += [v.strip() for v in value.strip("[]").split(",") if v.strip()]
+    return names
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``gan-style evaluate``.
+
+    Exits with status 1 and a one-line ``gan-style evaluate: error: ...`` on stderr (no traceback; set
+    ``GAN_STYLE_TRACEBACK=1`` to see it) for missing folders, unmatched names, unknown metrics, unreadable
+    images or missing weights; with 2 for malformed arguments.
+    """
+    parser = argparse.ArgumentParser(
+        prog="gan-style evaluate",
+        description="FID, KID, LPIPS, ArtFID, PSNR and SSIM of a folder of generated images.",
+        epilog="File matching and caching: see the module documentation (docs/evaluation.md).",
+    )
+    parser.add_argument("--generated", required=True, help="folder of generated images")
+    parser.add_argument("--reference", help="real / ground-truth / style images (FID, KID, ArtFID, PSNR, SSIM)")
+    parser.add_argument("--content", help="the images the generated ones were made from (LPIPS, ArtFID)")
+    parser.add_argument(
+        "--metrics",
+        nargs="+",
+        metavar="NAME",
+        help=f"any of {' '.join(METRIC_NAMES)} (default: fid kid, plus lpips artfid with --content)",
+    )
+    parser.add_argument("--size", type=int, default=299, help="FID/KID image size; 0 keeps each image's size")
+    parser.add_argument("--batch_size", type=int, default=16, help="images per forward pass (default 16)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    parser.add_argument("--output", help="also write the metrics to this JSON file")
+    parser.add_argument("--feature_weights", help="local Inception-v3 FID weights file instead of the hub cache")
+    parser.add_argument("--lpips_net", default="alex", choices=["alex", "vgg", "squeeze"], help="LPIPS backbone")
+    parser.add_argument("--kid_subset_size", type=int, default=1000, help="images per KID subset (default 1000)")
+    parser.add_argument("--kid_subsets", type=int, default=100, help="number of KID subsets (default 100)")
+    parser.add_argument("--cache_dir", help="cached reference statistics (default ~/.cache/gan_style/metrics)")
+    parser.add_argument("--no_cache", action="store_true", help="do not read or write cached reference statistics")
+    parser.add_argument("--num_workers", type=int, default=0, help="image-decoding worker processes (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the KID subsets (default 0)")
+    args = parser.parse_args(argv)
+    try:
+        evaluate(
+            generated=args.generated,
+            reference=args.reference,
+            content=args.content,
+            metrics=_metric_list(args.metrics) if args.metrics else None,
+            size=args.size,
+            batch_size=args.batch_size,
+            device=args.device,
+            output=args.output,
+            feature_weights=args.feature_weights,
+            lpips_net=args.lpips_net,
+            kid_subset_size=args.kid_subset_size,
+            kid_subsets=args.kid_subsets,
+            cache_dir=args.cache_dir,
+            use_cache=not args.no_cache,
+            num_workers=args.num_workers,
+            seed=args.seed,
+        )
+    except (GanStyleError, ImportError, OSError) as exc:  # OSError: an output path that cannot be written
+        if os.environ.get("GAN_STYLE_TRACEBACK"):
+            raise
+        print(f"gan-style evaluate: error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,578 @@
+"""``gan-style export``: a trained generator as TorchScript and ONNX, checked by running the exported files.
+
+Examples::
+
+    gan-style export --checkpoint runs/cyclegan/checkpoints/last.ckpt                   # generator_ab, both formats
+    gan-style export --checkpoint runs/cyclegan/checkpoints/last.ckpt --network generator_ba --formats [onnx]
+    gan-style export --checkpoint runs/pix2pix/checkpoints/last.ckpt --output_dir models/
+    gan-style export --checkpoint runs/adain/checkpoints/last.ckpt --height 512 --width 512
+
+What is exported, per method (``--network``; the first name is the default):
+
+- CycleGAN: ``generator_ab`` or ``generator_ba``; ``image`` (N, 3, H, W) -> ``output`` (N, 3, H, W), H and W
+  multiples of 4;
+- Pix2Pix: ``generator``; the same, H and W multiples of 2^num_downs (256 for unet_256);
+- PatchGANStyle: ``generator``; the same, any H and W;
+- AdaIN: ``stylizer`` (VGG encoder + AdaIN + decoder); ``content`` (N, 3, H, W), ``style`` (1 or N, 3, h, w),
+  ``alpha`` (1,) or (N,) -> ``output`` (N, 3, H, W), any sizes of 8 pixels or more.
+
+Every exported model takes and returns float32 RGB images in [-1, 1], NCHW; outputs are clamped to [-1, 1].
+Convert at the edges: ``x = pixels / 127.5 - 1`` (pixels uint8 RGB) and ``pixels = round((y + 1) * 127.5)``.
+Networks run in eval mode: batch norm uses its running statistics and dropout is off (Pix2Pix trained with
+``eval_mode: false`` predicts with batch statistics and dropout instead, so its exported outputs differ from
+``gan-style predict``; the sidecar says so). AdaIN's ``alpha`` in [0, 1] is the content-style trade-off
+(Eq. 14), one value or one per image; style colour preservation is not part of the exported graph.
+
+Files, written atomically (a temporary file renamed into place; nothing is replaced unless every check passes):
+``<output_dir>/<method>_<network>.pt`` (TorchScript, ``torch.jit.load``), ``.onnx`` (ONNX) and ``.json``
+(input/output names and shapes, value range, opset, the check's max abs differences).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import inspect
+import json
+import math
+import os
+import re
+import sys
+import uuid
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gan_style.errors import GanStyleError
+from gan_style.nets.adain import adaptive_instance_norm
+
+__all__ = [
+    "AdaINStylizer",
+    "ExportCheckError",
+    "ExportError",
+    "FORMATS",
+    "ImageToImage",
+    "MissingDependencyError",
+    "export",
+    "export_wrapper",
+    "exportable_networks",
+    "main",
+]
+
+Format = Literal["torchscript", "onnx"]
+FORMATS: tuple[str, ...] = ("torchscript", "onnx")
+SUFFIXES = {"torchscript": ".pt", "onnx": ".onnx"}
+ADAIN_NETWORK = "stylizer"
+"""The ``network`` name of AdaIN's export: VGG encoder + AdaIN + decoder as one module."""
+
+
+class ExportError(GanStyleError, ValueError):
+    """A request that cannot be exported: unknown network or format, a method without a trained network
+    (Gatys), a size the network cannot take."""
+
+
+class ExportCheckError(GanStyleError, RuntimeError):
+    """An exported file, loaded and run, disagrees with the PyTorch model (beyond ``atol``, or in shape);
+    no file was written."""
+
+
+class MissingDependencyError(GanStyleError, ImportError):
+    """A package needed for the requested export (``onnx``, ``onnxruntime``, ``onnxscript``) is not installed."""
+
+
+# --- wrappers: what the exported graph computes ---------------------------------------------------------
+
+
+class ImageToImage(nn.Module):
+    """An image-to-image generator with gan-style's image convention, for export.
+
+    ``forward(image)``: (N, C, H, W) float32 in [-1, 1] (C = 3 for RGB) -> (N, C', H, W) in [-1, 1] (the
+    generator's output, clamped). Names in exported files: input ``image``, output ``output``.
+    """
+
+    input_names = ("image",)
+    output_names = ("output",)
+
+    def __init__(self, generator: nn.Module) -> None:
+        super().__init__()
+        self.generator = generator
+        conv = next((m for m in generator.modules() if isinstance(m, nn.Conv2d)), None)
+        self.in_channels = conv.in_channels if conv is not None else 3
+
+    def forward(self, image: Tensor) -> Tensor:
+        return self.generator(image).clamp(-1.0, 1.0)
+
+    def example_inputs(self, batch: int, height: int, width: int, generator: torch.Generator) -> tuple[Tensor, ...]:
+        """A random ``image`` (batch, C, height, width) in [-1, 1]."""
+        return (torch.rand(batch, self.in_channels, height, width, generator=generator) * 2 - 1,)
+
+    def dynamic_axes(self) -> dict[str, dict[int, str]]:
+        image = {0: "batch", 2: "height", 3: "width"}
+        return {"image": image, "output": dict(image)}
+
+
+class AdaINStylizer(nn.Module):
+    """AdaIN inference as one module: ``g(alpha * AdaIN(f(c), f(s)) + (1 - alpha) * f(c))`` (Eq. 9, 14).
+
+    ``forward(content, style, alpha)``:
+
+    - ``content`` (N, 3, H, W) float32 in [-1, 1];
+    - ``style`` (1 or N, 3, h, w) in [-1, 1], any size (one style for all contents, or one each);
+    - ``alpha`` (1,) or (N,) float32 in [0, 1] (1: full style, 0: the content reconstructed); not clamped;
+
+    returns (N, 3, H, W) in [-1, 1]: the decoder's output, resized to (H, W) (bilinear; an identity when H
+    and W are multiples of 8) and clamped, as :meth:`gan_style.methods.AdaIN.stylize` with one style.
+    Inputs ``content``, ``style``, ``alpha``; output ``output``.
+    """
+
+    input_names = ("content", "style", "alpha")
+    output_names = ("output",)
+    in_channels = 3
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, default_alpha: float = 1.0) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.default_alpha = float(default_alpha)
+
+    def forward(self, content: Tensor, style: Tensor, alpha: Tensor) -> Tensor:
+        fc = self.encoder(content)["relu4_1"]
+        fs = self.encoder(style)["relu4_1"]
+        a = alpha.to(fc.dtype).reshape(-1, 1, 1, 1)
+        t = a * adaptive_instance_norm(fc, fs) + (1.0 - a) * fc
+        out = self.decoder(t) * 2.0 - 1.0  # the decoder works in [0, 1]
+        out = F.interpolate(out, size=content.shape[-2:], mode="bilinear", align_corners=False)
+        return out.clamp(-1.0, 1.0)
+
+    def example_inputs(self, batch: int, height: int, width: int, generator: torch.Generator) -> tuple[Tensor, ...]:
+        """``content`` (batch, 3, height, width); one ``style`` (1, 3, width, height) (other sides, so the
+        check sees a style of its own size); ``alpha`` the checkpoint's value for batch 1, else values from
+        1 down to 0.5 (one per image)."""
+        content = torch.rand(batch, 3, height, width, generator=generator) * 2 - 1
+        style = torch.rand(1, 3, width, height, generator=generator) * 2 - 1
+        if batch == 1:
+            alpha = torch.tensor([self.default_alpha])
+        else:
+            alpha = torch.linspace(1.0, 0.5, batch)
+        return content, style, alpha
+
+    def dynamic_axes(self) -> dict[str, dict[int, str]]:
+        return {
+            "content": {0: "batch", 2: "height", 3: "width"},
+            "style": {0: "style_batch", 2: "style_height", 3: "style_width"},
+            "alpha": {0: "alpha_batch"},
+            "output": {0: "batch", 2: "height", 3: "width"},
+        }
+
+
+# --- choosing what to export ------------------------------------------------------------------------------
+
+
+def _is_adain(model: nn.Module) -> bool:
+    from gan_style.methods.adain import AdaIN
+
+    return isinstance(model, AdaIN)
+
+
+def exportable_networks(model: nn.Module) -> tuple[str, ...]:
+    """The ``network`` names :func:`export` accepts for ``model``, the default first: ``generator_ab``,
+    ``generator_ba`` for CycleGAN, ``generator`` for Pix2Pix and PatchGANStyle (any method's child modules
+    named ``generator*``), ``stylizer`` for AdaIN; empty for Gatys (nothing trained to export)."""
+    if _is_adain(model):
+        return (ADAIN_NETWORK,)
+    names = [name for name, child in model.named_children() if name.startswith("generator") and child is not None]
+    preferred = [n for n in ("generator_ab", "generator") if n in names]
+    return tuple(preferred + [n for n in names if n not in preferred])
+
+
+def export_wrapper(model: nn.Module, network: str | None = None) -> tuple[str, nn.Module]:
+    """``(network name, module to export)`` for a trained method: an :class:`ImageToImage` around the
+    chosen generator or, for AdaIN, an :class:`AdaINStylizer`; in eval mode, without gradients.
+
+    Args:
+        model: a method, e.g. from :func:`gan_style.commands.stylize.load_method`.
+        network: one of :func:`exportable_networks` (None: the default, the first).
+
+    Raises:
+        ExportError: a method with nothing to export (Gatys optimizes each image), or an unknown ``network``
+            (the message lists the choices).
+    """
+    choices = exportable_networks(model)
+    kind = type(model).__name__
+    if not choices:
+        if kind == "Gatys":
+            raise ExportError(
+                "Gatys has no trained network to export: it optimizes each image from scratch. Stylize with "
+                "`gan-style stylize --method gatys`, or train AdaIN or PatchGANStyle for an exportable model"
+            )
+        raise ExportError(f"{kind} has no network to export (gan-style exports modules named generator*)")
+    name = choices[0] if network is None else network
+    if name not in choices:
+        raise ExportError(f"{kind} has no network {network!r} to export; choose one of: {', '.join(choices)}")
+    if name == ADAIN_NETWORK and _is_adain(model):
+        wrapper: nn.Module = AdaINStylizer(model.encoder, model.decoder, model.hparams.get("alpha", 1.0))
+    else:
+        wrapper = ImageToImage(getattr(model, name))
+    return name, wrapper.eval().requires_grad_(False)
+
+
+def _size_multiple(wrapper: nn.Module) -> int:
+    """What H and W must be multiples of: 2^num_downs for a U-Net, 4 for the ResNet generator, else 1."""
+    from gan_style.nets import ResnetGenerator, UnetGenerator
+
+    multiple = 1
+    for net in wrapper.modules():
+        if isinstance(net, UnetGenerator):
+            multiple = max(multiple, 2**net.num_downs)
+        elif isinstance(net, ResnetGenerator):
+            multiple = max(multiple, 4)
+    return multiple
+
+
+def _check_size(height: int, width: int, multiple: int) -> tuple[int, int]:
+    """A size other than (height, width) for checking dynamic axes: one step of ``multiple`` taller and two
+    wider, or, when any size works, odd sides (which exercise the exact-size resizing)."""
+    if multiple > 1:
+        return height + multiple, width + 2 * multiple
+    return height + (1 if height % 2 == 0 else 2), width + (3 if width % 2 == 0 else 2)
+
+
+# --- dependencies, warnings, files ---------------------------------------------------------------------
+
+_INSTALL_HINT = "pip install 'gan-style[export]'"
+
+
+def _require(module: str, why: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependencyError(
+            f"{why} needs the package '{module}', which is not installed: pip install {module} (or {_INSTALL_HINT})"
+        )
+
+
+_QUIET = (
+    r".*torch\.jit\.\w+.* is deprecated.*",  # TorchScript is deprecated (FutureWarning), still the format asked for
+    r".*legacy TorchScript-based ONNX export.*",
+    r"The feature will be removed.*",
+    r"Constant folding - Only steps=1.*",
+    r"ONNX export mode is set to TrainingMode\.EVAL, but operator 'instance_norm'.*",  # no running stats: correct
+)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the exporters' expected warnings: tracer warnings about shape checks inside torch (the check
+    at another input size is what proves the graph generalizes) and deprecation notices of TorchScript."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        for pattern in _QUIET:
+            warnings.filterwarnings("ignore", message=pattern)
+        yield
+
+
+def _temp_path(directory: Path, stem: str, suffix: str) -> Path:
+    """A hidden, unused name beside the target, renamed into place once the file is complete."""
+    return directory / f".{stem}{suffix}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+
+
+def _shape(tensor_shape: Sequence[int], axes: dict[int, str] | None) -> list[int | str]:
+    """A shape with the dynamic axes named (``["batch", 3, "height", "width"]``)."""
+    return [axes[i] if axes and i in axes else int(n) for i, n in enumerate(tensor_shape)]
+
+
+def _export_onnx(
+    wrapper: nn.Module, inputs: tuple[Tensor, ...], path: Path, opset: int, dynamic: bool, dynamo: bool
+) -> None:
+    names_in, names_out = list(wrapper.input_names), list(wrapper.output_names)
+    axes = wrapper.dynamic_axes() if dynamic else None
+    kwargs: dict[str, Any] = {"input_names": names_in, "output_names": names_out, "opset_version": opset}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = dynamo
+    elif dynamo:
+        raise ExportError(f"torch {torch.__version__} has no dynamo ONNX exporter; leave dynamo false")
+    if dynamo:
+        kwargs["external_data"] = False  # one self-contained file
+        kwargs["verbose"] = False
+        if axes:
+            kwargs["dynamic_shapes"] = tuple(axes[n] for n in names_in)
+    else:
+        kwargs["do_constant_folding"] = True
+        if axes:
+            kwargs["dynamic_axes"] = axes
+    try:
+        if dynamo:  # the dynamo exporter reports progress on stdout
+            with contextlib.redirect_stdout(sys.stderr):
+                torch.onnx.export(wrapper, inputs, str(path), **kwargs)
+        else:
+            torch.onnx.export(wrapper, inputs, str(path), **kwargs)
+    except (GanStyleError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise ExportError(
+            f"ONNX export ({'dynamo' if dynamo else 'TorchScript-based'} exporter, opset {opset}) failed: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _max_abs_diff(got: Tensor, expected: Tensor) -> float:
+    if got.shape != expected.shape:
+        return math.inf
+    return float((got.double() - expected.double()).abs().max()) if got.numel() else 0.0
+
+
+def _run_onnx(path: Path, names: Sequence[str], inputs: tuple[Tensor, ...]) -> Tensor:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors only
+    session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+    feed = {name: x.detach().cpu().numpy() for name, x in zip(names, inputs)}
+    return torch.from_numpy(session.run(None, feed)[0])
+
+
+# --- the command -------------------------------------------------------------------------------------------
+
+
+def export(
+    checkpoint: str,
+    output_dir: str = "exported",
+    formats: Sequence[Format] | Format = ("torchscript", "onnx"),
+    network: str | None = None,
+    height: int = 256,
+    width: int = 256,
+    opset: int = 17,
+    dynamic: bool = True,
+    check: bool = True,
+    atol: float = 1e-4,
+    dynamo: bool = False,
+) -> dict[str, Path]:
+    """Export a trained generator as TorchScript and/or ONNX, and check each file by running it.
+
+    The generator is the method's (AdaIN: encoder + AdaIN + decoder as one module); each exported file is
+    loaded, run and compared with the PyTorch model.
+
+    The exported model takes images (N, 3, H, W) float32 in [-1, 1] and returns the same (see the module
+    docstring for each method's inputs and outputs). It is traced at batch 1 and ``height`` x ``width``; with
+    ``dynamic`` the batch, height and width are free (ONNX dynamic axes; the traced TorchScript follows the
+    input's shape), and the check runs on a batch of 2 at another size (odd sides where the network takes
+    any size, e.g. 257 x 259; one multiple larger otherwise), so a size frozen into the graph fails it.
+
+    Args:
+        checkpoint: a checkpoint written by ``gan-style fit``.
+        output_dir: folder for ``<method>_<network>.pt`` / ``.onnx`` / ``.json`` (created; "exported").
+        formats: ``torchscript`` and/or ``onnx`` (both by default; ``[onnx]`` on the command line for one).
+        network: what to export: CycleGAN ``generator_ab`` (default) or ``generator_ba``; Pix2Pix and
+            PatchGANStyle ``generator``; AdaIN ``stylizer``. None takes the default.
+        height: trace size (256 x 256); multiples of 2^num_downs for a U-Net, of 4 for the ResNet generator.
+        width: see ``height``.
+        opset: ONNX opset version (17; the dynamo exporter needs 18 or more).
+        dynamic: free batch, height and width (True); False fixes the traced shape.
+        check: load and run each exported file and compare with PyTorch (True). ONNX is run with
+            onnxruntime on CPU.
+        atol: largest absolute difference the check accepts, in the [-1, 1] output range (1e-4).
+        dynamo: export ONNX with torch's dynamo (``torch.export``) exporter, which needs ``onnxscript``,
+            instead of the TorchScript-based one (False; both are checked the same way).
+
+    Returns:
+        ``{"torchscript": path, "onnx": path, "metadata": path}`` for what was written.
+
+    Raises:
+        ExportError (a ValueError): an unknown format or network (the message lists the choices), a method
+            with nothing to export (Gatys), a size the network cannot take, bad ``opset``/``atol``, or an
+            exporter failure.
+        ExportCheckError: an exported file disagrees with PyTorch; the message gives each format's max abs
+            difference, and no file is written (existing ones are left as they were).
+        MissingDependencyError: ``onnx`` (ONNX export), ``onnxruntime`` (ONNX check) or ``onnxscript``
+            (``dynamo``) not installed; the message says what to ``pip install``.
+        DatasetNotFoundError, UnsafeFileError, UnreadableFileError, ValueError: from
+            :func:`~gan_style.commands.stylize.load_method` (missing, unsafe or foreign checkpoint).
+    """
+    from gan_style.commands.stylize import load_method
+
+    wanted = [formats] if isinstance(formats, str) else list(formats)
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        raise ExportError(f"unknown export format(s) {unknown or '(none given)'}; choose from {', '.join(FORMATS)}")
+    wanted = [f for f in FORMATS if f in wanted]  # fixed order, no duplicates
+    if height < 1 or width < 1:
+        raise ExportError(f"height and width must be >= 1, got {height} x {width}")
+    if not (atol >= 0 and math.isfinite(atol)):
+        raise ExportError(f"atol must be a finite number >= 0, got {atol}")
+    if "onnx" in wanted:
+        if not 7 <= opset <= 30:
+            raise ExportError(f"opset must be an ONNX opset version such as 17, got {opset}")
+        _require("onnx", "ONNX export")
+        if dynamo:
+            _require("onnxscript", "the dynamo ONNX exporter (dynamo: true)")
+        if check:
+            _require("onnxruntime", "checking the exported ONNX model")
+
+    model = load_method(checkpoint, "cpu")
+    name, wrapper = export_wrapper(model, network)
+    multiple = _size_multiple(wrapper)
+    if height % multiple or width % multiple:
+        raise ExportError(
+            f"{type(model).__name__}.{name} needs height and width divisible by {multiple}, got {height} x {width}"
+        )
+    gen = torch.Generator().manual_seed(0)
+    trace_inputs = wrapper.example_inputs(1, height, width, gen)
+    check_h, check_w = _check_size(height, width, multiple) if dynamic else (height, width)
+    check_inputs = wrapper.example_inputs(2 if dynamic else 1, check_h, check_w, gen)
+
+    with torch.no_grad(), _quiet():  # the reference output, before anything is written
+        try:
+            expected = wrapper(*check_inputs)
+        except Exception as exc:
+            raise ExportError(
+                f"{type(model).__name__}.{name} cannot run on an input of {tuple(check_inputs[0].shape)} "
+                f"(from height {height}, width {width}): {type(exc).__name__}: {exc}"
+            ) from exc
+        n, _, h, w = check_inputs[0].shape
+        if expected.dim() != 4 or expected.shape[0] != n or tuple(expected.shape[-2:]) != (h, w):
+            raise ExportCheckError(
+                f"{type(model).__name__}.{name} returned shape {tuple(expected.shape)} for an input of "
+                f"{tuple(check_inputs[0].shape)}; exported models must return (N, C, H, W) at the input's size"
+            )
+
+    out_dir = Path(output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{type(model).__name__.lower()}_{name}"
+    targets = {fmt: out_dir / f"{stem}{SUFFIXES[fmt]}" for fmt in wanted}
+    temps: dict[str, Path] = {}
+    diffs: dict[str, float | None] = {fmt: None for fmt in wanted}
+    try:
+        with torch.no_grad(), _quiet():
+            if "torchscript" in wanted:
+                temps["torchscript"] = _temp_path(out_dir, stem, SUFFIXES["torchscript"])
+                try:
+                    traced = torch.jit.trace(wrapper, trace_inputs, check_trace=False)
+                except Exception as exc:
+                    raise ExportError(f"TorchScript tracing failed: {type(exc).__name__}: {exc}") from exc
+                traced.save(str(temps["torchscript"]))
+                if check:
+                    loaded = torch.jit.load(str(temps["torchscript"]), map_location="cpu")
+                    try:
+                        got = loaded(*check_inputs)
+                    except Exception as exc:
+                        raise ExportCheckError(
+                            f"the exported {stem}.pt could not run on an input of {tuple(check_inputs[0].shape)}: "
+                            f"{type(exc).__name__}: {exc}"
+                        ) from exc
+                    diffs["torchscript"] = _max_abs_diff(got, expected)
+            if "onnx" in wanted:
+                temps["onnx"] = _temp_path(out_dir, stem, SUFFIXES["onnx"])
+                _export_onnx(wrapper, trace_inputs, temps["onnx"], opset, dynamic, dynamo)
+                if check:
+                    try:
+                        got = _run_onnx(temps["onnx"], wrapper.input_names, check_inputs)
+                    except Exception as exc:
+                        raise ExportCheckError(
+                            f"onnxruntime could not run the exported {stem}.onnx on an input of "
+                            f"{tuple(check_inputs[0].shape)}: {type(exc).__name__}: {exc}"
+                        ) from exc
+                    diffs["onnx"] = _max_abs_diff(got, expected)
+        failed = {f: d for f, d in diffs.items() if d is not None and not d <= atol}
+        if failed:
+            detail = ", ".join(
+                f"{f}: {'shape differs' if math.isinf(d) else f'max abs diff {d:.3g}'}" for f, d in failed.items()
+            )
+            raise ExportCheckError(
+                f"the exported {stem} disagrees with PyTorch on an input of {tuple(check_inputs[0].shape)} "
+                f"({detail}; atol {atol:g}); nothing was written. If the difference is rounding, a larger "
+                "--atol accepts it; if the network only traces correctly at one size, export with --dynamic false"
+            )
+        for fmt in wanted:
+            os.replace(temps.pop(fmt), targets[fmt])
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+
+    axes = wrapper.dynamic_axes() if dynamic else {}
+    notes = []
+    if type(model).__name__ == "Pix2Pix" and not model.hparams.get("eval_mode", True):
+        notes.append(
+            "exported in eval mode (batch-norm running statistics, no dropout); this checkpoint's eval_mode "
+            "is false, so `gan-style predict` / `stylize` use test-batch statistics and dropout instead"
+        )
+    if _is_adain(model) and model.hparams.get("preserve_color"):
+        notes.append("preserve_color is not part of the exported graph: recolour the style before feeding it")
+    meta = {
+        "method": type(model).__name__,
+        "class_path": f"{type(model).__module__}.{type(model).__qualname__}",
+        "network": name,
+        "checkpoint": str(checkpoint),
+        "files": {fmt: targets[fmt].name for fmt in wanted},
+        "inputs": [
+            {"name": n, "shape": _shape(x.shape, axes.get(n)), "dtype": "float32"}
+            for n, x in zip(wrapper.input_names, trace_inputs)
+        ],
+        "outputs": [
+            {"name": wrapper.output_names[0], "shape": _shape(expected.shape[:2] + (height, width), axes.get("output"))}
+        ],
+        "value_range": [-1.0, 1.0],
+        "layout": "NCHW, RGB; x = pixels / 127.5 - 1, pixels = round((y + 1) * 127.5)",
+        "size_multiple": multiple,
+        "trace_shape": list(trace_inputs[0].shape),
+        "dynamic": dynamic,
+        "opset": opset if "onnx" in wanted else None,
+        "onnx_exporter": ("dynamo" if dynamo else "torchscript") if "onnx" in wanted else None,
+        "mode": "eval",
+        "check": {
+            "done": check,
+            "input_shape": list(check_inputs[0].shape) if check else None,
+            "atol": atol,
+            "max_abs_diff": diffs,
+        },
+        "torch_version": torch.__version__,
+        "notes": notes,
+    }
+    if _is_adain(model):
+        meta["inputs"][2]["range"] = [0.0, 1.0]
+        meta["alpha_default"] = wrapper.default_alpha
+    for entry in meta["inputs"]:
+        if entry["name"] != "alpha":
+            entry["range"] = [-1.0, 1.0]
+    meta["outputs"][0]["range"] = [-1.0, 1.0]
+    meta_path = out_dir / f"{stem}.json"
+    tmp = _temp_path(out_dir, stem, ".json")
+    try:
+        tmp.write_text(json.dumps(meta, indent=2) + "\n")
+        os.replace(tmp, meta_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+    written = {**targets, "metadata": meta_path}
+    print(f"export: {type(model).__name__}.{name} -> " + ", ".join(str(p) for p in written.values()))
+    if check:
+        result = ", ".join(f"{f} {d:.2g}" for f, d in diffs.items())
+        print(
+            f"export: check passed on an input of {tuple(check_inputs[0].shape)}: max |exported - PyTorch| "
+            f"{result} (atol {atol:g})"
+        )
+    else:
+        print("export: not checked (--check false)")
+    for note in notes:
+        print(f"export: note: {note}")
+    return written
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of ``gan-style export``: arguments parsed from :func:`export`'s signature.
+
+    Exit status 2 for a bad request or file (unknown network, missing checkpoint ...), 1 for a failed check
+    or a missing package; ``GAN_STYLE_TRACEBACK=1`` shows the traceback.
+    """
+    from jsonargparse import CLI
+
+    try:
+        CLI(export, args=args, as_positional=False, prog="gan-style export")
+    except (ValueError, FileNotFoundError, KeyError, GanStyleError) as exc:
+        if os.environ.get("GAN_STYLE_TRACEBACK"):
+            raise
+        message = re.sub(r"\s+", " ", str(exc)).strip()
+        print(f"gan-style export: error: {message}", file=sys.stderr)
+        raise SystemExit(2 if isinstance(exc, (ValueError, FileNotFoundError, KeyError)) else 1) from None

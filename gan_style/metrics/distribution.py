@@ -1,0 +1,120 @@
+"""FID and KID as torchmetrics metrics on precomputed features.
+
+:class:`~gan_style.metrics.ImageMetrics` runs the feature network once per batch and hands the (N, D)
+features to both metrics, so the Inception is not run twice. The math, the states and their reduction
+across processes are torchmetrics' own (``FrechetInceptionDistance``, ``KernelInceptionDistance``); these
+subclasses only take features instead of images, raise clear errors when there are too few samples, and
+(KID) shrink the subset size to the number of samples.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from torch import Tensor, nn
+from torchmetrics.image.fid import FrechetInceptionDistance
+from torchmetrics.image.kid import KernelInceptionDistance
+from torchmetrics.utilities.data import dim_zero_cat
+
+from gan_style.errors import GanStyleError
+
+__all__ = ["FrechetDistance", "KernelDistance", "MetricInputError"]
+
+
+class MetricInputError(GanStyleError, ValueError):
+    """A metric got too little or mismatched input (fewer than two samples, no content images for LPIPS,
+    images that cannot be paired) or an unknown setting; the message says what to pass."""
+
+
+class _Precomputed(nn.Module):
+    """Identity "feature network": the metric receives features already computed."""
+
+    def __init__(self, num_features: int) -> None:
+        super().__init__()
+        self.num_features = int(num_features)
+
+    def forward(self, features: Tensor) -> Tensor:
+        if features.ndim != 2 or features.shape[1] != self.num_features:
+            raise ValueError(f"expected features of shape (N, {self.num_features}), got {tuple(features.shape)}")
+        return features
+
+
+class FrechetDistance(FrechetInceptionDistance):
+    """Fréchet distance between the Gaussians fitted to two feature sets (FID; Heusel et al. 2017, "GANs
+    Trained by a Two Time-Scale Update Rule Converge to a Local Nash Equilibrium").
+
+    FID = ||mu_r - mu_g||^2 + Tr(S_r + S_g - 2 (S_r S_g)^(1/2)), with means and (N - 1)-normalised
+    covariances accumulated in float64 as sums (states ``real_features_sum``, ``real_features_cov_sum``,
+    ``real_features_num_samples`` and the ``fake_`` ones, summed across processes).
+
+    ``update(features, real)`` takes (N, num_features) features. Lower is better; 0 for identical sets.
+    FID is biased upwards for small sets: compare values computed on the same number of images (published
+    numbers use 10k-50k).
+
+    Raises (at ``compute``):
+        MetricInputError: fewer than 2 reference or 2 generated samples.
+    """
+
+    def __init__(self, num_features: int, **kwargs) -> None:
+        super().__init__(feature=_Precomputed(num_features), **kwargs)
+
+    def compute(self) -> Tensor:
+        real, fake = int(self.real_features_num_samples), int(self.fake_features_num_samples)
+        if real < 2 or fake < 2:
+            raise MetricInputError(
+                f"FID needs at least 2 reference and 2 generated images, got {real} reference and {fake} generated"
+            )
+        return super().compute()
+
+
+class KernelDistance(KernelInceptionDistance):
+    """Squared MMD with the polynomial kernel k(x, y) = (x.y / D + 1)^3 between two feature sets, averaged
+    over random subsets (KID; Binkowski et al. 2018, "Demystifying MMD GANs").
+
+    Each of ``subsets`` draws ``subset_size`` reference and generated samples without replacement and
+    computes the unbiased MMD^2 estimate; ``compute`` returns (mean, std over subsets). When fewer samples
+    than ``subset_size`` exist on either side, the subset size shrinks to the smaller count with a warning
+    (then every subset is the whole set, and the std is 0). Subsets come from torch's global random
+    generator: seed it for reproducible values. Unlike FID, KID is unbiased, so values from different
+    numbers of images are comparable.
+
+    States ``real_features`` / ``fake_features`` keep every feature vector and are concatenated across
+    processes (``"cat"``, so processes may hold different numbers of batches).
+
+    Raises (at ``compute``):
+        MetricInputError: fewer than 2 reference or 2 generated samples.
+    """
+
+    def __init__(self, num_features: int, subsets: int = 100, subset_size: int = 1000, **kwargs) -> None:
+        with warnings.catch_warnings():  # "will save all extracted features in buffer": documented above
+            warnings.filterwarnings("ignore", message=".*save all extracted features.*")
+            super().__init__(feature=_Precomputed(num_features), subsets=subsets, subset_size=subset_size, **kwargs)
+        self.num_features = int(num_features)
+        # one concatenated tensor per process instead of a list gathered element by element
+        self.add_state("real_features", [], dist_reduce_fx="cat")
+        self.add_state("fake_features", [], dist_reduce_fx="cat")
+
+    def compute(self) -> tuple[Tensor, Tensor]:
+        empty = torch.zeros(0, self.num_features, device=self.device)
+        real = dim_zero_cat(self.real_features) if len(self.real_features) else empty
+        fake = dim_zero_cat(self.fake_features) if len(self.fake_features) else empty
+        n = min(real.shape[0], fake.shape[0])
+        if n < 2:
+            raise MetricInputError(
+                f"KID needs at least 2 reference and 2 generated images, got {real.shape[0]} reference and "
+                f"{fake.shape[0]} generated"
+            )
+        requested = self.subset_size
+        if n < requested:
+            warnings.warn(
+                f"KID subset size {requested} is larger than the {real.shape[0]} reference / {fake.shape[0]} "
+                f"generated images; using subsets of {n}",
+                UserWarning,
+                stacklevel=2,
+            )
+        self.subset_size = min(requested, n)
+        try:
+            return super().compute()
+        finally:
+            self.subset_size = requested

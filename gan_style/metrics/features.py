@@ -1,0 +1,175 @@
+"""Feature networks for FID and KID: the TF-ported Inception-v3 and the identity of any feature network.
+
+FID (Heusel et al. 2017) and KID (Binkowski et al. 2018) compare distributions of 2048-d pool features of
+the Inception-v3 that TensorFlow's original FID code used (``inception-2015-12-05``). Its PyTorch port is
+the network of pytorch-fid, torch-fidelity and torchmetrics' default ``FrechetInceptionDistance``;
+:class:`InceptionFeatures` uses torchmetrics' wrapper of torch-fidelity's port, so the numbers are the ones
+``torchmetrics.image.fid.FrechetInceptionDistance(feature=2048)`` gives on the same 8-bit images.
+
+Weights: ``weights-inception-2015-12-05-6726825d.pth`` (95 MB, torch-fidelity's copy, the file torchmetrics
+downloads), kept in the torch hub cache (``$TORCH_HOME/hub/checkpoints``, shared with torchmetrics and
+torch-fidelity) and downloaded there on first use. pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth``
+has the same layout (torchvision ``Inception3`` parameter names, a 1008-class ``fc``, no ``AuxLogits``) and
+can be given as a local file instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from gan_style.errors import DatasetNotFoundError, UnreadableFileError, WeightsUnavailableError
+from gan_style.nets.reference import read_weights_file
+
+__all__ = [
+    "FID_INCEPTION_URL",
+    "PYTORCH_FID_INCEPTION_URL",
+    "InceptionFeatures",
+    "feature_network_id",
+    "fid_inception_path",
+]
+
+FID_INCEPTION_URL = (
+    "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
+)
+"""torch-fidelity's PyTorch port of TensorFlow's FID Inception-v3 (what torchmetrics' default FID downloads)."""
+
+PYTORCH_FID_INCEPTION_URL = (
+    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
+)
+"""pytorch-fid's port of the same network, same parameter names; usable as a local ``weights`` file."""
+
+
+def fid_inception_path() -> Path:
+    """Where the FID Inception-v3 weights live in the torch hub cache (``$TORCH_HOME/hub/checkpoints``)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(FID_INCEPTION_URL)
+
+
+def _download_fid_inception() -> Path:
+    url = FID_INCEPTION_URL  # read at call time, so tests can point it elsewhere
+    path = fid_inception_path()
+    if not path.is_file():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # writes to a temporary file beside the target and renames it: no partial file is left behind
+            torch.hub.download_url_to_file(url, str(path), progress=True)
+        except Exception as exc:  # URLError, timeouts, HTTP errors, a full disk
+            raise WeightsUnavailableError(
+                f"the FID Inception-v3 weights ({path.name}, 95 MB) are not in the torch hub cache and could not "
+                f"be downloaded from {url} ({type(exc).__name__}: {exc}). Download that file on a machine with "
+                f"internet access and copy it to {path} (the cache folder follows $TORCH_HOME), or give a local "
+                f"copy with --feature_weights FILE (pytorch-fid's {os.path.basename(PYTORCH_FID_INCEPTION_URL)} "
+                "works too)"
+            ) from None
+    return path
+
+
+class InceptionFeatures(nn.Module):
+    """Frozen FID Inception-v3 returning the 2048-d pool features (Szegedy et al. 2016; the TF FID graph).
+
+    Input (N, 3, H, W) float RGB in [-1, 1] (values outside are clamped), any H and W. Output (N, 2048)
+    float32. The images are converted as when they are saved: rounded to 8 bits per channel
+    (``round((x + 1) * 127.5)``); the network then resizes them to 299 x 299 with antialiased bilinear
+    interpolation (``F.interpolate(..., mode="bilinear", antialias=True)``, torchmetrics' default) and scales
+    them to [-1, 1] as the TF graph does. So FID computed on generated tensors equals FID computed on the PNG
+    files they are saved to.
+
+    Comparability: identical to torchmetrics' ``FrechetInceptionDistance(feature=2048)`` on 8-bit images;
+    pytorch-fid and the original TF code resize with (TF-style) bilinear interpolation without antialiasing,
+    so on images that are not 299 x 299 their FIDs differ slightly (usually well below run-to-run noise
+    of FID on a few thousand images, but report which implementation you used). Images that already are
+    299 x 299 are not resized.
+
+    The network is always in eval mode with ``requires_grad=False``; it needs the ``torch-fidelity`` package.
+
+    Args:
+        weights: ``"fid"`` (default): the torch hub cache file ``weights-inception-2015-12-05-6726825d.pth``,
+            downloaded from :data:`FID_INCEPTION_URL` on first use; or a path to a local copy of it or of
+            pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth``. Files are checked with
+            ``torch.load(weights_only=True)`` before torch-fidelity loads them.
+
+    Raises:
+        WeightsUnavailableError: ``"fid"`` weights neither cached nor downloadable (offline); the message
+            names the file, its URL and where to put it.
+        DatasetNotFoundError: a weights path that does not exist.
+        UnsafeFileError / UnreadableFileError: a weights file that would run code, is corrupt, or does not
+            fit the network (the message names it).
+        ImportError: ``torch-fidelity`` is not installed.
+    """
+
+    num_features = 2048
+    """Feature dimension (read by :class:`~gan_style.metrics.ImageMetrics` instead of a probe forward)."""
+
+    def __init__(self, weights: str | os.PathLike = "fid") -> None:
+        super().__init__()
+        try:
+            from torchmetrics.image.fid import NoTrainInceptionV3
+            from torchmetrics.utilities.imports import _TORCH_FIDELITY_AVAILABLE
+        except ImportError:  # pragma: no cover - torchmetrics is a dependency
+            _TORCH_FIDELITY_AVAILABLE = False
+        if not _TORCH_FIDELITY_AVAILABLE:
+            raise ImportError(
+                "the FID Inception-v3 needs the torch-fidelity package: pip install torch-fidelity "
+                "(or inject another feature network)"
+            )
+        if os.fspath(weights) == "fid":
+            path = _download_fid_inception()
+        else:
+            path = Path(weights)
+            if not path.is_file():
+                raise DatasetNotFoundError(f"Inception-v3 weights file '{path}' does not exist")
+        read_weights_file(path)  # refuses pickles that would run code; torch-fidelity reads with weights_only=False
+        try:
+            self.net = NoTrainInceptionV3(
+                name="inception-v3-compat",
+                features_list=[str(self.num_features)],
+                feature_extractor_weights_path=str(path),
+                antialias=True,
+            )
+        except RuntimeError as exc:  # load_state_dict: missing / unexpected keys, shape mismatches
+            first = str(exc).strip().splitlines()
+            raise UnreadableFileError(
+                f"weights file '{path}' does not fit the FID Inception-v3 (torchvision Inception3 parameter "
+                f"names, 1008-class fc, no AuxLogits): {' '.join(first[:3])[:400]}. Use "
+                f"{os.path.basename(FID_INCEPTION_URL)} or {os.path.basename(PYTORCH_FID_INCEPTION_URL)}"
+            ) from None
+        self.weights_path = str(path)
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> InceptionFeatures:
+        """Stays in eval mode: the extractor is frozen."""
+        return super().train(False)
+
+    def forward(self, images: Tensor) -> Tensor:
+        """(N, 3, H, W) in [-1, 1] -> (N, 2048) float32 features."""
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ValueError(f"expected images of shape (N, 3, H, W), got {tuple(images.shape)}")
+        x = ((images.detach().float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
+        return self.net(x).float()
+
+    def extra_repr(self) -> str:
+        return "input=[-1,1] -> uint8, resize=bilinear-antialias-299, features=2048"
+
+
+def feature_network_id(network: nn.Module) -> str:
+    """A string that changes when ``network`` computes different features: its ``cache_id`` attribute when
+    it has one, else a SHA-256 of its class, its ``repr`` and every tensor of its ``state_dict``.
+
+    Keys the cached reference statistics (:func:`~gan_style.metrics.reference_statistics`). Give a feature
+    network without parameters, whose behaviour depends on something else, a ``cache_id`` attribute.
+    """
+    explicit = getattr(network, "cache_id", None)
+    if explicit:
+        return str(explicit)
+    digest = hashlib.sha256()
+    digest.update(f"{type(network).__module__}.{type(network).__qualname__}\n{network!r}".encode())
+    for name, value in sorted(network.state_dict().items()):
+        if isinstance(value, Tensor):
+            digest.update(f"{name}:{value.dtype}:{tuple(value.shape)}".encode())
+            digest.update(value.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return f"{type(network).__qualname__}-{digest.hexdigest()[:32]}"

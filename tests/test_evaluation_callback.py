@@ -1,0 +1,115 @@
+"""``EvaluationMetrics``: the same metric names in validation and test for every method."""
+
+from __future__ import annotations
+
+import lightning as L
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from conftest import FACADES_ROOT, SAMPLE_ROOT, tiny_cyclegan_kwargs, tiny_pix2pix_kwargs
+from gan_style.callbacks import EvaluationMetrics
+from gan_style.data import PairedImageDataModule, UnpairedImageDataModule
+from gan_style.errors import WeightsUnavailableError
+from gan_style.methods import CycleGAN, Pix2Pix
+
+
+class SmallFeatures(nn.Module):
+    """8-d features: 4x4 average pooling and a fixed projection (stands in for Inception-v3)."""
+
+    num_features = 8
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(48, 8)
+        with torch.no_grad():
+            self.proj.weight.copy_(torch.randn(8, 48, generator=torch.Generator().manual_seed(0)) / 4)
+
+    def forward(self, x):
+        return self.proj(F.adaptive_avg_pool2d(x, 4).flatten(1))
+
+
+def _trainer(tmp_path, callback, **kwargs):
+    return L.Trainer(
+        default_root_dir=tmp_path,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        callbacks=[callback],
+        **kwargs,
+    )
+
+
+def test_cyclegan_logs_fid_and_kid_in_validation_and_test(tmp_path):
+    L.seed_everything(0, verbose=False)
+    model = CycleGAN(**tiny_cyclegan_kwargs())
+    dm = UnpairedImageDataModule(root=str(SAMPLE_ROOT), load_size=36, crop_size=32, num_workers=0)
+    callback = EvaluationMetrics(metrics=["fid", "kid"], feature_network=SmallFeatures(), kid_subset_size=2)
+    trainer = _trainer(tmp_path, callback, max_epochs=2, limit_train_batches=2)
+    trainer.fit(model, dm)
+    val = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+    assert {"val/fid", "val/kid", "val/kid_std"} <= val.keys()
+    assert val["val/fid"] > 0 and abs(val["val/kid"]) < 10
+
+    # the logged FID equals FID computed directly from the same images and the same feature network
+    from gan_style.metrics import ImageMetrics
+
+    direct = ImageMetrics(["fid"], feature_network=SmallFeatures())
+    model.eval()
+    with torch.no_grad():
+        for batch in dm.val_dataloader():
+            images = model.evaluation_images(batch)
+            direct.update_distribution(generated=images["generated"], reference=images["reference"])
+    assert direct.compute()["fid"] == pytest.approx(val["val/fid"], rel=1e-4)
+
+    results = trainer.test(model, dm, verbose=False)[0]
+    assert results["test/fid"] == pytest.approx(val["val/fid"], rel=1e-4)  # the same images, the same weights
+
+
+def test_every_n_epochs_spaces_the_evaluations(tmp_path):
+    L.seed_everything(0, verbose=False)
+    model = CycleGAN(**tiny_cyclegan_kwargs())
+    dm = UnpairedImageDataModule(root=str(SAMPLE_ROOT), load_size=36, crop_size=32, num_workers=0)
+    logged = []
+
+    class Spy(EvaluationMetrics):
+        def _log(self, pl_module, prefix):
+            if self._active:
+                logged.append(pl_module.current_epoch)
+            super()._log(pl_module, prefix)
+
+    callback = Spy(metrics=["fid"], feature_network=SmallFeatures(), every_n_epochs=2)
+    _trainer(tmp_path, callback, max_epochs=4, limit_train_batches=1, limit_val_batches=2).fit(model, dm)
+    assert logged == [1, 3]
+
+
+def test_without_weights_warn_drops_metrics_and_error_stops(tmp_path, monkeypatch):
+    """Offline with missing_weights='warn': FID/LPIPS are dropped with the download message and the run goes
+    on (Pix2Pix still logs its own PSNR/SSIM); with 'error' the run stops at setup."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+
+    def offline(url, dst, *args, **kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    L.seed_everything(0, verbose=False)
+    model = Pix2Pix(**tiny_pix2pix_kwargs())
+    dm = PairedImageDataModule(root=str(FACADES_ROOT), load_size=36, crop_size=32, num_workers=0)
+    callback = EvaluationMetrics(missing_weights="warn")  # Pix2Pix's defaults: fid, kid, lpips
+    with pytest.warns(UserWarning, match="weights-inception-2015-12-05-6726825d.pth.*no evaluation metrics"):
+        results = _trainer(tmp_path, callback, limit_test_batches=2).test(model, dm, verbose=False)[0]
+    assert "test/fid" not in results and "test/psnr" in results
+    with pytest.raises(WeightsUnavailableError, match="weights-inception"):
+        _trainer(tmp_path, EvaluationMetrics(metrics=["fid"])).test(model, dm, verbose=False)
+    with pytest.raises(ValueError, match="logs psnr, ssim itself"):
+        _trainer(tmp_path, EvaluationMetrics(metrics=["psnr", "ssim"])).test(model, dm, verbose=False)
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="unknown metric"):
+        EvaluationMetrics(metrics=["fidd"])
+    with pytest.raises(ValueError, match="every_n_epochs"):
+        EvaluationMetrics(every_n_epochs=0)
