@@ -22,10 +22,12 @@ import re
 import sys
 from typing import Any
 
+import torch
 from lightning.fabric.plugins import CheckpointIO
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.plugins.precision.precision import Precision
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 import gan_style.callbacks  # noqa: F401  (makes short class names resolvable in configs)
@@ -34,6 +36,7 @@ import gan_style.methods  # noqa: F401
 from gan_style.callbacks import RunSummary
 from gan_style.checkpoint_io import AtomicCheckpointIO, safe_load
 from gan_style.errors import GanStyleError, InvalidSettingError
+from gan_style.precision import PerOptimizerMixedPrecision
 
 #: Exit status after SIGTERM: the run saved its state and stopped before finishing (128 + SIGTERM).
 EXIT_TERMINATED = 143
@@ -167,7 +170,14 @@ class GanStyleCLI(LightningCLI):
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
         plugins = _as_list(config.get("plugins"))
         if not any(isinstance(p, CheckpointIO) for p in plugins):
-            config["plugins"] = [*plugins, AtomicCheckpointIO()]
+            plugins = [*plugins, AtomicCheckpointIO()]
+        if str(config.get("precision")) in ("16-mixed", "16") and not any(isinstance(p, Precision) for p in plugins):
+            # one gradient scaler per optimizer (generator and discriminator) instead of Lightning's single one
+            accelerator = str(config.get("accelerator") or "auto")
+            on_gpu = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+            plugins.append(PerOptimizerMixedPrecision("cuda" if on_gpu else "cpu"))
+            config["precision"] = None
+        config["plugins"] = plugins
         return super()._instantiate_trainer(config, callbacks)
 
     def _wandb_loggers(self) -> list:

@@ -2,6 +2,15 @@
 
 from gan_style.callbacks.images import ImageWriter, SampleGrid, image_grid
 from gan_style.callbacks.metrics import EvaluationMetrics
+from gan_style.callbacks.performance import Performance
 from gan_style.callbacks.summary import RunSummary, read_run_summary
 
-__all__ = ["EvaluationMetrics", "SampleGrid", "ImageWriter", "RunSummary", "image_grid", "read_run_summary"]
+__all__ = [
+    "EvaluationMetrics",
+    "Performance",
+    "SampleGrid",
+    "ImageWriter",
+    "RunSummary",
+    "image_grid",
+    "read_run_summary",
+]

@@ -229,6 +229,6 @@ class AdaIN(GanStyleModule):
         return torch.cat(outs), batch.get("content_path", [])
 
     def configure_optimizers(self):
-        optimizer = torch.optim.Adam(self.decoder.parameters(), lr=self.hparams.lr)
+        optimizer = self.adam(self.decoder.parameters(), self.hparams.lr)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, InverseDecay(self.hparams.lr_decay))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -140,6 +140,7 @@ class GanStyleModule(L.LightningModule):
     def __init__(self) -> None:
         super().__init__()
         self._pending_rng: dict[str, Any] | None = None
+        self._active_optimizer: Any = None
         self.skipped_steps = 0
 
     def _save_hparams_plain(self) -> None:
@@ -210,9 +211,21 @@ class GanStyleModule(L.LightningModule):
         optimizer.zero_grad(set_to_none=True)
         if not self.loss_is_finite(loss, terms):
             return False
-        self.manual_backward(loss)
+        self._active_optimizer = getattr(optimizer, "optimizer", optimizer)  # its own loss scale under 16-mixed
+        try:
+            self.manual_backward(loss)
+        finally:
+            self._active_optimizer = None
         optimizer.step()
         return True
+
+    def adam(self, params: Any, lr: float, betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Adam:
+        """``torch.optim.Adam`` over ``params`` using torch's fused kernel (one launch for all parameters)
+        when every parameter is a floating-point CUDA tensor, else torch's default implementation. Called
+        from ``configure_optimizers``, after Lightning has moved the module to its device."""
+        params = list(params)
+        fused = bool(params) and all(p.is_cuda and p.is_floating_point() for p in params)
+        return torch.optim.Adam(params, lr=lr, betas=tuple(betas), fused=True if fused else None)
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self.skipped_steps:

@@ -255,15 +255,11 @@ class CycleGAN(GanStyleModule):
     # --- Lightning plumbing ------------------------------------------------------------------------------
     def configure_optimizers(self):
         hp = self.hparams
-        opt_g = torch.optim.Adam(
-            itertools.chain(self.generator_ab.parameters(), self.generator_ba.parameters()),
-            lr=hp.lr,
-            betas=tuple(hp.betas),
+        opt_g = self.adam(
+            itertools.chain(self.generator_ab.parameters(), self.generator_ba.parameters()), hp.lr, hp.betas
         )
-        opt_d = torch.optim.Adam(
-            itertools.chain(self.discriminator_a.parameters(), self.discriminator_b.parameters()),
-            lr=hp.lr,
-            betas=tuple(hp.betas),
+        opt_d = self.adam(
+            itertools.chain(self.discriminator_a.parameters(), self.discriminator_b.parameters()), hp.lr, hp.betas
         )
         decay = LinearDecay(hp.n_epochs, hp.n_epochs_decay)
         schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]

@@ -254,8 +254,8 @@ class PatchGANStyle(GanStyleModule):
     # --- Lightning plumbing ------------------------------------------------------------------------------
     def configure_optimizers(self):
         hp = self.hparams
-        opt_g = torch.optim.Adam(self.generator.parameters(), lr=hp.lr, betas=tuple(hp.betas))
+        opt_g = self.adam(self.generator.parameters(), hp.lr, hp.betas)
         if not self.adversarial:
             return opt_g
-        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=hp.lr_d, betas=tuple(hp.betas))
+        opt_d = self.adam(self.discriminator.parameters(), hp.lr_d, hp.betas)
         return [opt_g, opt_d]

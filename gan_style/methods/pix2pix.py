@@ -235,7 +235,7 @@ class Pix2Pix(GanStyleModule):
     # --- Lightning plumbing ------------------------------------------------------------------------------
     def configure_optimizers(self):
         hp = self.hparams
-        opt_g = torch.optim.Adam(self.generator.parameters(), lr=hp.lr, betas=tuple(hp.betas))
-        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=hp.lr, betas=tuple(hp.betas))
+        opt_g = self.adam(self.generator.parameters(), hp.lr, hp.betas)
+        opt_d = self.adam(self.discriminator.parameters(), hp.lr, hp.betas)
         decay = LinearDecay(hp.n_epochs, hp.n_epochs_decay)
         return [opt_g, opt_d], [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]
