@@ -178,6 +178,11 @@ class GanStyleCLI(LightningCLI):
             plugins.append(PerOptimizerMixedPrecision("cuda" if on_gpu else "cpu"))
             config["precision"] = None
         config["plugins"] = plugins
+        model = getattr(self, "model", None)
+        if config.get("strategy") == "ddp" and model is not None and not model.automatic_optimization:
+            # a GAN's generator step leaves the discriminators without gradients (and vice versa): DDP must
+            # look for parameters a backward did not reach
+            config["strategy"] = "ddp_find_unused_parameters_true"
         return super()._instantiate_trainer(config, callbacks)
 
     def _wandb_loggers(self) -> list:

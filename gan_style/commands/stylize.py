@@ -137,6 +137,8 @@ def stylize(
     num_iterations: int = 500,
     vgg_weights: str | None = "imagenet",
     style_weight: float = 1e6,
+    tile: int | None = None,
+    tile_overlap: int = 64,
 ) -> list[Path]:
     """Stylize or translate images with a trained method, or with Gatys optimization.
 
@@ -160,17 +162,30 @@ def stylize(
             VGG-19, beta 1e6).
         vgg_weights: see ``num_iterations``.
         style_weight: see ``num_iterations``.
+        tile: process the image in overlapping tiles of this many pixels (e.g. 512), blended without seams,
+            so that a large image (4096x4096) fits in memory; the image stays on the CPU and only one tile at
+            a time goes through the network (:func:`gan_style.tiling.tiled_apply`). None (default): the whole
+            image at once. With tiles the image keeps its exact size (no rounding to the network's multiple);
+            the tile must be a multiple of that (4 for the ResNet generator, 2^num_downs for a U-Net, 8 for
+            AdaIN). Instance-norm generators and AdaIN then take their statistics per tile (AdaIN's style
+            statistics still come from the whole style image), so tones can vary slightly across the image;
+            a larger tile or overlap reduces that. Not for Gatys or ``--masks``. Combine with ``--size null``
+            (or a large ``--size``): the default ``--size 512`` shrinks the image first.
+        tile_overlap: minimum overlap of neighbouring tiles in pixels (64), smaller than ``tile``.
 
     Returns:
         The written files.
 
     Raises:
         ValueError: neither or both of ``checkpoint`` and ``method``; style images missing for a method
-            that needs them or given to one that does not; masks with the wrong count.
+            that needs them or given to one that does not; masks with the wrong count; ``tile`` with Gatys or
+            ``--masks``, or a ``tile`` / ``tile_overlap`` that :func:`gan_style.tiling.tiled_apply` refuses.
         FileNotFoundError: a missing content, style, mask or checkpoint file.
     """
     if (checkpoint is None) == (method is None):
         raise ValueError("give either --checkpoint (a trained method) or --method gatys")
+    if tile is not None and (method is not None or masks):
+        raise ValueError("--tile works with a checkpoint's feed-forward network, not with --method gatys or --masks")
     dev = torch.device(
         "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
     )
@@ -227,9 +242,14 @@ def stylize(
         raise ValueError(f"{type(model).__name__} translates images and takes no --style or --masks")
     if masks and len(masks) != len(styles):
         raise ValueError(f"give one mask per style: {len(styles)} styles, {len(masks)} masks")
+    if tile is not None:
+        from gan_style.tiling import adain_tile_fn, tile_spans, tiled_apply
+
+        tile_multiple = max(multiple, 8) if stylizes else multiple  # AdaIN: VGG's three poolings
+        tile_spans(tile, tile, tile_overlap, tile_multiple)  # refuses bad settings before any image is read
     with torch.no_grad():
         for path in contents:
-            x = _prepare(path, size, multiple, dev)
+            x = _prepare(path, size, 1, torch.device("cpu")) if tile else _prepare(path, size, multiple, dev)
             if stylizes:
                 style_tensors = [_prepare(s, size, 1, dev) for s in styles]
                 mask_tensors = None
@@ -239,20 +259,29 @@ def stylize(
                         with Image.open(m) as img:
                             grey = img.convert("L").resize((x.shape[-1], x.shape[-2]), Image.Resampling.NEAREST)
                         mask_tensors.append(to_tensor(grey.convert("RGB"))[:1].to(dev) * 0.5 + 0.5)
-                y = model.stylize(
-                    x,
-                    style_tensors,
-                    alpha=alpha,
-                    style_weights=style_weights,
-                    masks=mask_tensors,
-                    preserve_color=preserve_color == "histogram",
-                )
+                if tile:
+                    recolour = x if preserve_color == "histogram" else None
+                    fn = adain_tile_fn(model, style_tensors, alpha, style_weights, color_reference=recolour)
+                    y = tiled_apply(fn, x, tile, tile_overlap, tile_multiple, device=dev)
+                else:
+                    y = model.stylize(
+                        x,
+                        style_tensors,
+                        alpha=alpha,
+                        style_weights=style_weights,
+                        masks=mask_tensors,
+                        preserve_color=preserve_color == "histogram",
+                    )
                 if preserve_color == "luminance":
                     y = combine_luminance(y, x)
                 target = out_dir / f"{path.stem}_{style_tag}.png"
             else:
                 key = "A"
-                y, _ = model.translate({key: x, f"{key}_path": [str(path)]})
+                if tile:
+                    translate = lambda t: model.translate({"A": t})[0]  # noqa: E731
+                    y = tiled_apply(translate, x, tile, tile_overlap, multiple, device=dev)
+                else:
+                    y, _ = model.translate({key: x, f"{key}_path": [str(path)]})
                 target = out_dir / f"{path.stem}.png"
             written.append(_write(y.clamp(-1, 1), target, inputs))
     print(f"stylize: wrote {len(written)} image(s) to {out_dir}")

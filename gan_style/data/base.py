@@ -82,7 +82,8 @@ class SeededDataModule(L.LightningDataModule):
         if not seeded:
             return DataLoader(dataset, **kwargs)
         epoch, skip = resume_position(self.trainer, self.hparams.batch_size)
-        sampler = SeededSampler(len(dataset), self.seed, shuffle, epoch=epoch, skip=skip)
+        world, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer is not None else (1, 0)
+        sampler = SeededSampler(len(dataset), self.seed, shuffle, epoch=epoch, skip=skip, num_replicas=world, rank=rank)
         return ResumableDataLoader(dataset, sampler=sampler, **kwargs)
 
     train_set: Dataset | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import torch
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader, DistributedSampler
 
 __all__ = ["SeededSampler", "SampleKey", "split_key", "resume_position", "ResumableDataLoader"]
 
@@ -14,8 +14,8 @@ SampleKey = int | tuple[int, int]
 """What a dataset's ``__getitem__`` receives: an index, or (index, per-sample seed) from SeededSampler."""
 
 
-class SeededSampler(Sampler[tuple[int, int]]):
-    """Yields ``(index, sample_seed)`` pairs over ``range(length)``.
+class SeededSampler(DistributedSampler):
+    """Yields ``(index, sample_seed)`` pairs over ``range(length)``, sharded across processes.
 
     The order (a permutation when ``shuffle``, else 0, 1, 2, ...) and the per-sample seeds are drawn from a
     generator seeded with ``seed`` and the epoch. Lightning calls :meth:`set_epoch` before each epoch, so a
@@ -23,21 +23,43 @@ class SeededSampler(Sampler[tuple[int, int]]):
     each new iteration moves on to the next epoch by itself.
 
     A run resumed in the middle of an epoch passes ``epoch`` and ``skip`` (the samples that epoch already
-    used): the first iteration then yields the rest of that epoch's sequence only.
+    used, per process): the first iteration then yields the rest of that epoch's sequence only.
+
+    Under DDP (``num_replicas`` > 1) every process draws the same epoch sequence, pads it to a multiple of
+    ``num_replicas`` by repeating its first entries (as ``DistributedSampler`` does) and takes every
+    ``num_replicas``-th entry from ``rank`` on, so the processes see disjoint shards of one seeded order and
+    a resumed multi-process run continues exactly. Being a ``DistributedSampler``, Lightning uses it as it
+    is instead of wrapping it.
 
     Args:
         length: dataset size (>= 0).
         seed: base seed (an int; the data module takes it from the run's seed).
         shuffle: random order when True.
         epoch: the epoch of the first iteration (0).
-        skip: samples of that first epoch to leave out (0).
+        skip: samples of that first epoch this process leaves out (0).
+        num_replicas: number of processes (1).
+        rank: this process's index in [0, num_replicas) (0).
     """
 
-    def __init__(self, length: int, seed: int, shuffle: bool = True, epoch: int = 0, skip: int = 0) -> None:
+    def __init__(
+        self,
+        length: int,
+        seed: int,
+        shuffle: bool = True,
+        epoch: int = 0,
+        skip: int = 0,
+        num_replicas: int = 1,
+        rank: int = 0,
+    ) -> None:
+        if num_replicas < 1 or not 0 <= rank < num_replicas:
+            raise ValueError(f"need num_replicas >= 1 and 0 <= rank < num_replicas, got {num_replicas}, {rank}")
         self.length = int(length)
         self.seed = int(seed)
         self.shuffle = shuffle
         self.epoch = int(epoch)
+        self.num_replicas = int(num_replicas)
+        self.rank = int(rank)
+        self.drop_last = False
         self._skip = (int(epoch), int(skip)) if skip > 0 else None
 
     def set_epoch(self, epoch: int) -> None:
@@ -45,19 +67,23 @@ class SeededSampler(Sampler[tuple[int, int]]):
         self.epoch = int(epoch)
 
     def __len__(self) -> int:
-        return self.length
+        return -(-self.length // self.num_replicas) if self.length else 0
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch) % (2**63))
         order = torch.randperm(self.length, generator=generator) if self.shuffle else torch.arange(self.length)
         seeds = torch.randint(0, 2**62, (self.length,), generator=generator)
+        pairs = list(zip(order.tolist(), seeds.tolist()))
+        if self.num_replicas > 1 and pairs:
+            pairs += pairs[: len(self) * self.num_replicas - len(pairs)]
+            pairs = pairs[self.rank :: self.num_replicas]
         start = 0
         if self._skip is not None:
             if self._skip[0] == self.epoch:
                 start = self._skip[1]
             self._skip = None
         self.epoch += 1
-        return iter(list(zip(order.tolist(), seeds.tolist()))[start:])
+        return iter(pairs[start:])
 
 
 def split_key(key: SampleKey) -> tuple[int, torch.Generator | None]:

@@ -1,0 +1,356 @@
+"""Tiled inference: run a feed-forward generator over overlapping tiles of an image too large to process at
+once, and blend the tiles with a smooth window so that no seam shows.
+
+How it works (:func:`tiled_apply`):
+
+- each axis of the image is cut into tiles of ``tile`` pixels that overlap by at least ``overlap`` pixels
+  (:func:`tile_spans`); tile starts lie on a grid of ``multiple`` pixels (4 for the CycleGAN ResNet
+  generator, 2^num_downs for a U-Net, 8 for AdaIN's VGG encoder), so the network's stride-2 levels sample
+  every tile like the whole image; the last row and column of tiles are shifted back inside the image, so
+  there are no thin edge tiles; an image side shorter than ``tile`` is one tile;
+- a tile whose side is not a multiple of ``multiple`` (only at the right and bottom image border, or an image
+  smaller than a tile) is padded by reflection to the next multiple and its output cropped back;
+- the tiles' outputs are blended by a separable 2-D window (:func:`blend_weights`): in the middle of each
+  overlap a raised-cosine transition hands over from one tile to the next, ``margin`` pixels at each inner
+  tile edge (where the tile's own border padding changes the network's output) get no weight, and image
+  borders are never faded. The weights of all tiles sum to exactly one at every pixel (they are a partition
+  of unity, normalized in float64), so a pixel covered by one tile keeps weight 1 and the borders are not
+  darkened; no per-pixel weight buffer is needed;
+- the output is accumulated in float32 on ``out_device`` (the CPU by default), so the accelerator holds only
+  the network and one batch of tiles.
+
+Memory: on ``device``, one call of ``fn`` on ``batch_size`` tiles of ``tile x tile`` pixels (its input,
+``batch_size * C * tile^2`` elements, plus the network's activations at tile size; for the CycleGAN
+ResnetGenerator (ngf 64) about 64 * 4 floats per pixel at its widest layer, see ``benchmarks/tiled_inference.py``);
+on ``out_device``, the ``(1, C_out, H, W)`` float32 output (``H * W * C_out * 4`` bytes: 192 MiB for a
+4096x4096 RGB image) and the 1-D blending weights. The input image stays where it is (keep it on the CPU).
+
+Caveat, normalization layers: instance normalization (the CycleGAN ResnetGenerator, the transformation
+network of PatchGANStyle), batch normalization in training mode (Pix2Pix with ``eval_mode=False``) and
+AdaIN compute their statistics over the tile, not over the whole image, so neighbouring tiles can differ
+slightly in tone. The smooth transition in each overlap hides such a difference as a gradual change instead
+of a step; larger tiles and overlaps (e.g. ``tile=1024, overlap=128``) make the statistics of neighbouring
+tiles closer. For AdaIN, :func:`adain_tile_fn` computes the style statistics once from the whole style
+images and only the content statistics per tile. A network without normalization layers (or batch norm in
+eval mode, e.g. the U-Net) is a pure convolution: where ``margin`` covers its receptive field radius,
+tiled and untiled outputs agree to float precision.
+
+Images are float tensors ``(N, C, H, W)`` in the range the network expects ([-1, 1] for every gan-style
+generator); the range is not changed here.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ["adain_tile_fn", "blend_weights", "tile_spans", "tiled_apply"]
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _check_settings(tile: int, overlap: int, multiple: int, margin: int) -> None:
+    _check_int("tile", tile, 1)
+    _check_int("overlap", overlap, 0)
+    _check_int("multiple", multiple, 1)
+    _check_int("margin", margin, 0)
+    if tile % multiple:
+        raise ValueError(
+            f"tile ({tile}) must be a multiple of {multiple} (what this network needs); "
+            f"try tile={max(multiple, tile // multiple * multiple)}"
+        )
+    if overlap >= tile:
+        raise ValueError(f"overlap ({overlap}) must be smaller than tile ({tile})")
+    if (tile - overlap) // multiple < 1:
+        raise ValueError(
+            f"tile - overlap ({tile} - {overlap}) must be at least {multiple}, the step tiles are aligned to; "
+            "use a smaller overlap or a larger tile"
+        )
+    if 2 * margin > overlap:
+        raise ValueError(f"margin ({margin}) must be at most overlap / 2 ({overlap // 2})")
+
+
+def tile_spans(length: int, tile: int, overlap: int, multiple: int = 1) -> list[tuple[int, int]]:
+    """Where the tiles lie along one image axis: ``[(start, stop), ...]`` in pixels, ``stop`` exclusive.
+
+    ``length <= tile`` gives one span ``(0, length)``. Otherwise it is the fewest tiles that cover the axis with
+    consecutive tiles overlapping by at least ``overlap`` pixels: the first starts at 0, the last ends at the
+    image end (its start rounded up to a multiple of ``multiple``, so it may be up to ``multiple - 1`` pixels
+    shorter than ``tile``), and the starts in between are spread evenly, on multiples of ``multiple``. When the
+    image does not divide evenly, every overlap grows a little (no thin edge tile, no near-duplicate tile).
+
+    Raises:
+        ValueError: ``length < 1``, ``tile < 1``, ``overlap < 0``, ``multiple < 1``, ``tile`` not a multiple of
+            ``multiple``, ``overlap >= tile``, or ``tile - overlap < multiple``.
+    """
+    _check_int("length", length, 1)
+    _check_settings(tile, overlap, multiple, 0)
+    if length <= tile:
+        return [(0, length)]
+    step = (tile - overlap) // multiple * multiple
+    count = -(-(length - tile) // step) + 1  # fewest tiles whose overlaps are all >= overlap
+    last = -(-(length - tile) // multiple) * multiple  # the last tile ends at the image end (start on the grid)
+    # spread the starts evenly over [0, last], on the grid; no two are further apart than `step`
+    starts = [i * last // (count - 1) // multiple * multiple for i in range(count)]
+    return [(s, min(s + tile, length)) for s in starts]
+
+
+def _transition(t: Tensor) -> Tensor:
+    """Raised cosine from 0 (t <= 0) to 1 (t >= 1)."""
+    return 0.5 - 0.5 * torch.cos(math.pi * t.clamp(0.0, 1.0))
+
+
+def blend_weights(spans: Sequence[tuple[int, int]], overlap: int, margin: int | None = None) -> list[Tensor]:
+    """1-D blending weights, one float32 tensor of length ``stop - start`` per span of :func:`tile_spans`.
+
+    Between two consecutive tiles the cut is the middle of their overlap; around it the weight of the first
+    tile falls from 1 to 0 (and the second's rises) along a raised cosine over ``overlap - 2 * margin``
+    pixels (narrower where the tiles are closer; a hard cut when that is 0). The ``margin`` pixels next to each
+    inner tile edge therefore get weight 0, and image borders keep weight 1. At every position the weights
+    of the tiles covering it sum to one (normalized in float64). The 2-D weight of the tile in row ``i``
+    and column ``j`` is ``wy[i][:, None] * wx[j][None, :]``, which also sums to one at every pixel.
+
+    Args:
+        spans: tile spans along one axis, sorted, covering ``[0, length)``, from :func:`tile_spans`.
+        overlap: the nominal overlap the spans were made with.
+        margin: pixels of zero weight at each inner tile edge (None: ``overlap // 8``); at most ``overlap / 2``.
+
+    Raises:
+        ValueError: an invalid ``margin``, or spans that leave a gap.
+    """
+    margin = overlap // 8 if margin is None else margin
+    _check_int("overlap", overlap, 0)
+    _check_int("margin", margin, 0)
+    if 2 * margin > overlap:
+        raise ValueError(f"margin ({margin}) must be at most overlap / 2 ({overlap // 2})")
+    n = len(spans)
+    for (s0, e0), (s1, e1) in zip(spans, spans[1:]):
+        if not (s0 < s1 <= e0 < e1):
+            raise ValueError(f"tile spans must be sorted and overlap or touch, got {(s0, e0)} then {(s1, e1)}")
+    # cut i lies between tile i and i+1, in continuous coordinates (pixel j covers [j, j + 1])
+    cuts = [(spans[i + 1][0] + spans[i][1]) / 2 for i in range(n - 1)]
+    widths = []
+    for i in range(n - 1):
+        w = min(overlap, spans[i][1] - spans[i + 1][0]) - 2 * margin
+        room = [cuts[i] - cuts[i - 1] if i > 0 else math.inf, cuts[i + 1] - cuts[i] if i < n - 2 else math.inf]
+        widths.append(max(0.0, min(float(w), *room)))  # transitions never run into each other
+    raw = []
+    for i, (start, stop) in enumerate(spans):
+        x = torch.arange(start, stop, dtype=torch.float64) + 0.5
+        w = torch.ones_like(x)
+        if i > 0:
+            w = w * _rise(x, cuts[i - 1], widths[i - 1])
+        if i < n - 1:
+            w = w * (1.0 - _rise(x, cuts[i], widths[i]))
+        raw.append(w)
+    length = spans[-1][1]
+    total = torch.zeros(length, dtype=torch.float64)
+    for (start, stop), w in zip(spans, raw):
+        total[start:stop] += w
+    if bool((total <= 0).any()):  # cannot happen for spans of tile_spans; guards hand-made spans
+        raise ValueError("tile spans leave positions without weight; they must cover the whole axis")
+    return [(w / total[start:stop]).float() for (start, stop), w in zip(spans, raw)]
+
+
+def _rise(x: Tensor, cut: float, width: float) -> Tensor:
+    """0 before ``cut - width / 2``, 1 after ``cut + width / 2``, raised cosine between (a step if width 0)."""
+    if width <= 0:
+        return (x > cut).to(x.dtype)
+    return _transition((x - (cut - width / 2)) / width)
+
+
+def _pad_to(x: Tensor, height: int, width: int) -> Tensor:
+    """Pad (N, C, h, w) at the bottom and right to (height, width): reflection, replication where too thin."""
+    ph, pw = height - x.shape[-2], width - x.shape[-1]
+    if ph == 0 and pw == 0:
+        return x
+    mode = "reflect" if ph < x.shape[-2] and pw < x.shape[-1] else "replicate"
+    return F.pad(x, (0, pw, 0, ph), mode=mode)
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm comes with Lightning
+        return None
+    return tqdm(total=total, desc="tiles", unit="tile", file=sys.stderr)
+
+
+@torch.no_grad()
+def tiled_apply(
+    fn: Callable[[Tensor], Tensor],
+    image: Tensor,
+    tile: int = 512,
+    overlap: int = 64,
+    multiple: int = 1,
+    device: str | torch.device | None = None,
+    out_device: str | torch.device = "cpu",
+    dtype: torch.dtype | None = None,
+    batch_size: int = 1,
+    progress: bool = False,
+    margin: int | None = None,
+) -> Tensor:
+    """Apply the image-to-image function ``fn`` to ``image`` tile by tile and blend the tiles seamlessly.
+
+    See the module docstring for the tiling, the blending window, the memory it needs and the caveat for
+    networks with instance normalization or AdaIN (statistics per tile).
+
+    Args:
+        fn: maps a batch of tiles ``(b, C, h, w)`` (``b <= batch_size``; ``h, w`` multiples of ``multiple``) on
+            ``device`` to ``(b, C_out, h, w)``: a generator's forward, ``model.translate``, ... Called under
+            ``torch.no_grad()``; it must keep the spatial size and treat the tiles of a batch independently
+            (networks in eval mode do).
+        image: ``(N, C, H, W)``, usually ``N = 1``, in the range ``fn`` expects ([-1, 1] for gan-style
+            generators), on any device (keep a large image on the CPU). ``H`` and ``W`` need not be multiples
+            of anything. Images are processed one after the other.
+        tile: tile side in pixels (512); a multiple of ``multiple``. An image side shorter than ``tile`` is
+            one tile, so an image smaller than a tile goes through ``fn`` whole (padded to ``multiple``).
+        overlap: minimum overlap of neighbouring tiles in pixels (64); ``0 <= overlap < tile``. Larger values
+            give smoother transitions, and closer statistics for normalization layers, at more compute.
+        multiple: tile starts and tile sizes are aligned to this (1); 4 for the ResnetGenerator, 2^num_downs
+            for a UnetGenerator, 8 for AdaIN.
+        device: where ``fn`` runs (None: ``image``'s device); each tile batch is moved there.
+        out_device: where the output is accumulated and returned ("cpu").
+        dtype: dtype of the tiles given to ``fn`` (None: ``image``'s); e.g. ``torch.float16`` with a
+            half-precision network. Blending is always in float32.
+        batch_size: tiles per call of ``fn`` (1); more is faster on a GPU with memory to spare.
+        progress: show a progress bar of tiles on stderr (False).
+        margin: pixels at each inner tile edge that get no weight (None: ``overlap // 8``); see
+            :func:`blend_weights`.
+
+    Returns:
+        ``(N, C_out, H, W)`` float32 on ``out_device``.
+
+    Raises:
+        ValueError: ``image`` not 4-D or empty; ``tile``, ``overlap``, ``multiple``, ``margin`` or
+            ``batch_size`` out of range (see :func:`tile_spans`); ``fn`` returned another batch size or
+            spatial size than it was given.
+    """
+    margin = overlap // 8 if margin is None else margin
+    _check_settings(tile, overlap, multiple, margin)
+    _check_int("batch_size", batch_size, 1)
+    if not isinstance(image, Tensor) or image.ndim != 4 or image.numel() == 0:
+        shape = tuple(image.shape) if isinstance(image, Tensor) else type(image).__name__
+        raise ValueError(f"image must be a non-empty (N, C, H, W) tensor, got {shape}")
+    device = image.device if device is None else torch.device(device)
+    out_device = torch.device(out_device)
+    dtype = image.dtype if dtype is None else dtype
+    height, width = image.shape[-2:]
+    spans_y, spans_x = tile_spans(height, tile, overlap, multiple), tile_spans(width, tile, overlap, multiple)
+    weights_y, weights_x = blend_weights(spans_y, overlap, margin), blend_weights(spans_x, overlap, margin)
+    # every tile is padded to the same size: tile, or the image side rounded up to `multiple` when shorter
+    pad_h = -(-min(tile, height) // multiple) * multiple
+    pad_w = -(-min(tile, width) // multiple) * multiple
+    jobs = [
+        (ys, xs, wy, wx)
+        for ys, wy in zip(spans_y, weights_y)
+        for xs, wx in zip(spans_x, weights_x)
+        if bool((wy > 0).any()) and bool((wx > 0).any())
+    ]
+    bar = _progress(len(jobs) * image.shape[0], progress)
+    outputs = []
+    try:
+        for index in range(image.shape[0]):
+            sample = image[index : index + 1]
+            out: Tensor | None = None
+            for first in range(0, len(jobs), batch_size):
+                batch = jobs[first : first + batch_size]
+                tiles = torch.cat(
+                    [
+                        _pad_to(sample[..., ys[0] : ys[1], xs[0] : xs[1]].to(device=device, dtype=dtype), pad_h, pad_w)
+                        for ys, xs, _, _ in batch
+                    ]
+                )
+                result = fn(tiles)
+                if not isinstance(result, Tensor) or result.ndim != 4 or result.shape[0] != len(batch):
+                    got = tuple(result.shape) if isinstance(result, Tensor) else type(result).__name__
+                    raise ValueError(f"fn must return a (b, C, h, w) tensor for {len(batch)} tile(s), got {got}")
+                if tuple(result.shape[-2:]) != (pad_h, pad_w):
+                    raise ValueError(
+                        f"fn returned tiles of {tuple(result.shape[-2:])} pixels for inputs of {(pad_h, pad_w)}; "
+                        "tiled_apply needs a function that keeps the spatial size"
+                    )
+                result = result.to(device=out_device, dtype=torch.float32)
+                if out is None:
+                    out = torch.zeros(1, result.shape[1], height, width, device=out_device)
+                for k, (ys, xs, wy, wx) in enumerate(batch):
+                    h, w = ys[1] - ys[0], xs[1] - xs[0]
+                    window = wy.to(out_device)[:, None] * wx.to(out_device)[None, :]
+                    out[..., ys[0] : ys[1], xs[0] : xs[1]] += result[k, :, :h, :w] * window
+                del tiles, result
+                if bar is not None:
+                    bar.update(len(batch))
+            outputs.append(out)
+    finally:
+        if bar is not None:
+            bar.close()
+    return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+
+
+def adain_tile_fn(
+    model: torch.nn.Module,
+    styles: Sequence[Tensor],
+    alpha: float | None = None,
+    style_weights: Sequence[float] | None = None,
+    color_reference: Tensor | None = None,
+) -> Callable[[Tensor], Tensor]:
+    """A per-tile function for :func:`tiled_apply` that stylizes with a :class:`gan_style.methods.AdaIN` model.
+
+    The style images are encoded once, here, from the whole style images; each tile then takes its content
+    statistics from itself (AdaIN on the tile's relu4_1 features), so tiles can differ slightly in tone
+    (see the module docstring). The result per tile equals ``model.stylize(tile, styles, alpha=alpha,
+    style_weights=style_weights, preserve_color=False)``. Tiles should be multiples of 8 pixels
+    (``multiple=8``), the encoder's downsampling.
+
+    Args:
+        model: an AdaIN model in eval mode (its ``encoder``, ``decode`` and ``hparams.alpha`` are used).
+        styles: style images ``(1, 3, h, w)`` in [-1, 1] on the model's device.
+        alpha: content-style trade-off in [0, 1] (None: the model's setting).
+        style_weights: interpolation weights of several styles (equal by default).
+        color_reference: the whole content image ``(1, 3, H, W)`` in [-1, 1] to recolour the styles like
+            (AdaIN's ``preserve_color``, histogram matching), computed once on its device; None: no recolouring.
+
+    Returns:
+        ``fn((b, 3, h, w) in [-1, 1]) -> (b, 3, h, w) in [-1, 1]``.
+
+    Raises:
+        ValueError: no style, ``alpha`` outside [0, 1], ``style_weights`` of the wrong count, negative or
+            summing to zero.
+    """
+    from gan_style.color import match_color
+    from gan_style.nets.adain import adaptive_instance_norm
+
+    alpha = float(model.hparams.alpha if alpha is None else alpha)
+    if not styles:
+        raise ValueError("AdaIN needs at least one style image")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    weights = list(style_weights) if style_weights is not None else [1.0] * len(styles)
+    if len(weights) != len(styles) or sum(weights) <= 0 or any(w < 0 for w in weights):
+        raise ValueError(f"style_weights must be {len(styles)} numbers >= 0 with a positive sum, got {weights}")
+    if color_reference is not None:
+        styles = [match_color(s.to(color_reference.device), color_reference).to(s.device) for s in styles]
+    total = sum(weights)
+    with torch.no_grad():
+        style_feats = [model.encoder(s)["relu4_1"] for s in styles]
+
+    def fn(content: Tensor) -> Tensor:
+        fc = model.encoder(content)["relu4_1"]
+        t = sum(w / total * adaptive_instance_norm(fc, fs) for w, fs in zip(weights, style_feats))
+        out = model.decode(alpha * t + (1.0 - alpha) * fc)
+        if out.shape[-2:] != content.shape[-2:]:
+            out = F.interpolate(out, size=content.shape[-2:], mode="bilinear", align_corners=False)
+        return out.clamp(-1, 1)
+
+    return fn
