@@ -125,3 +125,16 @@ def test_adam_on_cpu_is_the_default_implementation():
     model = CycleGAN(**tiny_cyclegan_kwargs())
     opt = model.adam(model.generator_ab.parameters(), 2e-4, (0.5, 0.999))
     assert not opt.defaults["fused"] and opt.defaults["betas"] == (0.5, 0.999)
+
+
+def test_auto_workers_follow_the_cores_this_process_may_use(monkeypatch):
+    import os
+
+    dm = UnpairedImageDataModule(root=str(SAMPLE_ROOT))  # num_workers="auto"
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert dm.num_workers() == 8  # capped
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert dm.num_workers() == 3
+    assert UnpairedImageDataModule(root=str(SAMPLE_ROOT), num_workers=0).num_workers() == 0
+    with pytest.raises(ValueError, match="num_workers must be 'auto' or an integer >= 0"):
+        UnpairedImageDataModule(root=str(SAMPLE_ROOT), num_workers=-1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import lightning as L
@@ -57,13 +58,28 @@ class SeededDataModule(L.LightningDataModule):
     with ``preprocess`` ``scale_width`` or ``none``) raise :class:`~gan_style.errors.ImageLoadError`.
     """
 
-    def _check_common(self, batch_size: int, num_workers: int, direction: str | None = None) -> None:
+    def _check_common(self, batch_size: int, num_workers: int | str, direction: str | None = None) -> None:
         if direction is not None and direction not in ("AtoB", "BtoA"):
             raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if num_workers < 0:
-            raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+        if num_workers != "auto" and not (isinstance(num_workers, int) and num_workers >= 0):
+            raise ValueError(f"num_workers must be 'auto' or an integer >= 0, got {num_workers!r}")
+
+    def num_workers(self) -> int:
+        """The DataLoader worker count: ``num_workers``, or for ``"auto"`` the CPU cores this process may use
+        (``os.sched_getaffinity``, which follows container and job-scheduler limits) divided by the
+        processes of this run on this machine, at most 8."""
+        setting = self.hparams.num_workers
+        if setting != "auto":
+            return int(setting)
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # macOS, Windows
+            cores = os.cpu_count() or 1
+        trainer = getattr(self, "_trainer", None) or getattr(self, "trainer", None)
+        local = max(1, int(getattr(trainer, "num_devices", 1) or 1)) if trainer is not None else 1
+        return max(0, min(8, cores // local))
 
     def _init_seed(self) -> None:
         if getattr(self, "seed", None) is None:
@@ -71,7 +87,7 @@ class SeededDataModule(L.LightningDataModule):
 
     def _loader(self, dataset: Dataset, shuffle: bool = False, seeded: bool = False) -> DataLoader:
         """A loader over ``dataset``; ``seeded`` (training) uses a resumable :class:`SeededSampler`."""
-        workers = self.hparams.num_workers
+        workers = self.num_workers()
         kwargs = dict(
             batch_size=self.hparams.batch_size,
             num_workers=workers,

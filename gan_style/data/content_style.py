@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch.utils.data import Dataset
@@ -87,7 +87,8 @@ class ContentStyleDataModule(SeededDataModule):
         epoch_length: pairs per training epoch (default ``max(|content|, |style|)``).
         num_val: content images rendered in validation (4).
         batch_size: pairs per batch (8, as in AdaIN).
-        num_workers: DataLoader worker processes (4).
+        num_workers: DataLoader worker processes; ``"auto"`` (default): the CPU cores this process may use
+            divided by the processes on this machine, at most 8.
         skip_bad_images: warn and skip unreadable images instead of stopping (False).
         seed: base seed of the pairing and crops; None takes the run's seed.
         serial_batches: pair content ``i`` with style ``i mod |style|`` and do not shuffle.
@@ -110,7 +111,7 @@ class ContentStyleDataModule(SeededDataModule):
         num_val: int = 4,
         serial_batches: bool = False,
         batch_size: int = 8,
-        num_workers: int = 4,
+        num_workers: int | Literal["auto"] = "auto",
         skip_bad_images: bool = False,
         seed: int | None = None,
     ) -> None:

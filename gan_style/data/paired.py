@@ -191,7 +191,7 @@ class PairedImageDataModule(SeededDataModule):
         direction: Direction = "AtoB",
         serial_batches: bool = False,
         batch_size: int = 1,
-        num_workers: int = 4,
+        num_workers: int | Literal["auto"] = "auto",
         skip_bad_images: bool = False,
         seed: int | None = None,
     ) -> None:

@@ -141,7 +141,8 @@ class UnpairedImageDataModule(SeededDataModule):
         direction: ``AtoB`` or ``BtoA``.
         serial_batches: take B images in order instead of at random, and do not shuffle.
         batch_size: images per batch (1, as in the paper).
-        num_workers: DataLoader worker processes (4).
+        num_workers: DataLoader worker processes; ``"auto"`` (default): the CPU cores this process may use
+            divided by the processes on this machine, at most 8.
         skip_bad_images: warn and skip unreadable images instead of stopping (False).
         predict_domain: which test folder ``predict`` translates (``"A"``: testA through A->B).
         seed: base seed of the data order and augmentation; None takes the run's seed
@@ -162,7 +163,7 @@ class UnpairedImageDataModule(SeededDataModule):
         direction: Direction = "AtoB",
         serial_batches: bool = False,
         batch_size: int = 1,
-        num_workers: int = 4,
+        num_workers: int | Literal["auto"] = "auto",
         skip_bad_images: bool = False,
         predict_domain: Literal["A", "B"] = "A",
         seed: int | None = None,
