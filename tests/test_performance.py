@@ -138,3 +138,23 @@ def test_auto_workers_follow_the_cores_this_process_may_use(monkeypatch):
     assert UnpairedImageDataModule(root=str(SAMPLE_ROOT), num_workers=0).num_workers() == 0
     with pytest.raises(ValueError, match="num_workers must be 'auto' or an integer >= 0"):
         UnpairedImageDataModule(root=str(SAMPLE_ROOT), num_workers=-1)
+
+
+def test_gatys_refuses_float16(tmp_path):
+    from PIL import Image
+
+    from gan_style.methods import Gatys
+
+    for name in ("content", "style"):
+        Image.new("RGB", (32, 32), (100, 50, 20)).save(tmp_path / f"{name}.png")
+    model = Gatys(
+        content=str(tmp_path / "content.png"),
+        style=str(tmp_path / "style.png"),
+        image_size=32,
+        num_iterations=2,
+        vgg_weights=None,
+        output=str(tmp_path / "out.png"),
+    )
+    trainer = L.Trainer(plugins=[PerOptimizerMixedPrecision("cpu")], max_epochs=1, logger=False)
+    with pytest.raises(ValueError, match="L-BFGS"):
+        trainer.fit(model)

@@ -188,6 +188,12 @@ class Gatys(L.LightningModule):
         self.output_path: Path | None = None
 
     def setup(self, stage: str) -> None:
+        precision = str(getattr(self._trainer, "precision", "32-true")) if self._trainer is not None else ""
+        if precision.startswith("16"):
+            raise ValueError(
+                f"Gatys cannot run with trainer.precision {precision}: float16 needs loss scaling, which L-BFGS "
+                "does not support; use 32-true (default) or bf16-mixed"
+            )
         self.vgg.load_pretrained()  # here, not in __init__: a missing download fails with its own message
 
     # --- data: one "batch" per iteration ----------------------------------------------------------------
