@@ -19,21 +19,29 @@ How it works (:func:`tiled_apply`):
 - the output is accumulated in float32 on ``out_device`` (the CPU by default), so the accelerator holds only
   the network and one batch of tiles.
 
-Memory: on ``device``, one call of ``fn`` on ``batch_size`` tiles of ``tile x tile`` pixels (its input,
-``batch_size * C * tile^2`` elements, plus the network's activations at tile size; for the CycleGAN
-ResnetGenerator (ngf 64) about 64 * 4 floats per pixel at its widest layer, see ``benchmarks/tiled_inference.py``);
-on ``out_device``, the ``(1, C_out, H, W)`` float32 output (``H * W * C_out * 4`` bytes: 192 MiB for a
-4096x4096 RGB image) and the 1-D blending weights. The input image stays where it is (keep it on the CPU).
+Memory: on ``device``, the network and one call of ``fn`` on ``batch_size`` tiles of ``tile x tile`` pixels:
+its input (``batch_size * C * tile^2`` elements) plus the network's activations at tile size, which do not
+grow with the image (for the CycleGAN ResnetGenerator, ngf 64, in inference about 0.9 KB per tile pixel,
+0.25 GB for a 512x512 tile; ``benchmarks/tiled_inference.py`` measures it). On ``out_device``: the
+``(1, C_out, H, W)`` float32 output (``H * W * C_out * 4`` bytes: 192 MiB for a 4096x4096 RGB image), one
+blending window (``tile^2`` floats) and the 1-D weights. The input image stays where it is (keep it on the
+CPU; 192 MiB more as float32 at 4096x4096).
 
 Caveat, normalization layers: instance normalization (the CycleGAN ResnetGenerator, the transformation
-network of PatchGANStyle), batch normalization in training mode (Pix2Pix with ``eval_mode=False``) and
-AdaIN compute their statistics over the tile, not over the whole image, so neighbouring tiles can differ
-slightly in tone. The smooth transition in each overlap hides such a difference as a gradual change instead
-of a step; larger tiles and overlaps (e.g. ``tile=1024, overlap=128``) make the statistics of neighbouring
-tiles closer. For AdaIN, :func:`adain_tile_fn` computes the style statistics once from the whole style
-images and only the content statistics per tile. A network without normalization layers (or batch norm in
-eval mode, e.g. the U-Net) is a pure convolution: where ``margin`` covers its receptive field radius,
-tiled and untiled outputs agree to float precision.
+network of PatchGANStyle) and batch normalization in training mode (Pix2Pix with ``eval_mode=False``)
+compute their statistics over the tile, not over the whole image, so neighbouring tiles can differ in tone.
+The smooth transition in each overlap turns such a difference into a gradual change instead of a step (no
+seam line), but on large flat regions the tile grid can still show as soft patches; larger tiles and
+overlaps (e.g. ``tile=1024, overlap=128``) make the statistics of neighbouring tiles closer. Whole-image
+statistics for such a network would take one pass over all tiles per normalization layer (each layer's
+statistics depend on the layers before it; 23 in the 9-block ResnetGenerator), so they are not offered (a
+single gathering pass, which estimates the deeper layers' statistics under per-tile normalization upstream,
+is not closer to the untiled result). AdaIN has one normalization point,
+so there it is exact and cheap: :func:`adain_content_statistics` computes the content statistics of the
+whole image with one encoder pass over the tiles, and :func:`adain_tile_fn` uses them together with the
+style statistics of the whole style images (``gan-style stylize --tile`` does both). A network without
+normalization layers (or with batch norm in eval mode, e.g. the U-Net) is a pure convolution: where
+``margin`` covers its receptive field radius, tiled and untiled outputs agree to float precision.
 
 Images are float tensors ``(N, C, H, W)`` in the range the network expects ([-1, 1] for every gan-style
 generator); the range is not changed here.
@@ -49,7 +57,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["adain_tile_fn", "blend_weights", "tile_spans", "tiled_apply"]
+__all__ = ["adain_content_statistics", "adain_tile_fn", "blend_weights", "tile_spans", "tiled_apply"]
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -204,7 +212,7 @@ def tiled_apply(
     """Apply the image-to-image function ``fn`` to ``image`` tile by tile and blend the tiles seamlessly.
 
     See the module docstring for the tiling, the blending window, the memory it needs and the caveat for
-    networks with instance normalization or AdaIN (statistics per tile).
+    networks with instance normalization (statistics per tile; for AdaIN see :func:`adain_content_statistics`).
 
     Args:
         fn: maps a batch of tiles ``(b, C, h, w)`` (``b <= batch_size``; ``h, w`` multiples of ``multiple``) on
@@ -259,43 +267,117 @@ def tiled_apply(
         if bool((wy > 0).any()) and bool((wx > 0).any())
     ]
     bar = _progress(len(jobs) * image.shape[0], progress)
-    outputs = []
     try:
-        for index in range(image.shape[0]):
-            sample = image[index : index + 1]
-            out: Tensor | None = None
-            for first in range(0, len(jobs), batch_size):
-                batch = jobs[first : first + batch_size]
-                tiles = torch.cat(
-                    [
-                        _pad_to(sample[..., ys[0] : ys[1], xs[0] : xs[1]].to(device=device, dtype=dtype), pad_h, pad_w)
-                        for ys, xs, _, _ in batch
-                    ]
-                )
-                result = fn(tiles)
-                if not isinstance(result, Tensor) or result.ndim != 4 or result.shape[0] != len(batch):
-                    got = tuple(result.shape) if isinstance(result, Tensor) else type(result).__name__
-                    raise ValueError(f"fn must return a (b, C, h, w) tensor for {len(batch)} tile(s), got {got}")
-                if tuple(result.shape[-2:]) != (pad_h, pad_w):
-                    raise ValueError(
-                        f"fn returned tiles of {tuple(result.shape[-2:])} pixels for inputs of {(pad_h, pad_w)}; "
-                        "tiled_apply needs a function that keeps the spatial size"
-                    )
-                result = result.to(device=out_device, dtype=torch.float32)
-                if out is None:
-                    out = torch.zeros(1, result.shape[1], height, width, device=out_device)
-                for k, (ys, xs, wy, wx) in enumerate(batch):
-                    h, w = ys[1] - ys[0], xs[1] - xs[0]
-                    window = wy.to(out_device)[:, None] * wx.to(out_device)[None, :]
-                    out[..., ys[0] : ys[1], xs[0] : xs[1]] += result[k, :, :h, :w] * window
-                del tiles, result
-                if bar is not None:
-                    bar.update(len(batch))
-            outputs.append(out)
+        outputs = [
+            _tiles_pass(fn, image[i : i + 1], jobs, batch_size, (pad_h, pad_w), device, dtype, out_device, bar)
+            for i in range(image.shape[0])
+        ]
     finally:
         if bar is not None:
             bar.close()
     return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+
+
+def _tiles_pass(
+    fn: Callable[[Tensor], Tensor],
+    sample: Tensor,
+    jobs: list,
+    batch_size: int,
+    padded: tuple[int, int],
+    device: torch.device,
+    dtype: torch.dtype,
+    out_device: torch.device,
+    bar,
+) -> Tensor:
+    """``fn`` over the tiles of ``sample`` (1, C, H, W), blended into a (1, C_out, H, W) float32 output."""
+    pad_h, pad_w = padded
+    out: Tensor | None = None
+    for first in range(0, len(jobs), batch_size):
+        batch = jobs[first : first + batch_size]
+        tiles = torch.cat(
+            [
+                _pad_to(sample[..., ys[0] : ys[1], xs[0] : xs[1]].to(device=device, dtype=dtype), pad_h, pad_w)
+                for ys, xs, _, _ in batch
+            ]
+        )
+        result = fn(tiles)
+        if not isinstance(result, Tensor) or result.ndim != 4 or result.shape[0] != len(batch):
+            got = tuple(result.shape) if isinstance(result, Tensor) else type(result).__name__
+            raise ValueError(f"fn must return a (b, C, h, w) tensor for {len(batch)} tile(s), got {got}")
+        if tuple(result.shape[-2:]) != (pad_h, pad_w):
+            raise ValueError(
+                f"fn returned tiles of {tuple(result.shape[-2:])} pixels for inputs of {(pad_h, pad_w)}; "
+                "tiled_apply needs a function that keeps the spatial size"
+            )
+        result = result.to(device=out_device, dtype=torch.float32)
+        if out is None:
+            out = torch.zeros(1, result.shape[1], *sample.shape[-2:], device=out_device)
+        for k, (ys, xs, wy, wx) in enumerate(batch):
+            h, w = ys[1] - ys[0], xs[1] - xs[0]
+            window = wy.to(out_device)[:, None] * wx.to(out_device)[None, :]
+            out[..., ys[0] : ys[1], xs[0] : xs[1]] += result[k, :, :h, :w] * window
+        del tiles, result
+        if bar is not None:
+            bar.update(len(batch))
+    return out
+
+
+@torch.no_grad()
+def adain_content_statistics(
+    model: torch.nn.Module,
+    content: Tensor,
+    tile: int = 512,
+    overlap: int = 64,
+    device: str | torch.device | None = None,
+    eps: float = 1e-5,
+) -> tuple[Tensor, Tensor]:
+    """AdaIN's content statistics ``(mu(f(c)), sigma(f(c)))`` of a whole image too large to encode at once.
+
+    The VGG encoder runs over the same tiles as :func:`tiled_apply` (``multiple=8``); each tile's relu4_1
+    features are weighted by its blending window (area-resized to the features' 1/8 resolution, zero over
+    the padding), so every position of the image counts once. ``sigma = sqrt(var + eps)`` with the unbiased
+    variance, as :func:`gan_style.losses.mean_std`. For an image smaller than a tile this is exactly the
+    statistics ``model.stylize`` computes; for larger ones the features near inner tile edges (zero padding
+    inside the image) differ slightly from the whole image's, and carry little weight.
+
+    Args:
+        model: an AdaIN model (its ``encoder`` is used).
+        content: ``(1, 3, H, W)`` in [-1, 1], on any device (keep a large image on the CPU).
+        tile: tile side (512), a multiple of 8.
+        overlap: minimum overlap of neighbouring tiles (64).
+        device: where the encoder runs (None: ``content``'s device).
+        eps: added to the variance (1e-5, as AdaIN).
+
+    Returns:
+        ``(mean, sigma)``, each ``(1, 512, 1, 1)`` float32 on ``device``.
+
+    Raises:
+        ValueError: ``content`` not ``(1, C, H, W)``, or tile settings :func:`tiled_apply` refuses.
+    """
+    if not isinstance(content, Tensor) or content.ndim != 4 or content.shape[0] != 1:
+        raise ValueError(f"content must be one (1, 3, H, W) image, got {getattr(content, 'shape', content)}")
+    device = content.device if device is None else torch.device(device)
+    height, width = content.shape[-2:]
+    spans_y, spans_x = tile_spans(height, tile, overlap, 8), tile_spans(width, tile, overlap, 8)
+    weights_y, weights_x = blend_weights(spans_y, overlap), blend_weights(spans_x, overlap)
+    pad_h, pad_w = -(-min(tile, height) // 8) * 8, -(-min(tile, width) // 8) * 8
+    sums = squares = count = None
+    for ys, wy in zip(spans_y, weights_y):
+        for xs, wx in zip(spans_x, weights_x):
+            piece = _pad_to(content[..., ys[0] : ys[1], xs[0] : xs[1]].to(device), pad_h, pad_w)
+            features = model.encoder(piece)["relu4_1"].double()
+            window = torch.zeros(1, 1, pad_h, pad_w, dtype=torch.float64, device=device)
+            window[0, 0, : ys[1] - ys[0], : xs[1] - xs[0]] = (wy[:, None] * wx[None, :]).to(window)
+            window = F.interpolate(window, size=features.shape[-2:], mode="area")
+            part = ((window * features).sum((0, 2, 3)), (window * features**2).sum((0, 2, 3)), window.sum())
+            if sums is None:
+                sums, squares, count = part
+            else:
+                sums, squares, count = sums + part[0], squares + part[1], count + part[2]
+    mean = sums / count
+    var = (squares / count - mean**2).clamp_min(0.0) * (count / (count - 1).clamp_min(1e-12))
+    shape = (1, -1, 1, 1)
+    return mean.float().view(shape), (var + eps).sqrt().float().view(shape)
 
 
 def adain_tile_fn(
@@ -304,14 +386,16 @@ def adain_tile_fn(
     alpha: float | None = None,
     style_weights: Sequence[float] | None = None,
     color_reference: Tensor | None = None,
+    content_statistics: tuple[Tensor, Tensor] | None = None,
 ) -> Callable[[Tensor], Tensor]:
     """A per-tile function for :func:`tiled_apply` that stylizes with a :class:`gan_style.methods.AdaIN` model.
 
-    The style images are encoded once, here, from the whole style images; each tile then takes its content
-    statistics from itself (AdaIN on the tile's relu4_1 features), so tiles can differ slightly in tone
-    (see the module docstring). The result per tile equals ``model.stylize(tile, styles, alpha=alpha,
-    style_weights=style_weights, preserve_color=False)``. Tiles should be multiples of 8 pixels
-    (``multiple=8``), the encoder's downsampling.
+    The style images are encoded once, here, from the whole style images. The content statistics come from
+    ``content_statistics`` (:func:`adain_content_statistics` of the whole content image: every tile is then
+    normalized alike, as the untiled image would be) or, when None, from each tile itself; then the result
+    per tile equals ``model.stylize(tile, styles, alpha=alpha, style_weights=style_weights,
+    preserve_color=False)``, and tiles can differ in tone (see the module docstring). Tiles should be
+    multiples of 8 pixels (``multiple=8``), the encoder's downsampling.
 
     Args:
         model: an AdaIN model in eval mode (its ``encoder``, ``decode`` and ``hparams.alpha`` are used).
@@ -320,6 +404,8 @@ def adain_tile_fn(
         style_weights: interpolation weights of several styles (equal by default).
         color_reference: the whole content image ``(1, 3, H, W)`` in [-1, 1] to recolour the styles like
             (AdaIN's ``preserve_color``, histogram matching), computed once on its device; None: no recolouring.
+        content_statistics: ``(mean, sigma)`` of the whole content's relu4_1 features, each ``(1, 512, 1, 1)``
+            (:func:`adain_content_statistics`); None: per tile.
 
     Returns:
         ``fn((b, 3, h, w) in [-1, 1]) -> (b, 3, h, w) in [-1, 1]``.
@@ -329,6 +415,7 @@ def adain_tile_fn(
             summing to zero.
     """
     from gan_style.color import match_color
+    from gan_style.losses.perceptual import mean_std
     from gan_style.nets.adain import adaptive_instance_norm
 
     alpha = float(model.hparams.alpha if alpha is None else alpha)
@@ -344,10 +431,15 @@ def adain_tile_fn(
     total = sum(weights)
     with torch.no_grad():
         style_feats = [model.encoder(s)["relu4_1"] for s in styles]
+    style_stats = [mean_std(f) for f in style_feats]
 
     def fn(content: Tensor) -> Tensor:
         fc = model.encoder(content)["relu4_1"]
-        t = sum(w / total * adaptive_instance_norm(fc, fs) for w, fs in zip(weights, style_feats))
+        if content_statistics is None:
+            t = sum(w / total * adaptive_instance_norm(fc, fs) for w, fs in zip(weights, style_feats))
+        else:
+            normalized = (fc - content_statistics[0].to(fc)) / content_statistics[1].to(fc)
+            t = sum(w / total * (normalized * sigma + mu) for w, (mu, sigma) in zip(weights, style_stats))
         out = model.decode(alpha * t + (1.0 - alpha) * fc)
         if out.shape[-2:] != content.shape[-2:]:
             out = F.interpolate(out, size=content.shape[-2:], mode="bilinear", align_corners=False)

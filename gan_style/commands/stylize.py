@@ -167,9 +167,10 @@ def stylize(
             a time goes through the network (:func:`gan_style.tiling.tiled_apply`). None (default): the whole
             image at once. With tiles the image keeps its exact size (no rounding to the network's multiple);
             the tile must be a multiple of that (4 for the ResNet generator, 2^num_downs for a U-Net, 8 for
-            AdaIN). Instance-norm generators and AdaIN then take their statistics per tile (AdaIN's style
-            statistics still come from the whole style image), so tones can vary slightly across the image;
-            a larger tile or overlap reduces that. Not for Gatys or ``--masks``. Combine with ``--size null``
+            AdaIN). Instance-norm generators (CycleGAN's ResNet, the transformation network) then take their
+            statistics per tile, so tones can vary slightly across the image (blended smoothly; a larger tile
+            or overlap reduces that); AdaIN uses the whole image's content statistics (one extra encoder pass
+            over the tiles) and the whole style image's. Not for Gatys or ``--masks``. Combine with ``--size null``
             (or a large ``--size``): the default ``--size 512`` shrinks the image first.
         tile_overlap: minimum overlap of neighbouring tiles in pixels (64), smaller than ``tile``.
 
@@ -243,7 +244,7 @@ def stylize(
     if masks and len(masks) != len(styles):
         raise ValueError(f"give one mask per style: {len(styles)} styles, {len(masks)} masks")
     if tile is not None:
-        from gan_style.tiling import adain_tile_fn, tile_spans, tiled_apply
+        from gan_style.tiling import adain_content_statistics, adain_tile_fn, tile_spans, tiled_apply
 
         tile_multiple = max(multiple, 8) if stylizes else multiple  # AdaIN: VGG's three poolings
         tile_spans(tile, tile, tile_overlap, tile_multiple)  # refuses bad settings before any image is read
@@ -259,9 +260,10 @@ def stylize(
                         with Image.open(m) as img:
                             grey = img.convert("L").resize((x.shape[-1], x.shape[-2]), Image.Resampling.NEAREST)
                         mask_tensors.append(to_tensor(grey.convert("RGB"))[:1].to(dev) * 0.5 + 0.5)
-                if tile:
+                if tile:  # content statistics of the whole image, style statistics computed once
                     recolour = x if preserve_color == "histogram" else None
-                    fn = adain_tile_fn(model, style_tensors, alpha, style_weights, color_reference=recolour)
+                    stats = adain_content_statistics(model, x, tile, tile_overlap, device=dev)
+                    fn = adain_tile_fn(model, style_tensors, alpha, style_weights, recolour, stats)
                     y = tiled_apply(fn, x, tile, tile_overlap, tile_multiple, device=dev)
                 else:
                     y = model.stylize(
