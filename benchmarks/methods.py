@@ -41,11 +41,13 @@ this one process so machine load affects both alike, and prints a ``"compare"`` 
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import ctypes
 import json
 import platform
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -577,7 +579,7 @@ def settings_from(a: argparse.Namespace) -> Settings:
         raise SystemExit("--device cuda but CUDA is not available; use --device cpu")
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = a.cudnn_benchmark
-    return Settings(
+    cfg = Settings(
         device=device,
         precision=a.precision,
         channels_last=a.channels_last,
@@ -588,6 +590,8 @@ def settings_from(a: argparse.Namespace) -> Settings:
         cudnn_benchmark=a.cudnn_benchmark,
         adain_vgg_layout=a.adain_vgg_layout,
     )
+    atexit.register(shutil.rmtree, cfg.tmp, True)  # Gatys' input images and outputs, Trainer files
+    return cfg
 
 
 def cases(a: argparse.Namespace) -> list[tuple[str, str, int]]:

@@ -190,6 +190,53 @@ def test_resnet_generator_tiles_match_the_whole_image_closely():
     assert float((tiled - direct)[..., 8:-8, 8:-8].abs().mean()) < 0.2
 
 
+@pytest.mark.parametrize("name", ["resnet", "transformation"])
+def test_whole_image_norm_matches_the_untiled_output(name):
+    from gan_style.nets import ResnetGenerator, TransformationNetwork
+
+    torch.manual_seed(0)
+    net = (ResnetGenerator(ngf=8, n_blocks=2) if name == "resnet" else TransformationNetwork(8, 1)).eval()
+    image = smooth_image(256, 320)
+    with torch.no_grad():
+        direct = net(image)
+    per_tile = tiled_apply(net, image, 128, 64, 4)
+    whole = tiled_apply(net, image, 128, 64, 4, whole_image_norm=net)
+    assert float((per_tile - direct).abs().mean()) > 0.05  # each tile normalized by itself: off in tone
+    assert float((whole - direct).abs().mean()) < 2e-3 and float((whole - direct).abs().max()) < 0.1
+
+
+def test_whole_image_norm_takes_one_pass_per_layer_and_covers_batch_norm_in_training_mode():
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1, padding_mode="reflect"),
+        nn.BatchNorm2d(8),  # in training mode: statistics of its input, like instance norm for one image
+        nn.ReLU(),
+        nn.Conv2d(8, 8, 3, padding=1, padding_mode="reflect"),
+        nn.InstanceNorm2d(8, affine=True),
+        nn.ReLU(),
+        nn.Conv2d(8, 3, 1),
+    ).train()
+    calls = []
+
+    def fn(t):
+        calls.append(t.shape[0])
+        return net(t)
+
+    image = smooth_image(192, 192)
+    with torch.no_grad():
+        direct = net(image)
+    whole = tiled_apply(fn, image, 128, 64, 4, whole_image_norm=net, batch_size=2)
+    assert sum(calls) == 4 * 3  # 4 tiles: a pass for each of the 2 layers, then the output pass
+    assert float((whole - direct).abs().max()) < 1e-3
+    net.eval()  # batch norm on running statistics is the same in every tile and is left alone
+    calls.clear()
+    tiled_apply(fn, image, 128, 64, 4, whole_image_norm=net)
+    assert len(calls) == 4 * 2
+    calls.clear()
+    tiled_apply(fn, image, 128, 64, 4, whole_image_norm=nn.Conv2d(3, 3, 1))  # no normalization: one pass
+    assert len(calls) == 4
+
+
 def test_a_4096_image_is_processed_in_tile_sized_pieces():
     conv = nn.Conv2d(3, 3, 3, padding=1, bias=False)
     nn.init.dirac_(conv.weight)  # identity in the middle, so the result is checkable
@@ -295,7 +342,7 @@ def test_stylize_with_tiles_writes_the_input_size(tmp_path):
 
     translator = _checkpoint(PatchGANStyle(vgg_weights=None, adv_weight=0.0), tmp_path / "patchgan.ckpt")
     (written,) = stylize(
-        str(content), checkpoint=translator, size=None, tile=64, tile_overlap=16, output_dir=str(tmp_path / "t")
+        str(content), checkpoint=translator, size=None, tile=128, tile_overlap=32, output_dir=str(tmp_path / "t")
     )
     with Image.open(written) as img:
         assert img.size == (203, 150)  # exact input size (tiles are padded, the image is not rounded)
@@ -306,13 +353,29 @@ def test_stylize_with_tiles_writes_the_input_size(tmp_path):
         str(style),
         checkpoint=adain,
         size=None,
-        tile=64,
+        tile=96,
         tile_overlap=24,
         preserve_color="histogram",
         output_dir=str(tmp_path / "a"),
     )
     with Image.open(written) as img:
         assert img.size == (203, 150)
+    (written,) = stylize(
+        str(content),
+        str(style),
+        checkpoint=adain,
+        size=None,
+        tile=96,
+        tile_overlap=16,
+        tile_norm="tile",
+        output_dir=str(tmp_path / "d"),
+    )
+    with Image.open(written) as img:
+        assert img.size == (203, 150)
+    with pytest.raises(ValueError, match="tile_norm"):
+        stylize(
+            str(content), checkpoint=translator, tile=64, tile_overlap=16, tile_norm="all", output_dir=str(tmp_path)
+        )
     with pytest.raises(ValueError, match="multiple of 8"):
         stylize(str(content), str(style), checkpoint=adain, size=None, tile=60, output_dir=str(tmp_path / "b"))
     with pytest.raises(ValueError, match="--masks"):
