@@ -78,6 +78,24 @@ def test_loss_terms_match_their_formulas(tmp_path):
     assert torch.allclose(logs["loss_style"], single, rtol=1e-5)
 
 
+def test_style_targets_are_gram_matrices_and_tv_off_leaves_the_graph(tmp_path):
+    model = Gatys(content=CONTENT, style=STYLE, image_size=32, num_iterations=1, vgg_weights=None, tv_weight=0.0)
+    model._start_scale(0)
+    targets = model._targets["style"][0]
+    assert set(targets) == set(model.style_layers)
+    for n in model.style_layers:
+        channels = targets[n].shape[-1]
+        assert targets[n].shape == (1, channels, channels)  # computed once per scale, not per iteration
+    image = (torch.rand_like(model.image) * 2 - 1).requires_grad_(True)
+    total, logs = model.losses(image)
+    assert torch.allclose(
+        total, model.hparams.content_weight * logs["loss_content"] + model.hparams.style_weight * logs["loss_style"]
+    )
+    assert logs["loss_tv"] > 0  # still logged
+    total.backward()
+    assert image.grad is not None and torch.isfinite(image.grad).all()
+
+
 def test_multiscale_colour_preservation_and_snapshots(tmp_path):
     model, _ = run(tmp_path, scales=[32, 48], num_iterations=3, preserve_color="luminance", save_every=3, init="noise")
     assert model.image.shape[-1] == 48  # the last scale is the output size

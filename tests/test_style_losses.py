@@ -14,6 +14,43 @@ def test_gram_matrix_by_hand():
     assert torch.allclose(create_loss("gram")(f, target), (expected**2).mean())
 
 
+def test_gram_matrix_gradient_matches_autograd_of_the_formula():
+    torch.manual_seed(0)
+    f = torch.randn(2, 5, 4, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(gram_matrix, (f,))  # the one-product backward against finite differences
+    g_out = torch.randn(2, 5, 5, dtype=torch.float64)
+    (ours,) = torch.autograd.grad(gram_matrix(f), f, g_out)
+    flat = f.reshape(2, 5, 12)
+    (plain,) = torch.autograd.grad(flat @ flat.transpose(1, 2) / 60, f, g_out)
+    assert torch.allclose(ours, plain, atol=1e-12)
+    assert ours.is_contiguous()
+
+
+def test_gram_matrix_under_autocast_keeps_the_input_dtype_for_its_gradient():
+    f = torch.randn(1, 4, 6, 6, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        g = gram_matrix(f)
+    assert g.dtype == torch.bfloat16  # the product runs in the autocast dtype, as F @ F^T would
+    g.float().sum().backward()
+    assert f.grad.dtype == torch.float32
+    flat = f.detach().reshape(1, 4, 36)
+    expected = 2 * flat.sum(1, keepdim=True).expand(1, 4, 36) / (4 * 36)  # d(sum G)/dF = (1 + 1^T) F / CHW
+    assert torch.allclose(f.grad.reshape(1, 4, 36), expected, rtol=2e-2, atol=1e-3)
+
+
+def test_gram_style_loss_with_a_prepared_target():
+    torch.manual_seed(1)
+    loss = create_loss("gram")
+    f, s = torch.randn(2, 3, 5, 5, requires_grad=True), torch.randn(1, 3, 7, 4)
+    prepared = loss.prepare_target(s)
+    assert prepared.shape == (1, 3, 3)
+    assert torch.allclose(prepared, gram_matrix(s))
+    a, b = loss(f, s), loss(f, prepared)
+    assert torch.allclose(a, b)
+    (ga,), (gb,) = torch.autograd.grad(a, f), torch.autograd.grad(b, f)
+    assert torch.allclose(ga, gb)
+
+
 def test_mean_std_and_style_loss_by_hand():
     f = torch.tensor([[[[1.0, 3.0]], [[2.0, 2.0]]]])  # (1, 2, 1, 2)
     mu, sigma = mean_std(f, eps=0.0)

@@ -30,6 +30,31 @@ def test_taps_shapes_and_truncation():
         VGGFeatures(["relu6_1"], weights=None)
 
 
+def test_only_requested_taps_stay_alive_during_forward():
+    import weakref
+
+    v = VGGFeatures(["relu1_1", "relu3_1"], weights=None)
+    alive_at_end = []
+    refs = []
+
+    def keep(module, args, output):
+        refs.append(weakref.ref(output))
+
+    def count(module, args, output):
+        alive_at_end.append(sum(r() is not None for r in refs[:-1]))
+
+    handles = [m.register_forward_hook(keep) for m in v.body]
+    handles.append(v.body[-1].register_forward_hook(count))
+    with torch.no_grad():
+        out = v(torch.rand(1, 3, 32, 32) * 2 - 1)
+    for h in handles:
+        h.remove()
+    assert len(refs) == len(v.body) == 12  # conv1_1 ... relu3_1
+    # when the last layer runs: the relu1_1 tap and the last layer's input (conv3_1) are alive, nothing else
+    assert alive_at_end == [2]
+    assert list(out) == ["relu1_1", "relu3_1"]
+
+
 def test_matches_torchvision_and_is_frozen():
     torch.manual_seed(0)
     tv = torchvision.models.vgg19().features.eval()

@@ -6,8 +6,9 @@ method sums them over VGG layers with its own per-layer weights.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -16,16 +17,40 @@ from gan_style.losses.registry import register_loss
 __all__ = ["ContentLoss", "GramStyleLoss", "MeanStdStyleLoss", "TotalVariationLoss", "gram_matrix", "mean_std"]
 
 
+class _Gram(torch.autograd.Function):
+    """``F F^T * scale`` of (N, C, M) ``F`` with a single matrix product in the backward pass.
+
+    Autograd of ``F @ F.transpose(1, 2)`` sees two operands and computes ``dG F`` and ``dG^T F`` as two
+    (C, C) x (C, M) products; since both operands are ``F`` the gradient is ``(dG + dG^T) F``, one product.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, flat: Tensor, scale: float) -> Tensor:
+        ctx.save_for_backward(flat)
+        ctx.scale = scale
+        return torch.bmm(flat, flat.transpose(1, 2)) * scale
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None]:
+        (flat,) = ctx.saved_tensors
+        if not ctx.needs_input_grad[0]:
+            return None, None
+        sym = (grad + grad.transpose(1, 2)) * ctx.scale
+        # in the forward product's dtype (the autocast one under mixed precision), like autograd's own backward
+        return torch.bmm(sym, flat.to(sym.dtype)).to(flat.dtype), None
+
+
 def gram_matrix(features: Tensor) -> Tensor:
     """Normalized Gram matrix ``G = F F^T / (C H W)`` of (N, C, H, W) features, shape (N, C, C).
 
     ``F`` is the (C, H*W) matrix of one sample. Dividing by C*H*W (as in Johnson et al. 2016) makes the
     loss independent of the layer's size; Gatys et al. 2016 (Eq. 4) instead divide the squared error by
-    ``4 N_l^2 M_l^2``, which differs only by a per-layer constant absorbed in the layer weights.
+    ``4 N_l^2 M_l^2``, which differs only by a per-layer constant absorbed in the layer weights. The
+    backward pass takes one matrix product, ``dF = (dG + dG^T) F / (C H W)``, instead of autograd's two.
+    Under autocast both products run in the autocast dtype, as ``F @ F^T`` would.
     """
     n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w)
-    return flat @ flat.transpose(1, 2) / (c * h * w)
+    return _Gram.apply(features.reshape(n, c, h * w), 1.0 / (c * h * w))
 
 
 def mean_std(features: Tensor, eps: float = 1e-5) -> tuple[Tensor, Tensor]:
@@ -53,11 +78,18 @@ class GramStyleLoss(nn.Module):
     (Gatys et al. 2016, Eq. 3-5), with ``G`` from :func:`gram_matrix` (normalized by C*H*W).
 
     The target may have another spatial size than the output (a style image of any size); its batch
-    size must be 1 or equal to the output's.
+    size must be 1 or equal to the output's. A fixed target (Gatys: the same style image at every
+    iteration) can be given as its Gram matrix ``(N, C, C)`` from :meth:`prepare_target`, computed once.
     """
 
+    def prepare_target(self, target: Tensor) -> Tensor:
+        """The (N, C, C) Gram matrix of target features (N, C, H, W), to pass as ``target`` repeatedly."""
+        return gram_matrix(target)
+
     def forward(self, features: Tensor, target: Tensor) -> Tensor:
-        g, t = gram_matrix(features), gram_matrix(target)
+        """Loss of features (N, C, H, W) against target features (N', C, H', W') or a Gram matrix (N', C, C)."""
+        g = gram_matrix(features)
+        t = target if target.ndim == 3 else gram_matrix(target)
         return F.mse_loss(g, t.expand_as(g))
 
 

@@ -233,7 +233,11 @@ class Gatys(L.LightningModule):
         self._targets = {
             "content_rgb": content,
             "content": {name: content_feats[name].detach() for name in self.content_layers},
-            "style": [{name: f[name].detach() for name in self.style_layers} for f in style_feats],
+            # the style losses' fixed targets (Gram matrices) computed once per scale, not every iteration
+            "style": [
+                {name: self.style_loss.prepare_target(f[name].detach()) for name in self.style_layers}
+                for f in style_feats
+            ],
         }
         if index == 0:
             init = self.hparams.init
@@ -267,9 +271,14 @@ class Gatys(L.LightningModule):
             * sum(w * self.style_loss(feats[n], target[n]) for n, w in zip(self.style_layers, self.style_layer_weights))
             for b, target in zip(self.blend.tolist(), self._targets["style"])
         )
-        tv = self.tv_loss(image)
         hp = self.hparams
-        total = hp.content_weight * content + hp.style_weight * style + hp.tv_weight * tv
+        total = hp.content_weight * content + hp.style_weight * style
+        if hp.tv_weight:
+            tv = self.tv_loss(image)
+            total = total + hp.tv_weight * tv
+        else:  # logged for comparison, kept out of the graph
+            with torch.no_grad():
+                tv = self.tv_loss(image)
         return total, {
             "loss": total.detach(),
             "loss_content": content.detach(),

@@ -141,7 +141,9 @@ class VGGFeatures(nn.Module):
         self.layers = layers
         self.weights_source = weights
         depth = max(VGG19_LAYERS.index(name) for name in layers) + 1
-        self.body, self._tap_index = self._build(layout, pooling, depth)
+        self.body, taps = self._build(layout, pooling, depth)
+        # only the requested taps are kept during forward, so other activations are freed as soon as possible
+        self._tap_index = {i: name for i, name in taps.items() if name in set(layers)}
         self._pending_state = state
         self._loaded = weights is None
         if not defer:
@@ -219,9 +221,9 @@ class VGGFeatures(nn.Module):
         if self.layout == "torchvision":
             x = (x - self.mean) / self.std
         out: dict[str, Tensor] = {}
+        taps = self._tap_index
         for i, module in enumerate(self.body):
             x = module(x)
-            name = self._tap_index.get(i)
-            if name is not None:
-                out[name] = x
+            if i in taps:
+                out[taps[i]] = x
         return {name: out[name] for name in self.layers}
