@@ -7,6 +7,8 @@
   unless a recipe names another one). A checkpoint is written to a temporary file beside its target,
   flushed to disk and renamed over the target in one step, so a process killed while saving leaves either
   the previous checkpoint or the new one, never a partial file. Loading goes through :func:`safe_load`.
+- :func:`hub_cache_path` / :func:`download_to_hub_cache`: published weights (VGG-19, the FID Inception-v3)
+  kept once in the torch hub cache, with an offline error that says where to put the file.
 """
 
 from __future__ import annotations
@@ -21,9 +23,44 @@ from typing import Any
 import torch
 from lightning.fabric.plugins import TorchCheckpointIO
 
-from gan_style.errors import DatasetNotFoundError, UnreadableFileError, UnsafeFileError
+from gan_style.errors import DatasetNotFoundError, UnreadableFileError, UnsafeFileError, WeightsUnavailableError
 
-__all__ = ["AtomicCheckpointIO", "atomic_torch_save", "safe_load"]
+__all__ = ["AtomicCheckpointIO", "atomic_torch_save", "download_to_hub_cache", "hub_cache_path", "safe_load"]
+
+
+def hub_cache_path(url: str) -> Path:
+    """Where the file at ``url`` is kept in the torch hub cache: ``$TORCH_HOME/hub/checkpoints/<file name>``
+    (the folder torchvision and torchmetrics use, so a file they downloaded is found here too)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
+
+
+def download_to_hub_cache(url: str, what: str, otherwise: str) -> Path:
+    """The hub-cache copy of ``url`` (:func:`hub_cache_path`), downloaded with a progress bar when missing.
+
+    The download goes to a temporary file beside the target, renamed when complete (``torch.hub``), so an
+    interrupted download leaves no partial file.
+
+    Args:
+        url: the published file.
+        what: how the error names the file, e.g. ``"the ImageNet VGG-19 weights (vgg19-dcbb9e9d.pth, 548 MB)"``.
+        otherwise: the other way to supply the file, appended to the error (a setting naming a local copy).
+
+    Raises:
+        WeightsUnavailableError: the file is not cached and could not be downloaded (offline, HTTP error, a
+            full disk); the message names the URL, the cache path and ``otherwise``.
+    """
+    path = hub_cache_path(url)
+    if not path.is_file():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.hub.download_url_to_file(url, str(path), progress=True)
+        except Exception as exc:  # URLError, timeouts, HTTP errors, a full disk
+            raise WeightsUnavailableError(
+                f"{what} are not in the torch hub cache and could not be downloaded from {url} "
+                f"({type(exc).__name__}: {exc}). Download that file on a machine with internet access and copy "
+                f"it to {path} (the cache folder follows $TORCH_HOME), or {otherwise}"
+            ) from None
+    return path
 
 
 def _is_local(path: str | os.PathLike) -> bool:

@@ -49,6 +49,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_style.errors import GanStyleError
+from gan_style.nets import size_multiple
 from gan_style.nets.adain import adaptive_instance_norm
 
 __all__ = [
@@ -219,19 +220,6 @@ def export_wrapper(model: nn.Module, network: str | None = None) -> tuple[str, n
     else:
         wrapper = ImageToImage(getattr(model, name))
     return name, wrapper.eval().requires_grad_(False)
-
-
-def _size_multiple(wrapper: nn.Module) -> int:
-    """What H and W must be multiples of: 2^num_downs for a U-Net, 4 for the ResNet generator, else 1."""
-    from gan_style.nets import ResnetGenerator, UnetGenerator
-
-    multiple = 1
-    for net in wrapper.modules():
-        if isinstance(net, UnetGenerator):
-            multiple = max(multiple, 2**net.num_downs)
-        elif isinstance(net, ResnetGenerator):
-            multiple = max(multiple, 4)
-    return multiple
 
 
 def _check_size(height: int, width: int, multiple: int) -> tuple[int, int]:
@@ -413,7 +401,7 @@ def export(
 
     model = load_method(checkpoint, "cpu")
     name, wrapper = export_wrapper(model, network)
-    multiple = _size_multiple(wrapper)
+    multiple = size_multiple(wrapper)
     if height % multiple or width % multiple:
         raise ExportError(
             f"{type(model).__name__}.{name} needs height and width divisible by {multiple}, got {height} x {width}"

@@ -26,6 +26,7 @@ from gan_style.color import combine_luminance
 from gan_style.data.images import is_image_file, list_images, load_image
 from gan_style.data.transforms import to_image, to_tensor
 from gan_style.errors import DatasetNotFoundError, UnsafeFileError
+from gan_style.nets import size_multiple
 
 __all__ = ["stylize", "load_method"]
 
@@ -95,21 +96,6 @@ def _prepare(path: Path, size: int | None, multiple: int, device: torch.device) 
     if (h, w) != tuple(x.shape[-2:]):
         x = F.interpolate(x, size=(h, w), mode="bicubic", align_corners=False, antialias=True).clamp(-1, 1)
     return x.to(device)
-
-
-def _size_multiple(model: L.LightningModule) -> int:
-    """What image sides must be a multiple of: 2^num_downs for a U-Net, 4 for the ResNet generator
-    (two stride-2 levels and transposed convolutions), else 1 (the transformation network and AdaIN
-    return the input size themselves)."""
-    from gan_style.nets import ResnetGenerator, UnetGenerator
-
-    multiple = 1
-    for net in model.modules():
-        if isinstance(net, UnetGenerator):
-            multiple = max(multiple, 2**net.num_downs)
-        elif isinstance(net, ResnetGenerator):
-            multiple = max(multiple, 4)
-    return multiple
 
 
 def _write(image: torch.Tensor, target: Path, inputs: set[Path]) -> Path:
@@ -238,7 +224,7 @@ def stylize(
         return written
 
     model = load_method(checkpoint, dev)
-    multiple = _size_multiple(model)
+    multiple = size_multiple(model)
     stylizes = hasattr(model, "stylize")
     if stylizes and not styles:
         raise ValueError(f"{type(model).__name__} needs --style images")

@@ -22,7 +22,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from gan_style.errors import DatasetNotFoundError, UnreadableFileError, WeightsUnavailableError
+from gan_style.checkpoint_io import download_to_hub_cache, hub_cache_path
+from gan_style.errors import DatasetNotFoundError, UnreadableFileError
 from gan_style.nets.reference import read_weights_file
 
 __all__ = [
@@ -46,26 +47,17 @@ PYTORCH_FID_INCEPTION_URL = (
 
 def fid_inception_path() -> Path:
     """Where the FID Inception-v3 weights live in the torch hub cache (``$TORCH_HOME/hub/checkpoints``)."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(FID_INCEPTION_URL)
+    return hub_cache_path(FID_INCEPTION_URL)
 
 
 def _download_fid_inception() -> Path:
     url = FID_INCEPTION_URL  # read at call time, so tests can point it elsewhere
-    path = fid_inception_path()
-    if not path.is_file():
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # writes to a temporary file beside the target and renames it: no partial file is left behind
-            torch.hub.download_url_to_file(url, str(path), progress=True)
-        except Exception as exc:  # URLError, timeouts, HTTP errors, a full disk
-            raise WeightsUnavailableError(
-                f"the FID Inception-v3 weights ({path.name}, 95 MB) are not in the torch hub cache and could not "
-                f"be downloaded from {url} ({type(exc).__name__}: {exc}). Download that file on a machine with "
-                f"internet access and copy it to {path} (the cache folder follows $TORCH_HOME), or give a local "
-                f"copy with --feature_weights FILE (pytorch-fid's {os.path.basename(PYTORCH_FID_INCEPTION_URL)} "
-                "works too)"
-            ) from None
-    return path
+    return download_to_hub_cache(
+        url,
+        f"the FID Inception-v3 weights ({os.path.basename(url)}, 95 MB)",
+        "give a local copy with --feature_weights FILE (pytorch-fid's "
+        f"{os.path.basename(PYTORCH_FID_INCEPTION_URL)} works too)",
+    )
 
 
 class InceptionFeatures(nn.Module):

@@ -23,6 +23,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from gan_style.checkpoint_io import download_to_hub_cache, hub_cache_path
 from gan_style.errors import DatasetNotFoundError, WeightsUnavailableError
 from gan_style.nets.reference import read_weights_file
 
@@ -53,25 +54,16 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 def imagenet_vgg19_path() -> Path:
     """Where the ImageNet VGG-19 weights live in the torch hub cache (``$TORCH_HOME/hub/checkpoints``)."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(IMAGENET_VGG19_URL)
+    return hub_cache_path(IMAGENET_VGG19_URL)
 
 
 def _download_imagenet_vgg19() -> dict[str, Tensor]:
     url = IMAGENET_VGG19_URL  # read at call time, so tests can point it at a local server
-    path = imagenet_vgg19_path()
-    if not path.is_file():
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # writes to a temporary file beside the target and renames it: no partial file is left behind
-            torch.hub.download_url_to_file(url, str(path), progress=True)
-        except Exception as exc:  # URLError, timeouts, HTTP errors, a full disk
-            raise WeightsUnavailableError(
-                f"the ImageNet VGG-19 weights ({path.name}, 548 MB) are not in the torch hub cache and could not "
-                f"be downloaded from {url} ({type(exc).__name__}: {exc}). Download that file on a "
-                f"machine with internet access and copy it to {path} (the cache folder follows $TORCH_HOME), or "
-                "give the file's path in the method's setting (Gatys: model.vgg_weights, AdaIN: "
-                "model.encoder_weights)"
-            ) from None
+    path = download_to_hub_cache(
+        url,
+        f"the ImageNet VGG-19 weights ({os.path.basename(url)}, 548 MB)",
+        "give the file's path in the method's setting (Gatys: model.vgg_weights, AdaIN: model.encoder_weights)",
+    )
     return read_weights_file(path)
 
 
