@@ -473,7 +473,7 @@ def adain_content_statistics(
     for ys, wy in zip(spans_y, weights_y):
         for xs, wx in zip(spans_x, weights_x):
             piece = _pad_to(content[..., ys[0] : ys[1], xs[0] : xs[1]].to(device), pad_h, pad_w)
-            features = model.encoder(piece)["relu4_1"].double()
+            features = model.encoder(piece, ["relu4_1"])["relu4_1"].double()
             window = torch.zeros(1, 1, pad_h, pad_w, dtype=torch.float64, device=device)
             window[0, 0, : ys[1] - ys[0], : xs[1] - xs[0]] = (wy[:, None] * wx[None, :]).to(window)
             window = F.interpolate(window, size=features.shape[-2:], mode="area")
@@ -538,11 +538,11 @@ def adain_tile_fn(
         styles = [match_color(s.to(color_reference.device), color_reference).to(s.device) for s in styles]
     total = sum(weights)
     with torch.no_grad():
-        style_feats = [model.encoder(s)["relu4_1"] for s in styles]
+        style_feats = [model.encoder(s, ["relu4_1"])["relu4_1"] for s in styles]
     style_stats = [mean_std(f) for f in style_feats]
 
     def fn(content: Tensor) -> Tensor:
-        fc = model.encoder(content)["relu4_1"]
+        fc = model.encoder(content, ["relu4_1"])["relu4_1"]
         if content_statistics is None:
             t = sum(w / total * adaptive_instance_norm(fc, fs) for w, fs in zip(weights, style_feats))
         else:

@@ -55,6 +55,22 @@ def test_only_requested_taps_stay_alive_during_forward():
     assert list(out) == ["relu1_1", "relu3_1"]
 
 
+def test_a_subset_of_taps_stops_at_the_deepest_one():
+    v = VGGFeatures(["relu1_1", "relu2_1", "relu4_1"], weights=None)
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    full = v(x)
+    ran = []
+    handles = [m.register_forward_hook(lambda m, a, o: ran.append(m)) for m in v.body]
+    part = v(x, ["relu2_1"])
+    for h in handles:
+        h.remove()
+    assert list(part) == ["relu2_1"]
+    assert torch.equal(part["relu2_1"], full["relu2_1"])
+    assert len(ran) == VGG19_LAYERS.index("relu2_1") + 1  # nothing past relu2_1 ran
+    with pytest.raises(ValueError, match="relu3_1"):
+        v(x, ["relu3_1"])
+
+
 def test_matches_torchvision_and_is_frozen():
     torch.manual_seed(0)
     tv = torchvision.models.vgg19().features.eval()

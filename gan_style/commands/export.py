@@ -142,8 +142,8 @@ class AdaINStylizer(nn.Module):
         self.default_alpha = float(default_alpha)
 
     def forward(self, content: Tensor, style: Tensor, alpha: Tensor) -> Tensor:
-        fc = self.encoder(content)["relu4_1"]
-        fs = self.encoder(style)["relu4_1"]
+        fc = self.encoder(content, ["relu4_1"])["relu4_1"]
+        fs = self.encoder(style, ["relu4_1"])["relu4_1"]
         a = alpha.to(fc.dtype).reshape(-1, 1, 1, 1)
         t = a * adaptive_instance_norm(fc, fs) + (1.0 - a) * fc
         out = self.decoder(t) * 2.0 - 1.0  # the decoder works in [0, 1]

@@ -198,8 +198,8 @@ class AdaIN(GanStyleModule):
             raise ValueError(f"give one mask per style: {len(styles)} styles, {len(masks)} masks")
         if preserve_color:
             styles = [match_color(s, content) for s in styles]
-        fc = self.encoder(content)["relu4_1"]
-        style_feats = [self.encoder(s)["relu4_1"] for s in styles]
+        fc = self.encoder(content, ["relu4_1"])["relu4_1"]  # relu4_1 only: no other activation is kept
+        style_feats = [self.encoder(s, ["relu4_1"])["relu4_1"] for s in styles]
         if masks is None:
             total = sum(weights)
             t = sum(w / total * adaptive_instance_norm(fc, fs) for w, fs in zip(weights, style_feats))

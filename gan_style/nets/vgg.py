@@ -207,15 +207,33 @@ class VGGFeatures(nn.Module):
         """Stays in eval mode: the extractor is frozen."""
         return super().train(False)
 
-    def forward(self, x: Tensor) -> dict[str, Tensor]:
-        """(N, 3, H, W) in [-1, 1] -> {tap name: feature map}."""
+    def forward(self, x: Tensor, layers: Sequence[str] | None = None) -> dict[str, Tensor]:
+        """(N, 3, H, W) in [-1, 1] -> {tap name: feature map}.
+
+        ``layers``: a subset of ``self.layers`` to return (None: all of them); the pass stops at the deepest
+        one and keeps no other activation, e.g. AdaIN's inference needs relu4_1 only.
+
+        Raises:
+            ValueError: a name in ``layers`` that is not one of ``self.layers``.
+        """
+        taps = self._tap_index
+        if layers is not None:
+            wanted = set(layers)
+            if not wanted <= set(self.layers):
+                raise ValueError(
+                    f"layers {sorted(wanted - set(self.layers))} are not taps of this extractor {self.layers}"
+                )
+            taps = {i: name for i, name in taps.items() if name in wanted}
+        names = self.layers if layers is None else list(layers)
+        last = max(taps) if taps else -1
         x = (x + 1) / 2
         if self.layout == "torchvision":
             x = (x - self.mean) / self.std
         out: dict[str, Tensor] = {}
-        taps = self._tap_index
         for i, module in enumerate(self.body):
+            if i > last:
+                break
             x = module(x)
             if i in taps:
                 out[taps[i]] = x
-        return {name: out[name] for name in self.layers}
+        return {name: out[name] for name in names}
