@@ -4,6 +4,8 @@
     python benchmarks/methods.py --methods cyclegan pix2pix --sizes 256 --device cpu
     python benchmarks/methods.py --compare_reference /tmp/refs     # the reference code too, alternating
     python benchmarks/methods.py --device cuda --precision bf16 --channels_last --peak_tflops 989
+    python benchmarks/methods.py --device cuda --precision bf16 --channels_last \\
+        --compare_reference /tmp/refs --reference_as_published   # our bf16 against the reference's fp32
 
 Modes (``--modes``):
 
@@ -35,7 +37,9 @@ Weights are random (``vgg_weights=None`` / ``encoder_weights=None``): the cost d
 ``--compare_reference DIR`` also runs the reference implementations of ``benchmarks/references.py``
 (fetched under DIR, outside the repository) on identical settings, alternating step by step with ours in
 this one process so machine load affects both alike, and prints a ``"compare"`` line per case with
-``speed_ratio`` = ours / reference (units per second; > 1: ours faster).
+``speed_ratio`` = ours / reference (units per second; > 1: ours faster). With ``--reference_as_published``
+the reference keeps its own fp32, contiguous settings while ours uses ``--precision`` / ``--channels_last``
+(the compare line names both precisions).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ import argparse
 import atexit
 import contextlib
 import ctypes
+import dataclasses
 import json
 import platform
 import resource
@@ -511,6 +516,8 @@ def compare_row(ours: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
         "size": ours["size"],
         "device": ours["device"],
         "precision": ours["precision"],
+        "reference_precision": ref["precision"],
+        "reference_channels_last": ref["channels_last"],
         "unit": {"train": "images/s", "infer": "images/s", "iteration": "iterations/s"}[ours["mode"]],
         "ours_per_sec": ours["per_sec"],
         "reference_per_sec": ref["per_sec"],
@@ -520,14 +527,17 @@ def compare_row(ours: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_case(method: str, mode: str, size: int, cfg: Settings, refs: Any = None) -> list[dict[str, Any]]:
-    """Rows for one case: ours, and the reference (plus a compare row) when ``refs`` is given."""
+def run_case(
+    method: str, mode: str, size: int, cfg: Settings, refs: Any = None, ref_cfg: Settings | None = None
+) -> list[dict[str, Any]]:
+    """Rows for one case: ours, and the reference (plus a compare row) when ``refs`` is given; the reference
+    runs under ``ref_cfg`` (default: ``cfg``, the same settings)."""
     torch.manual_seed(0)
     reference = None
     if refs is not None:
         import references
 
-        reference = references.make_stepper(refs, method, mode, size, cfg)
+        reference = references.make_stepper(refs, method, mode, size, ref_cfg or cfg)
     if mode in ("train", "iteration"):
         ours = LightningTrainStepper(method, size, cfg)
         ours.fit(partner=reference.run_phase if reference is not None else None)
@@ -607,8 +617,15 @@ def main() -> None:
         default=None,
         help="reference checkouts (see benchmarks/README.md), run alternating with ours",
     )
+    p.add_argument(
+        "--reference_as_published",
+        action="store_true",
+        help="run the reference as its scripts do (fp32, contiguous) whatever --precision / --channels_last "
+        "say, e.g. to compare our bf16 with the reference's fp32",
+    )
     a = p.parse_args()
     cfg = settings_from(a)
+    ref_cfg = dataclasses.replace(cfg, precision="32", channels_last=False) if a.reference_as_published else cfg
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*`training_step` returned `None`.*")
     refs = None
@@ -620,7 +637,7 @@ def main() -> None:
         refs = references.load(a.compare_reference)
     for method, mode, size in cases(a):
         try:
-            for row in run_case(method, mode, size, cfg, refs):
+            for row in run_case(method, mode, size, cfg, refs, ref_cfg):
                 emit(row)
         except ValueError as exc:  # e.g. a size pix2pix cannot take
             emit({"method": method, "mode": mode, "size": size, "skipped": str(exc)})
