@@ -41,7 +41,9 @@ def test_only_requested_taps_stay_alive_during_forward():
         refs.append(weakref.ref(output))
 
     def count(module, args, output):
-        alive_at_end.append(sum(r() is not None for r in refs[:-1]))
+        alive_at_end.append(
+            len({id(r()) for r in refs[:-1] if r() is not None})
+        )  # an in-place ReLU's output is its input
 
     handles = [m.register_forward_hook(keep) for m in v.body]
     handles.append(v.body[-1].register_forward_hook(count))
@@ -53,6 +55,27 @@ def test_only_requested_taps_stay_alive_during_forward():
     # when the last layer runs: the relu1_1 tap and the last layer's input (conv3_1) are alive, nothing else
     assert alive_at_end == [2]
     assert list(out) == ["relu1_1", "relu3_1"]
+
+
+def test_in_place_relus_keep_conv_taps_and_gradients():
+    import copy
+
+    v = VGGFeatures(["conv1_2", "relu2_1", "conv3_1"], weights=None)
+    plain = copy.deepcopy(v)
+    for m in plain.body:
+        if isinstance(m, torch.nn.ReLU):
+            m.inplace = False
+    inplace = [i for i, m in enumerate(v.body) if isinstance(m, torch.nn.ReLU) and m.inplace]
+    assert inplace and all(v._tap_index.get(i - 1) not in ("conv1_2", "conv3_1") for i in inplace)
+    x = (torch.rand(1, 3, 32, 32) * 2 - 1).requires_grad_(True)
+    y = (x.detach().clone()).requires_grad_(True)
+    a, b = v(x), plain(y)
+    for name in a:
+        assert torch.equal(a[name], b[name])
+    assert a["conv1_2"].min() < 0 and a["conv3_1"].min() < 0  # conv taps are not overwritten by their ReLU
+    sum(t.square().mean() for t in a.values()).backward()
+    sum(t.square().mean() for t in b.values()).backward()
+    assert torch.allclose(x.grad, y.grad, rtol=1e-5, atol=1e-8)
 
 
 def test_a_subset_of_taps_stops_at_the_deepest_one():

@@ -45,7 +45,8 @@ class AdaINDecoder(nn.Sequential):
 
     def __init__(self) -> None:
         def conv(cin: int, cout: int, relu: bool = True) -> list[nn.Module]:
-            return [nn.ReflectionPad2d(1), nn.Conv2d(cin, cout, 3)] + ([nn.ReLU()] if relu else [])
+            # in place: the convolution's output is not needed for its backward pass, so no copy is made
+            return [nn.ReflectionPad2d(1), nn.Conv2d(cin, cout, 3)] + ([nn.ReLU(inplace=True)] if relu else [])
 
         up = [nn.Upsample(scale_factor=2, mode="nearest")]
         super().__init__(

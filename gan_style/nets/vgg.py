@@ -136,6 +136,10 @@ class VGGFeatures(nn.Module):
         self.body, taps = self._build(layout, pooling, depth)
         # only the requested taps are kept during forward, so other activations are freed as soon as possible
         self._tap_index = {i: name for i, name in taps.items() if name in set(layers)}
+        # a ReLU may overwrite its convolution's output (autograd does not need it) unless that output is a tap
+        for i, module in enumerate(self.body):
+            if isinstance(module, nn.ReLU) and i - 1 not in self._tap_index:
+                module.inplace = True
         self._pending_state = state
         self._loaded = weights is None
         if not defer:
