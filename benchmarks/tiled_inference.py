@@ -26,7 +26,9 @@ line) is the same on the output averaged over 8x8 pixel blocks: a tone differenc
 the overlap into a gentle ramp, shows there (the tile grid as soft patches), while the full-resolution measure
 mostly sees the fine texture of a random-weight generator. ``input_seam_ratio`` is the measure on the input
 image; the ``untiled`` case reports the measures of the untiled output on the same kind of lines, the value
-without any tiling. ``--compare`` adds the differences between the tiled output and the untiled one.
+without any tiling. ``--compare`` adds the differences between the tiled output and the untiled one, and
+the untiled output's seam measures on the same lines (``untiled_seam_ratio...``): a content edge that lies
+along a boundary line raises both, so a seam shows as the tiled figure above the untiled one.
 
 The weights are random (init ``normal``, 0.02, as before training): the cost does not depend on them, but
 the instance-norm statistics per tile (see :mod:`gan_style.tiling`) do, so the seam figures of a trained
@@ -180,6 +182,15 @@ def run_case(args: argparse.Namespace) -> dict:
         row["mean_abs_diff_vs_untiled"] = float(difference.mean())
         row["max_abs_diff_vs_untiled"] = float(difference.max())
         row["coarse_diff_vs_untiled"] = float((F.avg_pool2d(output, 16) - F.avg_pool2d(direct, 16)).abs().mean())
+        # the untiled output measured on the same lines: content edges that happen to lie on a boundary line
+        # raise both, so a seam is the tiled figure exceeding this one
+        row.update(
+            {
+                f"untiled_{k}": v
+                for k, v in seam_report(direct, image.cpu(), args.tile, overlap, 4).items()
+                if k != "input_seam_ratio"
+            }
+        )
     if tiled:
         target = Path(args.output or f"tiled_{args.case}_{size}.png")
         if args.case == "hard_cuts":
