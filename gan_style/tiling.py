@@ -526,14 +526,7 @@ def adain_tile_fn(
     from gan_style.losses.perceptual import mean_std
     from gan_style.nets.adain import adaptive_instance_norm
 
-    alpha = float(model.hparams.alpha if alpha is None else alpha)
-    if not styles:
-        raise ValueError("AdaIN needs at least one style image")
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    weights = list(style_weights) if style_weights is not None else [1.0] * len(styles)
-    if len(weights) != len(styles) or sum(weights) <= 0 or any(w < 0 for w in weights):
-        raise ValueError(f"style_weights must be {len(styles)} numbers >= 0 with a positive sum, got {weights}")
+    alpha, weights = model.check_stylize_settings(styles, alpha, style_weights)
     if color_reference is not None:
         styles = [match_color(s.to(color_reference.device), color_reference).to(s.device) for s in styles]
     total = sum(weights)

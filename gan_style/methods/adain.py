@@ -185,15 +185,8 @@ class AdaIN(GanStyleModule):
         Raises:
             ValueError: no style, mismatched ``style_weights`` / ``masks`` counts, ``alpha`` outside [0, 1].
         """
-        alpha = self.hparams.alpha if alpha is None else alpha
+        alpha, weights = self.check_stylize_settings(styles, alpha, style_weights)
         preserve_color = self.hparams.preserve_color if preserve_color is None else preserve_color
-        if not styles:
-            raise ValueError("AdaIN needs at least one style image")
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        weights = list(style_weights) if style_weights is not None else [1.0] * len(styles)
-        if len(weights) != len(styles) or sum(weights) <= 0 or any(w < 0 for w in weights):
-            raise ValueError(f"style_weights must be {len(styles)} numbers >= 0 with a positive sum, got {weights}")
         if masks is not None and len(masks) != len(styles):
             raise ValueError(f"give one mask per style: {len(styles)} styles, {len(masks)} masks")
         if preserve_color:
@@ -214,6 +207,26 @@ class AdaIN(GanStyleModule):
         if out.shape[-2:] != content.shape[-2:]:
             out = F.interpolate(out, size=content.shape[-2:], mode="bilinear", align_corners=False)
         return out.clamp(-1, 1)
+
+    def check_stylize_settings(
+        self, styles: Sequence[Tensor], alpha: float | None, style_weights: Sequence[float] | None
+    ) -> tuple[float, list[float]]:
+        """``(alpha, style weights)`` for :meth:`stylize`: alpha None is the model's setting; weights None are
+        equal ones (not normalized here).
+
+        Raises:
+            ValueError: no style, ``alpha`` outside [0, 1], ``style_weights`` of the wrong count, negative or
+                summing to zero.
+        """
+        alpha = float(self.hparams.alpha if alpha is None else alpha)
+        if not styles:
+            raise ValueError("AdaIN needs at least one style image")
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        weights = list(style_weights) if style_weights is not None else [1.0] * len(styles)
+        if len(weights) != len(styles) or sum(weights) <= 0 or any(w < 0 for w in weights):
+            raise ValueError(f"style_weights must be {len(styles)} numbers >= 0 with a positive sum, got {weights}")
+        return alpha, weights
 
     def sample_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
         """content, style, stylized (alpha 1), each (N, 3, H, W) in [-1, 1]."""
