@@ -7,7 +7,7 @@
 Prints one JSON line per case, then a summary line:
 
 - ``untiled``: the generator on a whole ``--untiled_size`` image (1024: a size that still fits);
-- ``tiled``: :func:`gan_style.tiling.tiled_apply` on a ``--size`` image, ``--tile`` 512 overlapping by
+- ``tiled``: :func:`gan_style.inference.tiling.tiled_apply` on a ``--size`` image, ``--tile`` 512 overlapping by
   ``--overlap`` 64, instance-norm statistics per tile or (``--norm image``) of the whole image; writes the output PNG (``--output``) of a smooth synthetic input (colour gradients,
   soft-edged disks and squares) so the seams can be inspected, and prints the seam metric;
 - ``hard_cuts`` (with ``--hard_cuts``): the same tiles side by side without overlap, for comparison.
@@ -31,7 +31,7 @@ the untiled output's seam measures on the same lines (``untiled_seam_ratio...``)
 along a boundary line raises both, so a seam shows as the tiled figure above the untiled one.
 
 The weights are random (init ``normal``, 0.02, as before training): the cost does not depend on them, but
-the instance-norm statistics per tile (see :mod:`gan_style.tiling`) do, so the seam figures of a trained
+the instance-norm statistics per tile (see :mod:`gan_style.inference.tiling`) do, so the seam figures of a trained
 model on photographs can differ.
 """
 
@@ -51,8 +51,8 @@ import torch
 import torch.nn.functional as F
 
 from gan_style.data.transforms import to_image
+from gan_style.inference.tiling import tile_spans, tiled_apply
 from gan_style.nets import ResnetGenerator
-from gan_style.tiling import tile_spans, tiled_apply
 
 
 def synthetic_image(size: int) -> torch.Tensor:

@@ -34,9 +34,10 @@ import gan_style.callbacks  # noqa: F401  (makes short class names resolvable in
 import gan_style.data  # noqa: F401
 import gan_style.methods  # noqa: F401
 from gan_style.callbacks import RunSummary
-from gan_style.checkpoint_io import AtomicCheckpointIO, safe_load
 from gan_style.errors import GanStyleError, InvalidSettingError
-from gan_style.precision import PerOptimizerMixedPrecision
+from gan_style.io.untrusted import safe_load
+from gan_style.plugins.checkpoint_io import AtomicCheckpointIO
+from gan_style.plugins.precision import PerOptimizerMixedPrecision
 
 #: Exit status after SIGTERM: the run saved its state and stopped before finishing (128 + SIGTERM).
 EXIT_TERMINATED = 143
@@ -75,7 +76,7 @@ class GanStyleCLI(LightningCLI):
     - ``ModelCheckpoint`` callbacks without ``dirpath`` write to ``<default_root_dir>/checkpoints``, and
       loggers whose ``save_dir`` is ``.`` (WandbLogger's default) write under ``default_root_dir``;
     - checkpoints are written atomically and read with ``weights_only=True``
-      (:class:`~gan_style.checkpoint_io.AtomicCheckpointIO`) unless ``trainer.plugins`` names another
+      (:class:`~gan_style.plugins.AtomicCheckpointIO`) unless ``trainer.plugins`` names another
       ``CheckpointIO``;
     - on SIGTERM (a scheduler's preemption, ``kill``), the run stops after the current batch; a
       ``ModelCheckpoint`` with ``save_on_exception: true`` (the recipes' ``last.ckpt`` one) saves it, and the

@@ -16,10 +16,11 @@ import torch
 from test_cli import gan_style
 
 from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS, tiny_cyclegan_kwargs
-from gan_style.checkpoint_io import AtomicCheckpointIO, atomic_torch_save
 from gan_style.data import UnpairedImageDataModule
 from gan_style.errors import NonFiniteLossError
+from gan_style.io.atomic import atomic_torch_save
 from gan_style.methods import CycleGAN
+from gan_style.plugins.checkpoint_io import AtomicCheckpointIO
 
 MAX_STEPS = 48  # 8 A x 18 B sample images: 18 batches = 36 optimizer steps an epoch, so 1.33 epochs
 
@@ -133,7 +134,7 @@ def test_a_kill_during_saving_never_leaves_a_partial_checkpoint(tmp_path):
             textwrap.dedent(
                 f"""
                 import torch
-                from gan_style.checkpoint_io import atomic_torch_save
+                from gan_style.io.atomic import atomic_torch_save
                 i = 0
                 while True:
                     atomic_torch_save({{"i": i, "w": torch.full((4_000_000,), float(i))}}, {str(target)!r})

@@ -10,7 +10,7 @@ from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS, tiny_cyclegan_kwargs
 from gan_style.callbacks import Performance
 from gan_style.data import UnpairedImageDataModule
 from gan_style.methods import CycleGAN
-from gan_style.precision import PerOptimizerMixedPrecision
+from gan_style.plugins.precision import PerOptimizerMixedPrecision
 
 
 def _data():

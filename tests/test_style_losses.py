@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gan_style.color import combine_luminance, luminance_only, match_color, rgb_to_yiq, yiq_to_rgb
+from gan_style.inference.color import combine_luminance, luminance_only, match_color, rgb_to_yiq, yiq_to_rgb
 from gan_style.losses import create_loss, gram_matrix, mean_std
 
 

@@ -1,4 +1,4 @@
-"""Tiled inference (gan_style.tiling) and ``gan-style stylize --tile``: exact for pointwise functions and
+"""Tiled inference (gan_style.inference.tiling) and ``gan-style stylize --tile``: exact for pointwise functions and
 norm-free convolutions, smooth seams for instance-norm generators, tile-sized work for a 4096x4096 image."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gan_style.tiling import adain_content_statistics, adain_tile_fn, blend_weights, tile_spans, tiled_apply
+from gan_style.inference.tiling import adain_content_statistics, adain_tile_fn, blend_weights, tile_spans, tiled_apply
 
 
 def smooth_image(height: int, width: int, seed: int = 0) -> torch.Tensor:

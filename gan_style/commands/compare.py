@@ -80,7 +80,7 @@ def collect_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     for name in METRICS:
         row[name] = metrics.get(f"test/{name}", metrics.get(f"val/{name}"))
     if row["steps"] is None and checkpoint is not None:
-        from gan_style.checkpoint_io import safe_load
+        from gan_style.io.untrusted import safe_load
 
         row["steps"] = safe_load(checkpoint).get("global_step")
     return row

@@ -21,11 +21,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from gan_style.checkpoint_io import safe_load
-from gan_style.color import combine_luminance
 from gan_style.data.images import is_image_file, list_images, load_image
 from gan_style.data.transforms import to_image, to_tensor
 from gan_style.errors import DatasetNotFoundError, UnsafeFileError
+from gan_style.inference.color import combine_luminance
+from gan_style.io.untrusted import safe_load
 from gan_style.nets import size_multiple
 
 __all__ = ["stylize", "load_method"]
@@ -151,7 +151,7 @@ def stylize(
         style_weight: see ``num_iterations``.
         tile: process the image in overlapping tiles of this many pixels (e.g. 512), blended without seams,
             so that a large image (4096x4096) fits in memory; the image stays on the CPU and only one tile at
-            a time goes through the network (:func:`gan_style.tiling.tiled_apply`). None (default): the whole
+            a time goes through the network (:func:`gan_style.inference.tiling.tiled_apply`). None (default): the whole
             image at once. With tiles the image keeps its exact size (no rounding to the network's multiple);
             the tile must be a multiple of that (4 for the ResNet generator, 2^num_downs for a U-Net, 8 for
             AdaIN). Not for Gatys or ``--masks``. Combine with ``--size null`` (or a large ``--size``): the
@@ -169,7 +169,7 @@ def stylize(
     Raises:
         ValueError: neither or both of ``checkpoint`` and ``method``; style images missing for a method
             that needs them or given to one that does not; masks with the wrong count; ``tile`` with Gatys or
-            ``--masks``, or a ``tile`` / ``tile_overlap`` that :func:`gan_style.tiling.tiled_apply` refuses.
+            ``--masks``, or a ``tile`` / ``tile_overlap`` that :func:`gan_style.inference.tiling.tiled_apply` refuses.
         FileNotFoundError: a missing content, style, mask or checkpoint file.
     """
     if (checkpoint is None) == (method is None):
@@ -233,7 +233,7 @@ def stylize(
     if masks and len(masks) != len(styles):
         raise ValueError(f"give one mask per style: {len(styles)} styles, {len(masks)} masks")
     if tile is not None:
-        from gan_style.tiling import adain_content_statistics, adain_tile_fn, tile_spans, tiled_apply
+        from gan_style.inference.tiling import adain_content_statistics, adain_tile_fn, tile_spans, tiled_apply
 
         tile_multiple = max(multiple, 8) if stylizes else multiple  # AdaIN: VGG's three poolings
         tile_spans(tile, tile, tile_overlap, tile_multiple)  # refuses bad settings before any image is read

@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_style.color import match_color
+from gan_style.inference.color import match_color
 from gan_style.losses import create_loss
 from gan_style.methods.base import GanStyleModule, NonFinitePolicy
 from gan_style.nets.adain import AdaINDecoder, adaptive_instance_norm, masked_adaptive_instance_norm
@@ -177,7 +177,7 @@ class AdaIN(GanStyleModule):
           by default, normalized to sum 1);
         - ``masks``: one (1, 1, H, W) or (H, W) mask per style in [0, 1]; style k is applied where mask k
           is > 0.5, with content statistics taken over that region only;
-        - ``preserve_color``: each style is first recoloured like the content (:func:`gan_style.color.match_color`).
+        - ``preserve_color``: each style is first recoloured like the content (:func:`gan_style.inference.color.match_color`).
 
         Returns (N, 3, H, W) in [-1, 1] (the decoder's output resized to the input size when H or W is not a
         multiple of 8).

@@ -45,9 +45,9 @@ from PIL import Image
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from gan_style.color import combine_luminance, luminance_only, match_color, match_luminance
 from gan_style.data.images import load_image
 from gan_style.data.transforms import to_image, to_tensor
+from gan_style.inference.color import combine_luminance, luminance_only, match_color, match_luminance
 from gan_style.losses import create_loss
 from gan_style.methods.base import check_loss_finite
 from gan_style.nets.vgg import VGG19_LAYERS, VGGFeatures

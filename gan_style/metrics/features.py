@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from gan_style.checkpoint_io import download_to_hub_cache, hub_cache_path
 from gan_style.errors import DatasetNotFoundError, UnreadableFileError
+from gan_style.io.download import download_to_hub_cache, hub_cache_path
 from gan_style.nets.reference import read_weights_file
 
 __all__ = [

@@ -32,10 +32,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from gan_style.checkpoint_io import atomic_torch_save, safe_load
 from gan_style.data.images import list_images, load_image
 from gan_style.data.transforms import to_tensor
 from gan_style.errors import GanStyleError
+from gan_style.io.atomic import atomic_torch_save
+from gan_style.io.untrusted import safe_load
 from gan_style.metrics.distribution import MetricInputError
 from gan_style.metrics.features import feature_network_id
 

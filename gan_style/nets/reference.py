@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 from torch import Tensor, nn
 
-from gan_style.checkpoint_io import safe_load
 from gan_style.errors import UnreadableFileError
+from gan_style.io.untrusted import safe_load
 
 __all__ = ["load_reference_state_dict", "read_weights_file"]
 

@@ -23,8 +23,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from gan_style.checkpoint_io import download_to_hub_cache, hub_cache_path
 from gan_style.errors import DatasetNotFoundError, WeightsUnavailableError
+from gan_style.io.download import download_to_hub_cache, hub_cache_path
 from gan_style.nets.reference import read_weights_file
 
 __all__ = ["VGG19_LAYERS", "VGGFeatures", "WeightsUnavailableError", "imagenet_vgg19_path", "IMAGENET_VGG19_URL"]

@@ -522,7 +522,7 @@ def adain_tile_fn(
         ValueError: no style, ``alpha`` outside [0, 1], ``style_weights`` of the wrong count, negative or
             summing to zero.
     """
-    from gan_style.color import match_color
+    from gan_style.inference.color import match_color
     from gan_style.losses.perceptual import mean_std
     from gan_style.nets.adain import adaptive_instance_norm
 
