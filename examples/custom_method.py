@@ -48,8 +48,8 @@ class SelfRegularizedGAN(GanStyleModule):
         lr: float = 2e-4,
     ) -> None:
         super().__init__()
-        self._check_settings({"lambda_reg": lambda_reg, "lr": lr}, None, ())
-        self._save_hparams_plain()  # typed arguments -> checkpoint hyper-parameters (no network objects)
+        self.check_settings({"lambda_reg": lambda_reg, "lr": lr}, None, ())
+        self.save_hyperparameters_plain()  # typed arguments -> checkpoint hyper-parameters (no network objects)
         self.automatic_optimization = False  # GANs step their two optimizers by hand
         self.generator = generator if generator is not None else ResnetGenerator(n_blocks=6)
         self.discriminator = discriminator if discriminator is not None else NLayerDiscriminator()

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import netrc
 import os
-import re
 import sys
+import warnings
 from typing import Any
 
 import torch
@@ -34,8 +34,11 @@ import gan_style.callbacks  # noqa: F401  (makes short class names resolvable in
 import gan_style.data  # noqa: F401
 import gan_style.methods  # noqa: F401
 from gan_style.callbacks import RunSummary
-from gan_style.errors import GanStyleError, InvalidSettingError
-from gan_style.io.untrusted import safe_load
+from gan_style.commands.runner import exit_status, handled, print_error
+from gan_style.errors import GanStyleError, InvalidSettingError, UnsafeFileError
+from gan_style.io.untrusted import is_local, safe_load
+from gan_style.methods.gatys import NO_OPTIMIZER_WARNING
+from gan_style.methods.loading import check_class_paths, import_modules, load_plugins
 from gan_style.plugins.checkpoint_io import AtomicCheckpointIO
 from gan_style.plugins.precision import PerOptimizerMixedPrecision
 
@@ -159,14 +162,21 @@ class GanStyleCLI(LightningCLI):
             raise InvalidSettingError(str(cause)) from exc
 
     def _parse_ckpt_path(self) -> None:
-        try:
-            super()._parse_ckpt_path()  # reads the checkpoint's hyper-parameters with weights_only=True
-        except Exception:
-            subcommand = self.config.get("subcommand")
-            path = self.config[subcommand].get("ckpt_path") if subcommand else None
-            if path:
-                safe_load(path)  # raises the error that names the file and says why (unsafe, truncated ...)
-            raise
+        """Before LightningCLI merges a ``--ckpt_path`` checkpoint's hyper-parameters into the config: refuse a
+        remote checkpoint (Lightning would read it with ``weights_only=False``), read the file safely, and
+        check every class path it names (:func:`gan_style.methods.loading.check_class_paths`)."""
+        subcommand = self.config.get("subcommand")
+        path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if path and path not in ("last", "best", "hpc", "registry") and not is_local(str(path)):
+            raise UnsafeFileError(
+                f"--ckpt_path {path}: remote checkpoints are not loaded (Lightning reads them with "
+                "weights_only=False, which can run code); download the file and give its local path"
+            )
+        if path and os.path.isfile(str(path)):
+            checkpoint = safe_load(path)  # the error names the file and says why (unsafe, truncated ...)
+            if isinstance(checkpoint, dict):
+                check_class_paths(checkpoint, path)
+        super()._parse_ckpt_path()
 
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
         plugins = _as_list(config.get("plugins"))
@@ -239,20 +249,40 @@ class GanStyleCLI(LightningCLI):
             raise SystemExit(EXIT_TERMINATED) from None
 
 
-def _error_message(exc: BaseException) -> str:
-    """The message of ``exc``; for an error re-raised from a DataLoader worker (whose message embeds the
-    worker's traceback), the original message only."""
-    text = str(exc)
-    if "Original Traceback" in text:
-        pattern = re.compile(rf"(?:[\w.]+\.)?{re.escape(type(exc).__name__)}: (.*)")
-        found = [m[1] for m in map(pattern.fullmatch, text.strip().splitlines()) if m]
-        if found:
-            return found[-1]
-    return text
+#: Lightning's warning that step checkpoints under manual optimization hold the weights after the step's
+#: updates: the state the resume logic expects (the restored run continues with the next batch).
+MANUAL_CHECKPOINT_WARNING = "Using ModelCheckpoint with manual optimization and every_n_train_steps"
+
+SUBCOMMANDS = ("stylize", "export", "download", "compare", "evaluate")
+
+
+def _pop_imports(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``--import MODULE`` / ``--import=MODULE`` (any subcommand, repeatable) from the other arguments."""
+    rest, modules = [], []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--import":
+            if i + 1 >= len(argv):
+                raise ValueError("--import needs a module name, e.g. --import my_package.my_method")
+            modules.append(argv[i + 1])
+            i += 2
+            continue
+        if arg.startswith("--import="):
+            modules.append(arg.split("=", 1)[1])
+        else:
+            rest.append(arg)
+        i += 1
+    return rest, modules
 
 
 def main(args: list[str] | None = None) -> None:
     """Entry point of ``gan-style`` and ``python -m gan_style``.
+
+    Every subcommand accepts ``--import MODULE`` (repeatable): the module is imported first, making the methods
+    it defines known (as do installed packages declaring the entry-point group ``gan_style.methods``, loaded
+    here). Errors print as one line with the exit status of :mod:`gan_style.commands.runner`
+    (``GAN_STYLE_TRACEBACK=1`` shows the traceback).
 
     W&B never prompts for a login: without an API key (``WANDB_API_KEY`` or ``wandb login``), runs are
     logged offline (``WANDB_MODE=offline``) and can be uploaded later with ``wandb sync``.
@@ -260,23 +290,35 @@ def main(args: list[str] | None = None) -> None:
     if "WANDB_MODE" not in os.environ and not _wandb_has_credentials():
         os.environ["WANDB_MODE"] = "offline"
     argv = sys.argv[1:] if args is None else list(args)
-    if argv and argv[0] == "stylize":
-        from gan_style.commands.stylize import main as stylize_main
-
-        stylize_main(argv[1:])
-        return
-    if argv and argv[0] in ("download", "compare", "evaluate", "export"):
+    prog = f"gan-style {argv[0]}" if argv and argv[0] in SUBCOMMANDS else "gan-style"
+    try:
+        argv, modules = _pop_imports(argv)
+        load_plugins()
+        import_modules(modules)
+    except Exception as exc:
+        if os.environ.get("GAN_STYLE_TRACEBACK") or not handled(exc):
+            raise
+        print_error(prog, exc)
+        raise SystemExit(exit_status(exc)) from None
+    if argv and argv[0] in SUBCOMMANDS:
         import importlib
 
         importlib.import_module(f"gan_style.commands.{argv[0]}").main(argv[1:])
         return
     try:
-        GanStyleCLI(args=args)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=MANUAL_CHECKPOINT_WARNING)
+            warnings.filterwarnings("ignore", message=NO_OPTIMIZER_WARNING)
+            if args is None:  # LightningCLI reads sys.argv itself (less the --import options)
+                sys.argv[1:] = argv
+                GanStyleCLI()
+            else:
+                GanStyleCLI(args=argv)
     except GanStyleError as exc:  # bad input, missing weights, NaN loss: the message says what to do
         if os.environ.get("GAN_STYLE_TRACEBACK"):
             raise
-        print(f"gan-style: error: {_error_message(exc)}", file=sys.stderr)
-        raise SystemExit(1) from None
+        print_error(prog, exc)
+        raise SystemExit(exit_status(exc)) from None
 
 
 if __name__ == "__main__":

@@ -9,12 +9,21 @@ with status 1; set ``GAN_STYLE_TRACEBACK=1`` to see the traceback as well.
 from __future__ import annotations
 
 __all__ = [
+    "ArchiveError",
+    "ChecksumError",
     "DatasetNotFoundError",
+    "FileMissingError",
+    "DownloadError",
+    "DownloadSettingError",
     "GanStyleError",
     "ImageLoadError",
+    "InferenceUnavailableError",
     "InvalidSettingError",
     "NonFiniteLossError",
+    "PluginError",
+    "OfflineError",
     "UnreadableFileError",
+    "UnsafeArchiveError",
     "UnsafeFileError",
     "WeightsUnavailableError",
 ]
@@ -56,3 +65,61 @@ class UnreadableFileError(GanStyleError, ValueError):
 class NonFiniteLossError(GanStyleError, FloatingPointError):
     """A training loss became NaN or infinite; the message names the step and the loss term. The update of
     that step was not applied, so the weights are still finite."""
+
+
+# Downloads and archives (gan_style.io.download, gan_style.io.archive, gan_style.data.download)
+
+
+class DownloadError(GanStyleError, RuntimeError):
+    """A download could not be completed (an HTTP error, a connection that kept breaking, a restricted or
+    incomplete dataset); the message names the URL, the file and what to do."""
+
+
+class OfflineError(DownloadError):
+    """The server could not be reached (no network, DNS failure, refused connection, timeout); the message
+    says where to put a copy downloaded elsewhere.
+
+    Args:
+        message: the full message.
+        url: the address that could not be reached ("").
+        reason: why, e.g. ``"timed out"`` or ``"ConnectionRefusedError: [Errno 111] Connection refused"`` ("").
+
+    Both are kept as the attributes ``url`` and ``reason``.
+    """
+
+    def __init__(self, message: str, url: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.url, self.reason = url, reason
+
+
+class ChecksumError(DownloadError, UnsafeFileError):
+    """A downloaded or user-placed file's sha256 or size differs from the expected value."""
+
+
+class DownloadSettingError(GanStyleError, ValueError):
+    """An unknown or ambiguous dataset name, or a sha256 that is not 64 hexadecimal characters."""
+
+
+class ArchiveError(UnreadableFileError):
+    """An archive is damaged, truncated or not a zip/tar file."""
+
+
+class UnsafeArchiveError(ArchiveError, UnsafeFileError):
+    """An archive member would be written outside the target folder, or is a link or special file."""
+
+
+class InferenceUnavailableError(GanStyleError, ValueError):
+    """A method was asked for inference (stylize, tiles, export, compare, predict) it does not offer: it hands
+    out no stylizer, or its stylizer cannot do what was asked (export of an optimization method); the message
+    says what to use instead."""
+
+
+class FileMissingError(GanStyleError, FileNotFoundError):
+    """A file named in a setting (a checkpoint, a weights file, a run folder, a model file) does not exist or
+    is not a file; the message names it and what to give instead. (Missing image folders are
+    :class:`DatasetNotFoundError`.)"""
+
+
+class PluginError(GanStyleError, ImportError):
+    """A method module named with ``--import``, or declared by an installed package under the entry-point group
+    ``gan_style.methods``, cannot be imported; the message names it and the import error."""

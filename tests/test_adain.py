@@ -42,12 +42,12 @@ def test_adaptive_instance_norm_statistics():
 def test_alpha_zero_decodes_the_content_features():
     m = model()
     c, s = torch.rand(1, 3, 32, 32) * 2 - 1, torch.rand(1, 3, 32, 32) * 2 - 1
-    out = m.stylize(c, [s], alpha=0.0)
+    out = m.stylizer()(c, [s], alpha=0.0)
     with torch.no_grad():
         expected = m.decode(m.encoder(c)["relu4_1"]).clamp(-1, 1)
     assert torch.allclose(out, expected, atol=1e-6)
-    full = m.stylize(c, [s], alpha=1.0)
-    half = m.stylize(c, [s], alpha=0.5)
+    full = m.stylizer()(c, [s], alpha=1.0)
+    half = m.stylizer()(c, [s], alpha=0.5)
     assert not torch.allclose(full, expected) and not torch.allclose(half, full)
 
 
@@ -55,17 +55,17 @@ def test_interpolation_weights():
     m = model()
     c = torch.rand(1, 3, 32, 32) * 2 - 1
     s1, s2 = torch.rand(1, 3, 32, 32) * 2 - 1, torch.rand(1, 3, 40, 24) * 0.2
-    only_first = m.stylize(c, [s1, s2], style_weights=[1.0, 0.0])
-    assert torch.allclose(only_first, m.stylize(c, [s1]), atol=1e-6)
+    only_first = m.stylizer()(c, [s1, s2], style_weights=[1.0, 0.0])
+    assert torch.allclose(only_first, m.stylizer()(c, [s1]), atol=1e-6)
     with torch.no_grad():
         fc = m.encoder(c)["relu4_1"]
         t = 0.25 * adaptive_instance_norm(fc, m.encoder(s1)["relu4_1"]) + 0.75 * adaptive_instance_norm(
             fc, m.encoder(s2)["relu4_1"]
         )
         expected = m.decode(t).clamp(-1, 1)
-    assert torch.allclose(m.stylize(c, [s1, s2], style_weights=[1, 3]), expected, atol=1e-5)
+    assert torch.allclose(m.stylizer()(c, [s1, s2], style_weights=[1, 3]), expected, atol=1e-5)
     with pytest.raises(ValueError, match="style_weights"):
-        m.stylize(c, [s1, s2], style_weights=[1.0])
+        m.stylizer()(c, [s1, s2], style_weights=[1.0])
 
 
 def test_masks_apply_each_style_in_its_region():
@@ -74,30 +74,30 @@ def test_masks_apply_each_style_in_its_region():
     s1, s2 = torch.rand(1, 3, 32, 32) * 2 - 1, torch.rand(1, 3, 32, 32) * 0.1 + 0.5
     left = torch.zeros(64, 64)
     left[:, :32] = 1
-    masked = m.stylize(c, [s1, s2], masks=[left, 1 - left])
+    masked = m.stylizer()(c, [s1, s2], masks=[left, 1 - left])
     assert masked.shape == c.shape
     # the mask covering everything with one style equals plain transfer with that style
-    whole = m.stylize(c, [s1], masks=[torch.ones(64, 64)])
-    assert torch.allclose(whole, m.stylize(c, [s1]), atol=1e-5)
+    whole = m.stylizer()(c, [s1], masks=[torch.ones(64, 64)])
+    assert torch.allclose(whole, m.stylizer()(c, [s1]), atol=1e-5)
     # swapping the masks changes the image on both halves
-    swapped = m.stylize(c, [s1, s2], masks=[1 - left, left])
+    swapped = m.stylizer()(c, [s1, s2], masks=[1 - left, left])
     assert not torch.allclose(masked[..., :24], swapped[..., :24]) and not torch.allclose(
         masked[..., 40:], swapped[..., 40:]
     )
     with pytest.raises(ValueError, match="one mask per style"):
-        m.stylize(c, [s1, s2], masks=[left])
+        m.stylizer()(c, [s1, s2], masks=[left])
 
 
 def test_output_keeps_the_input_size_and_colour_option():
     m = model()
     c = torch.rand(1, 3, 30, 44) * 2 - 1
-    assert m.stylize(c, [torch.rand(1, 3, 16, 16)]).shape == (1, 3, 30, 44)
-    assert m.stylize(c, [torch.rand(1, 3, 16, 16)], preserve_color=True).shape == (1, 3, 30, 44)
+    assert m.stylizer()(c, [torch.rand(1, 3, 16, 16)]).shape == (1, 3, 30, 44)
+    assert m.stylizer()(c, [torch.rand(1, 3, 16, 16)], preserve_color=True).shape == (1, 3, 30, 44)
     with pytest.raises(ValueError, match="alpha"):
-        m.stylize(c, [c], alpha=1.5)
+        m.stylizer()(c, [c], alpha=1.5)
 
 
-def test_training_lowers_nothing_it_should_not_and_checkpoints_the_decoder(tmp_path, sample_root):
+def test_training_lowers_nothing_it_should_not_and_checkpoints_the_decoder(tmp_path, sample_root, make_trainer):
     L.seed_everything(0)
     m = AdaIN(encoder_weights=None)
     encoder_before = {k: v.clone() for k, v in m.encoder.state_dict().items()}
@@ -110,13 +110,10 @@ def test_training_lowers_nothing_it_should_not_and_checkpoints_the_decoder(tmp_p
         batch_size=2,
         num_workers=0,
     )
-    trainer = L.Trainer(
+    trainer = make_trainer(
         max_steps=3,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
+        enable_checkpointing=True,  # Lightning's default checkpoint: the test saves the decoder
         limit_val_batches=1,
-        default_root_dir=tmp_path,
     )
     trainer.fit(m, dm)
     assert all(torch.equal(v, m.encoder.state_dict()[k]) for k, v in encoder_before.items())  # frozen

@@ -22,18 +22,18 @@ import pytest
 from conftest import write_image
 from gan_style.commands.download import main
 from gan_style.data import download as dl
-from gan_style.data.download import (
-    DATASETS,
+from gan_style.data.download import DATASETS, download_dataset, resolve_dataset
+from gan_style.errors import (
     ArchiveError,
     ChecksumError,
     DownloadError,
+    DownloadSettingError,
     OfflineError,
     UnsafeArchiveError,
-    download_dataset,
-    download_file,
-    extract_archive,
-    resolve_dataset,
 )
+from gan_style.io import archive as archive_module
+from gan_style.io.archive import extract_archive
+from gan_style.io.download import check_sha256, download_file, file_sha256, offline_message
 
 # ------------------------------------------------------------------------------------------ server
 
@@ -285,6 +285,47 @@ def test_size_mismatch_is_a_checksum_error(server, tmp_path):
     assert not (tmp_path / "f.bin").exists()
 
 
+def test_check_sha256_normalises_or_refuses():
+    assert check_sha256(None) is None
+    assert check_sha256(f"  {'AB' * 32} ") == "ab" * 32
+    for bad in ("abc", "g" * 64, "a" * 65):
+        with pytest.raises(DownloadSettingError, match="64 hexadecimal"):
+            check_sha256(bad)
+
+
+def test_file_sha256(tmp_path, capsys):
+    data = os.urandom(70_000)  # more than one of pooch's 64 KiB reads
+    (tmp_path / "f.bin").write_bytes(data)
+    assert file_sha256(tmp_path / "f.bin") == _sha(data)
+    assert capsys.readouterr().err == ""
+    assert file_sha256(str(tmp_path / "f.bin"), progress=True) == _sha(data)
+    assert "verifying f.bin" in capsys.readouterr().err
+    (tmp_path / "empty").write_bytes(b"")
+    assert file_sha256(tmp_path / "empty") == _sha(b"")
+    with pytest.raises(FileNotFoundError):
+        file_sha256(tmp_path / "missing")
+
+
+def test_offline_message_mentions_a_kept_part_file(tmp_path):
+    dest = tmp_path / "f.zip"
+    message = offline_message("http://host/f.zip", dest, "timed out")
+    assert "(timed out)" in message and f"put the file at {dest}" in message and "and uses it without" in message
+    assert "against sha256" not in message and "partial" not in message
+    (tmp_path / "f.zip.part").write_bytes(b"12345")
+    message = offline_message("http://host/f.zip", dest, "timed out", "a" * 64, then="extracts it")
+    assert f"against sha256 {'a' * 64} and extracts it" in message
+    assert f"The partial download {tmp_path / 'f.zip.part'} (5 bytes) is kept" in message
+
+
+def test_existing_file_is_verified_without_network(dead_url, tmp_path):
+    dest = tmp_path / "f.bin"
+    dest.write_bytes(b"placed by hand")
+    assert download_file(dead_url, dest, sha256=_sha(b"placed by hand"), progress=False) == _sha(b"placed by hand")
+    with pytest.raises(ChecksumError, match="left as it is"):
+        download_file(dead_url, dest, expected_size=1, progress=False)
+    assert dest.read_bytes() == b"placed by hand"
+
+
 def test_http_error_names_the_url(server, tmp_path):
     with pytest.raises(DownloadError, match="HTTP 404"):
         download_file(server.url("/missing.zip"), tmp_path / "m.zip", progress=False)
@@ -417,7 +458,7 @@ _UNSAFE_CASES = [(case, True) for case in UNSAFE] + [(case, False) for case in U
     ("case", "has_filter"), _UNSAFE_CASES, ids=[f"{c}-{'filter' if f else 'nofilter'}" for c, f in _UNSAFE_CASES]
 )
 def test_unsafe_archives_are_refused(case, has_filter, monkeypatch, tmp_path):
-    monkeypatch.setattr(dl, "_TAR_HAS_FILTER", has_filter and hasattr(tarfile, "data_filter"))
+    monkeypatch.setattr(archive_module, "_TAR_HAS_FILTER", has_filter and hasattr(tarfile, "data_filter"))
     filename, build, why = UNSAFE[case]
     work = tmp_path / "work"
     work.mkdir()
@@ -547,10 +588,16 @@ def test_errors_are_gan_style_errors():
     from gan_style.errors import GanStyleError, UnreadableFileError, UnsafeFileError
 
     assert issubclass(OfflineError, DownloadError) and issubclass(DownloadError, GanStyleError)
+    assert issubclass(DownloadError, RuntimeError) and issubclass(DownloadSettingError, ValueError)
     assert issubclass(ChecksumError, UnsafeFileError) and issubclass(UnsafeArchiveError, UnsafeFileError)
     assert issubclass(ArchiveError, UnreadableFileError)
     with pytest.raises(ValueError):  # DownloadSettingError is also a ValueError
         resolve_dataset("no-such-dataset")
+    error = OfflineError("message", "http://host/f.zip", "timed out")
+    assert (str(error), error.url, error.reason) == ("message", "http://host/f.zip", "timed out")
+    # the error classes stay importable from gan_style.data.download
+    for cls in (ArchiveError, ChecksumError, DownloadError, DownloadSettingError, OfflineError, UnsafeArchiveError):
+        assert getattr(dl, cls.__name__) is cls and cls.__name__ in dl.__all__
 
 
 def test_gan_style_cli_dispatches_download(capsys):

@@ -29,8 +29,9 @@ from gan_style.commands.export import (  # noqa: E402
     export_wrapper,
     exportable_networks,
 )
-from gan_style.commands.stylize import load_method  # noqa: E402
 from gan_style.errors import GanStyleError  # noqa: E402
+from gan_style.inference import ImageToImageExport  # noqa: E402
+from gan_style.methods import load_method  # noqa: E402
 
 ATOL = 1e-4
 
@@ -221,7 +222,7 @@ def test_adain_stylizer_with_content_style_alpha(checkpoints, tmp_path):
     with torch.no_grad():
         expected = torch.cat(
             [
-                model.stylize(content[i : i + 1], [style], alpha=float(a), preserve_color=False)
+                model.stylizer()(content[i : i + 1], [style], alpha=float(a), preserve_color="none")
                 for i, a in enumerate(alpha)
             ]
         )
@@ -230,7 +231,7 @@ def test_adain_stylizer_with_content_style_alpha(checkpoints, tmp_path):
     # a single alpha for the whole batch
     single = _run_exported(written, {"content": content, "style": style, "alpha": torch.tensor([0.3])})
     with torch.no_grad():
-        expected_single = model.stylize(content, [style], alpha=0.3, preserve_color=False)
+        expected_single = model.stylizer()(content, [style], alpha=0.3, preserve_color="none")
     _assert_matches(single, expected_single)
 
     meta = _metadata(written)
@@ -306,7 +307,7 @@ def test_gatys_has_nothing_to_export(tmp_path, monkeypatch):
         vgg_weights=None,
     )
     assert exportable_networks(gatys) == ()
-    monkeypatch.setattr("gan_style.commands.stylize.load_method", lambda *args, **kwargs: gatys)
+    monkeypatch.setattr("gan_style.methods.loading.load_method", lambda *args, **kwargs: gatys)
     with pytest.raises(ExportError, match="Gatys has no trained network.*--method gatys"):
         export("gatys.ckpt", output_dir=str(tmp_path / "out"))
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
@@ -317,13 +318,13 @@ def test_failed_check_writes_nothing(checkpoints, tmp_path, monkeypatch):
     out.mkdir()
     previous = out / "cyclegan_generator_ab.onnx"
     previous.write_bytes(b"an earlier export")
-    original = export_module.ImageToImage.forward
+    original = ImageToImageExport.forward
 
     def drifting_forward(self, image):  # what the exporters trace differs from what eager PyTorch computes
         y = original(self, image)
         return y + 1e-2 if torch.jit.is_tracing() else y
 
-    monkeypatch.setattr(export_module.ImageToImage, "forward", drifting_forward)
+    monkeypatch.setattr(ImageToImageExport, "forward", drifting_forward)
     with pytest.raises(ExportCheckError, match=r"torchscript: max abs diff 0\.01.*onnx: max abs diff 0\.01") as exc:
         export(str(checkpoints["cyclegan"]), output_dir=str(out), height=32, width=32)
     assert "nothing was written" in str(exc.value)

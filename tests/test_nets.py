@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from gan_style.inference import size_multiple_of
 from gan_style.nets import (
     NLayerDiscriminator,
     PixelDiscriminator,
@@ -13,7 +14,6 @@ from gan_style.nets import (
     init_weights,
     load_reference_state_dict,
     receptive_field,
-    size_multiple,
 )
 
 
@@ -157,11 +157,11 @@ def test_load_reference_refuses_code_and_missing_files(tmp_path):
 
 def test_size_multiple_of_the_generators_inside():
     resnet, unet = ResnetGenerator(ngf=4, n_blocks=1), UnetGenerator(num_downs=6, ngf=4)
-    assert size_multiple(resnet) == 4
-    assert size_multiple(unet) == 64
-    assert size_multiple(nn.ModuleDict({"a": resnet, "b": unet})) == 64  # the largest wins
-    assert size_multiple(TransformationNetwork()) == 1
-    assert size_multiple(nn.Conv2d(3, 3, 3)) == 1
+    assert size_multiple_of(resnet) == 4
+    assert size_multiple_of(unet) == 64
+    assert size_multiple_of(nn.ModuleDict({"a": resnet, "b": unet})) == 64  # the largest wins
+    assert size_multiple_of(TransformationNetwork()) == 1
+    assert size_multiple_of(nn.Conv2d(3, 3, 3)) == 1
     x = torch.rand(1, 3, 64, 68) * 2 - 1  # a side that is a multiple works, the U-Net refuses another
     assert resnet(x).shape == x.shape
     with pytest.raises(ValueError):

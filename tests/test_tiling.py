@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gan_style.inference.tiling import adain_content_statistics, adain_tile_fn, blend_weights, tile_spans, tiled_apply
+from gan_style.inference.tiling import blend_weights, stylize_tiled, tile_spans, tiled_apply
 
 
 def smooth_image(height: int, width: int, seed: int = 0) -> torch.Tensor:
@@ -286,23 +286,26 @@ def test_adain_tiles_use_the_whole_image_statistics():
     from gan_style.methods import AdaIN
 
     torch.manual_seed(0)
-    model = AdaIN(encoder_weights=None).eval()
+    stylizer = AdaIN(encoder_weights=None).eval().stylizer()
     content, style = smooth_image(64, 64), smooth_image(48, 80, seed=3).flip(1)
     with torch.no_grad():
-        expected = model.stylize(content, [style], alpha=0.7, preserve_color=False)
-    per_tile = adain_tile_fn(model, [style], alpha=0.7)
-    assert torch.allclose(per_tile(content), expected, atol=1e-5)
+        expected = stylizer(content, [style], alpha=0.7, preserve_color="none")
+    per_tile = stylizer.plan_tiles(content, [style], whole_image_statistics=False, alpha=0.7)
+    assert per_tile.whole_image_norm is None and per_tile.finish is None
+    with torch.no_grad():
+        assert torch.allclose(per_tile.fn(content), expected, atol=1e-5)
     # an image smaller than a tile is stylized whole: the same as without tiles, with either statistics
-    assert torch.allclose(tiled_apply(per_tile, content, 128, 32, 8), expected, atol=1e-5)
-    whole = adain_tile_fn(model, [style], alpha=0.7, content_statistics=adain_content_statistics(model, content))
-    assert torch.allclose(tiled_apply(whole, content, 128, 32, 8), expected, atol=1e-5)
+    assert torch.allclose(tiled_apply(per_tile.fn, content, 128, 32, 8), expected, atol=1e-5)
+    whole = stylizer.plan_tiles(content, [style], whole_image_statistics=True, tile=128, overlap=32, alpha=0.7)
+    assert torch.allclose(tiled_apply(whole.fn, content, 128, 32, 8), expected, atol=1e-5)
+    assert torch.allclose(stylize_tiled(stylizer, content, [style], 128, 32, alpha=0.7), expected, atol=1e-5)
 
     # a larger image: statistics gathered over the tiles match the whole image's; one tile's do not
     large = smooth_image(256, 256)
     with torch.no_grad():
-        mean, sigma = mean_std(model.encoder(large)["relu4_1"])
-        tile_mean, tile_sigma = mean_std(model.encoder(large[..., 64:128, 128:192])["relu4_1"])
-    gathered_mean, gathered_sigma = adain_content_statistics(model, large, 64, 32)
+        mean, sigma = mean_std(stylizer.encode(large))
+        tile_mean, tile_sigma = mean_std(stylizer.encode(large[..., 64:128, 128:192]))
+    gathered_mean, gathered_sigma = stylizer.content_statistics(large, 64, 32)
     assert gathered_mean.shape == gathered_sigma.shape == (1, 512, 1, 1)
 
     def relative(a, b):
@@ -310,15 +313,16 @@ def test_adain_tiles_use_the_whole_image_statistics():
 
     assert relative(gathered_mean, mean) < 0.01 and relative(gathered_sigma, sigma) < 0.01
     assert relative(tile_mean, mean) > 3 * relative(gathered_mean, mean)
-    fn = adain_tile_fn(model, [style], content_statistics=(gathered_mean, gathered_sigma))
-    out = tiled_apply(fn, smooth_image(72, 136), 64, 32, 8)
+    out = stylize_tiled(stylizer, smooth_image(72, 136), [style], 64, 32)
     assert out.shape == (1, 3, 72, 136) and float(out.abs().max()) <= 1 + 1e-6
     with pytest.raises(ValueError, match="alpha"):
-        adain_tile_fn(model, [style], alpha=2.0)
+        stylizer.plan_tiles(content, [style], alpha=2.0)
     with pytest.raises(ValueError, match="style_weights"):
-        adain_tile_fn(model, [style], style_weights=[1.0, 2.0])
+        stylizer.plan_tiles(content, [style], style_weights=[1.0, 2.0])
+    with pytest.raises(ValueError, match="masks"):
+        stylizer.plan_tiles(content, [style], masks=[torch.ones(64, 64)])
     with pytest.raises(ValueError, match="one"):
-        adain_content_statistics(model, torch.cat([content, content]))
+        stylizer.content_statistics(torch.cat([content, content]))
 
 
 def _checkpoint(model: L.LightningModule, path) -> str:

@@ -9,9 +9,9 @@ import torch
 from test_cli import gan_style
 
 from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS
-from gan_style.commands.stylize import load_method
 from gan_style.errors import UnreadableFileError, UnsafeFileError
 from gan_style.io.untrusted import safe_load
+from gan_style.methods import load_method
 from gan_style.nets import ResnetGenerator, VGGFeatures, load_reference_state_dict, read_weights_file
 from gan_style.plugins.checkpoint_io import AtomicCheckpointIO
 

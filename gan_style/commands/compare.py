@@ -21,7 +21,8 @@ from PIL import Image, ImageDraw, ImageOps
 
 from gan_style.callbacks.summary import read_run_summary
 from gan_style.data.images import list_images, load_image
-from gan_style.errors import DatasetNotFoundError
+from gan_style.errors import DatasetNotFoundError, FileMissingError
+from gan_style.io.atomic import atomic_write
 
 __all__ = ["compare", "collect_run"]
 
@@ -52,12 +53,13 @@ def collect_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     (None when not logged), ``train images/s``, and ``checkpoint`` (Path or None).
 
     Raises:
-        DatasetNotFoundError: ``run_dir`` is not a folder, or holds neither a ``metrics.json``, a
+        FileMissingError: ``run_dir`` is not a folder.
+        DatasetNotFoundError: ``run_dir`` holds neither a ``metrics.json``, a
             ``config.yaml`` nor a checkpoint.
     """
     run = Path(run_dir)
     if not run.is_dir():
-        raise DatasetNotFoundError(f"run folder '{run}' does not exist; give trainer.default_root_dir of a run")
+        raise FileMissingError(f"run folder '{run}' does not exist; give trainer.default_root_dir of a run")
     summary, config, checkpoint = read_run_summary(run), _find_config(run), _find_checkpoint(run)
     if not (summary or config or checkpoint):
         raise DatasetNotFoundError(
@@ -145,7 +147,7 @@ def compare(
         DatasetNotFoundError: a run folder or input that does not exist.
         ValueError: no runs, or an output suffix other than .md/.html.
     """
-    from gan_style.commands.stylize import load_method, stylize
+    from gan_style.commands.stylize import load_stylizer, stylize
 
     if not runs:
         raise ValueError("give at least one run folder")
@@ -179,7 +181,7 @@ def compare(
                 if row["checkpoint"] is None:
                     notes.append(f"{row['run']}: no checkpoint, no images")
                 else:
-                    needs_style = hasattr(load_method(row["checkpoint"]), "stylize")
+                    needs_style = load_stylizer(row["checkpoint"])[0].takes_style
                     if needs_style and not style:
                         notes.append(f"{row['run']}: {row['method']} needs --style, no images")
                     else:
@@ -195,9 +197,8 @@ def compare(
                 grid_rows.append((f"{row['run']} ({row['method']})", files))
             out.parent.mkdir(parents=True, exist_ok=True)
             grid = _grid(grid_rows, size)
-            tmp_png = grid_path.with_name(f".{grid_path.name}.tmp")
-            grid.save(tmp_png, format="PNG")
-            os.replace(tmp_png, grid_path)
+            with atomic_write(grid_path) as f:
+                grid.save(f, format="PNG")
     else:
         notes.append("no input images given (--inputs), so no output grid")
 
@@ -221,10 +222,8 @@ def compare(
             "<p>Metrics: the run's test/ value when tested, else val/; -: not logged.</p>"
             f"{img}<ul>{items}</ul>\n"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = out.with_name(f".{out.name}.tmp")
-    tmp_out.write_text(text, encoding="utf-8")
-    os.replace(tmp_out, out)
+    with atomic_write(out, "w", encoding="utf-8") as f:
+        f.write(text)
     print(f"compare: wrote {out}" + (f" and {grid_path}" if inputs else ""))
     return out
 

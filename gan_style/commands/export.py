@@ -7,14 +7,18 @@ Examples::
     gan-style export --checkpoint runs/pix2pix/checkpoints/last.ckpt --output_dir models/
     gan-style export --checkpoint runs/adain/checkpoints/last.ckpt --height 512 --width 512
 
-What is exported, per method (``--network``; the first name is the default):
+What is exported is the export form of the method's stylizer
+(:meth:`gan_style.inference.Stylizer.export_module`), chosen with ``--network`` among the method's
+``stylizer_networks`` (the first is the default). For the built-in methods:
 
 - CycleGAN: ``generator_ab`` or ``generator_ba``; ``image`` (N, 3, H, W) -> ``output`` (N, 3, H, W), H and W
   multiples of 4;
 - Pix2Pix: ``generator``; the same, H and W multiples of 2^num_downs (256 for unet_256);
 - PatchGANStyle: ``generator``; the same, any H and W;
 - AdaIN: ``stylizer`` (VGG encoder + AdaIN + decoder); ``content`` (N, 3, H, W), ``style`` (1 or N, 3, h, w),
-  ``alpha`` (1,) or (N,) -> ``output`` (N, 3, H, W), any sizes of 8 pixels or more.
+  ``alpha`` (1,) or (N,) -> ``output`` (N, 3, H, W), any sizes of 8 pixels or more;
+- a method of your own: whatever its stylizer's ``export_module()`` returns (``image`` -> ``output`` for a
+  :class:`~gan_style.inference.GeneratorStylizer`).
 
 Every exported model takes and returns float32 RGB images in [-1, 1], NCHW; outputs are clamped to [-1, 1].
 Convert at the edges: ``x = pixels / 127.5 - 1`` (pixels uint8 RGB) and ``pixels = round((y + 1) * 127.5)``.
@@ -36,28 +40,24 @@ import inspect
 import json
 import math
 import os
-import re
 import sys
-import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_style.errors import GanStyleError
-from gan_style.nets import size_multiple
-from gan_style.nets.adain import adaptive_instance_norm
+from gan_style.errors import GanStyleError, InferenceUnavailableError
+from gan_style.inference.stylizer import ExportModule, size_multiple_of
+from gan_style.io.atomic import atomic_write, temporary_path
+from gan_style.methods.base import GanStyleModule
 
 __all__ = [
-    "AdaINStylizer",
     "ExportCheckError",
     "ExportError",
     "FORMATS",
-    "ImageToImage",
     "MissingDependencyError",
     "export",
     "export_wrapper",
@@ -68,8 +68,6 @@ __all__ = [
 Format = Literal["torchscript", "onnx"]
 FORMATS: tuple[str, ...] = ("torchscript", "onnx")
 SUFFIXES = {"torchscript": ".pt", "onnx": ".onnx"}
-ADAIN_NETWORK = "stylizer"
-"""The ``network`` name of AdaIN's export: VGG encoder + AdaIN + decoder as one module."""
 
 
 class ExportError(GanStyleError, ValueError):
@@ -86,139 +84,41 @@ class MissingDependencyError(GanStyleError, ImportError):
     """A package needed for the requested export (``onnx``, ``onnxruntime``, ``onnxscript``) is not installed."""
 
 
-# --- wrappers: what the exported graph computes ---------------------------------------------------------
-
-
-class ImageToImage(nn.Module):
-    """An image-to-image generator with gan-style's image convention, for export.
-
-    ``forward(image)``: (N, C, H, W) float32 in [-1, 1] (C = 3 for RGB) -> (N, C', H, W) in [-1, 1] (the
-    generator's output, clamped). Names in exported files: input ``image``, output ``output``.
-    """
-
-    input_names = ("image",)
-    output_names = ("output",)
-
-    def __init__(self, generator: nn.Module) -> None:
-        super().__init__()
-        self.generator = generator
-        conv = next((m for m in generator.modules() if isinstance(m, nn.Conv2d)), None)
-        self.in_channels = conv.in_channels if conv is not None else 3
-
-    def forward(self, image: Tensor) -> Tensor:
-        return self.generator(image).clamp(-1.0, 1.0)
-
-    def example_inputs(self, batch: int, height: int, width: int, generator: torch.Generator) -> tuple[Tensor, ...]:
-        """A random ``image`` (batch, C, height, width) in [-1, 1]."""
-        return (torch.rand(batch, self.in_channels, height, width, generator=generator) * 2 - 1,)
-
-    def dynamic_axes(self) -> dict[str, dict[int, str]]:
-        image = {0: "batch", 2: "height", 3: "width"}
-        return {"image": image, "output": dict(image)}
-
-
-class AdaINStylizer(nn.Module):
-    """AdaIN inference as one module: ``g(alpha * AdaIN(f(c), f(s)) + (1 - alpha) * f(c))`` (Eq. 9, 14).
-
-    ``forward(content, style, alpha)``:
-
-    - ``content`` (N, 3, H, W) float32 in [-1, 1];
-    - ``style`` (1 or N, 3, h, w) in [-1, 1], any size (one style for all contents, or one each);
-    - ``alpha`` (1,) or (N,) float32 in [0, 1] (1: full style, 0: the content reconstructed); not clamped;
-
-    returns (N, 3, H, W) in [-1, 1]: the decoder's output, resized to (H, W) (bilinear; an identity when H
-    and W are multiples of 8) and clamped, as :meth:`gan_style.methods.AdaIN.stylize` with one style.
-    Inputs ``content``, ``style``, ``alpha``; output ``output``.
-    """
-
-    input_names = ("content", "style", "alpha")
-    output_names = ("output",)
-    in_channels = 3
-
-    def __init__(self, encoder: nn.Module, decoder: nn.Module, default_alpha: float = 1.0) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.decoder = decoder
-        self.default_alpha = float(default_alpha)
-
-    def forward(self, content: Tensor, style: Tensor, alpha: Tensor) -> Tensor:
-        fc = self.encoder(content, ["relu4_1"])["relu4_1"]
-        fs = self.encoder(style, ["relu4_1"])["relu4_1"]
-        a = alpha.to(fc.dtype).reshape(-1, 1, 1, 1)
-        t = a * adaptive_instance_norm(fc, fs) + (1.0 - a) * fc
-        out = self.decoder(t) * 2.0 - 1.0  # the decoder works in [0, 1]
-        out = F.interpolate(out, size=content.shape[-2:], mode="bilinear", align_corners=False)
-        return out.clamp(-1.0, 1.0)
-
-    def example_inputs(self, batch: int, height: int, width: int, generator: torch.Generator) -> tuple[Tensor, ...]:
-        """``content`` (batch, 3, height, width); one ``style`` (1, 3, width, height) (other sides, so the
-        check sees a style of its own size); ``alpha`` the checkpoint's value for batch 1, else values from
-        1 down to 0.5 (one per image)."""
-        content = torch.rand(batch, 3, height, width, generator=generator) * 2 - 1
-        style = torch.rand(1, 3, width, height, generator=generator) * 2 - 1
-        if batch == 1:
-            alpha = torch.tensor([self.default_alpha])
-        else:
-            alpha = torch.linspace(1.0, 0.5, batch)
-        return content, style, alpha
-
-    def dynamic_axes(self) -> dict[str, dict[int, str]]:
-        return {
-            "content": {0: "batch", 2: "height", 3: "width"},
-            "style": {0: "style_batch", 2: "style_height", 3: "style_width"},
-            "alpha": {0: "alpha_batch"},
-            "output": {0: "batch", 2: "height", 3: "width"},
-        }
-
-
 # --- choosing what to export ------------------------------------------------------------------------------
 
 
-def _is_adain(model: nn.Module) -> bool:
-    from gan_style.methods.adain import AdaIN
-
-    return isinstance(model, AdaIN)
-
-
 def exportable_networks(model: nn.Module) -> tuple[str, ...]:
-    """The ``network`` names :func:`export` accepts for ``model``, the default first: ``generator_ab``,
-    ``generator_ba`` for CycleGAN, ``generator`` for Pix2Pix and PatchGANStyle (any method's child modules
-    named ``generator*``), ``stylizer`` for AdaIN; empty for Gatys (nothing trained to export)."""
-    if _is_adain(model):
-        return (ADAIN_NETWORK,)
-    names = [name for name, child in model.named_children() if name.startswith("generator") and child is not None]
-    preferred = [n for n in ("generator_ab", "generator") if n in names]
-    return tuple(preferred + [n for n in names if n not in preferred])
+    """The ``network`` names :func:`export` accepts for ``model``, the default first: the method's
+    ``stylizer_networks`` (CycleGAN ``generator_ab``, ``generator_ba``; AdaIN ``stylizer``); empty for a
+    method without a trained network (Gatys)."""
+    try:
+        export_wrapper(model)
+    except ExportError:
+        return ()
+    return tuple(model.stylizer_networks)
 
 
-def export_wrapper(model: nn.Module, network: str | None = None) -> tuple[str, nn.Module]:
-    """``(network name, module to export)`` for a trained method: an :class:`ImageToImage` around the
-    chosen generator or, for AdaIN, an :class:`AdaINStylizer`; in eval mode, without gradients.
+def export_wrapper(model: nn.Module, network: str | None = None) -> tuple[str, ExportModule]:
+    """``(network name, module to export)`` for a trained method: the export form of its stylizer
+    (:meth:`gan_style.inference.Stylizer.export_module`), in eval mode, without gradients.
 
     Args:
-        model: a method, e.g. from :func:`gan_style.commands.stylize.load_method`.
-        network: one of :func:`exportable_networks` (None: the default, the first).
+        model: a method (:class:`gan_style.methods.GanStyleModule`), e.g. from
+            :func:`gan_style.methods.load_method`.
+        network: one of the method's ``stylizer_networks`` (None: the default, the first).
 
     Raises:
-        ExportError: a method with nothing to export (Gatys optimizes each image), or an unknown ``network``
-            (the message lists the choices).
+        ExportError: a method with nothing to export (Gatys optimizes each image; a method that hands out no
+            stylizer), or an unknown ``network`` (the message lists the choices).
     """
-    choices = exportable_networks(model)
-    kind = type(model).__name__
-    if not choices:
-        if kind == "Gatys":
-            raise ExportError(
-                "Gatys has no trained network to export: it optimizes each image from scratch. Stylize with "
-                "`gan-style stylize --method gatys`, or train AdaIN or PatchGANStyle for an exportable model"
-            )
-        raise ExportError(f"{kind} has no network to export (gan-style exports modules named generator*)")
-    name = choices[0] if network is None else network
-    if name not in choices:
-        raise ExportError(f"{kind} has no network {network!r} to export; choose one of: {', '.join(choices)}")
-    if name == ADAIN_NETWORK and _is_adain(model):
-        wrapper: nn.Module = AdaINStylizer(model.encoder, model.decoder, model.hparams.get("alpha", 1.0))
-    else:
-        wrapper = ImageToImage(getattr(model, name))
+    if not isinstance(model, GanStyleModule):
+        raise ExportError(f"{type(model).__name__} is not a gan-style method (GanStyleModule); nothing to export")
+    try:
+        stylizer = model.stylizer(network)
+        wrapper = stylizer.export_module()
+    except (InferenceUnavailableError, ValueError) as exc:
+        raise ExportError(str(exc)) from None
+    name = network or model.stylizer_networks[0]
     return name, wrapper.eval().requires_grad_(False)
 
 
@@ -260,11 +160,6 @@ def _quiet() -> Iterator[None]:
         for pattern in _QUIET:
             warnings.filterwarnings("ignore", message=pattern)
         yield
-
-
-def _temp_path(directory: Path, stem: str, suffix: str) -> Path:
-    """A hidden, unused name beside the target, renamed into place once the file is complete."""
-    return directory / f".{stem}{suffix}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
 
 
 def _shape(tensor_shape: Sequence[int], axes: dict[int, str] | None) -> list[int | str]:
@@ -379,7 +274,7 @@ def export(
         DatasetNotFoundError, UnsafeFileError, UnreadableFileError, ValueError: from
             :func:`~gan_style.commands.stylize.load_method` (missing, unsafe or foreign checkpoint).
     """
-    from gan_style.commands.stylize import load_method
+    from gan_style.methods.loading import load_method
 
     wanted = [formats] if isinstance(formats, str) else list(formats)
     unknown = [f for f in wanted if f not in FORMATS]
@@ -401,7 +296,7 @@ def export(
 
     model = load_method(checkpoint, "cpu")
     name, wrapper = export_wrapper(model, network)
-    multiple = size_multiple(wrapper)
+    multiple = size_multiple_of(wrapper)
     if height % multiple or width % multiple:
         raise ExportError(
             f"{type(model).__name__}.{name} needs height and width divisible by {multiple}, got {height} x {width}"
@@ -435,7 +330,7 @@ def export(
     try:
         with torch.no_grad(), _quiet():
             if "torchscript" in wanted:
-                temps["torchscript"] = _temp_path(out_dir, stem, SUFFIXES["torchscript"])
+                temps["torchscript"] = temporary_path(targets["torchscript"])
                 try:
                     traced = torch.jit.trace(wrapper, trace_inputs, check_trace=False)
                 except Exception as exc:
@@ -452,7 +347,7 @@ def export(
                         ) from exc
                     diffs["torchscript"] = _max_abs_diff(got, expected)
             if "onnx" in wanted:
-                temps["onnx"] = _temp_path(out_dir, stem, SUFFIXES["onnx"])
+                temps["onnx"] = temporary_path(targets["onnx"])
                 _export_onnx(wrapper, trace_inputs, temps["onnx"], opset, dynamic, dynamo)
                 if check:
                     try:
@@ -480,14 +375,7 @@ def export(
             tmp.unlink(missing_ok=True)
 
     axes = wrapper.dynamic_axes() if dynamic else {}
-    notes = []
-    if type(model).__name__ == "Pix2Pix" and not model.hparams.get("eval_mode", True):
-        notes.append(
-            "exported in eval mode (batch-norm running statistics, no dropout); this checkpoint's eval_mode "
-            "is false, so `gan-style predict` / `stylize` use test-batch statistics and dropout instead"
-        )
-    if _is_adain(model) and model.hparams.get("preserve_color"):
-        notes.append("preserve_color is not part of the exported graph: recolour the style before feeding it")
+    notes = wrapper.notes()
     meta = {
         "method": type(model).__name__,
         "class_path": f"{type(model).__module__}.{type(model).__qualname__}",
@@ -518,20 +406,15 @@ def export(
         "torch_version": torch.__version__,
         "notes": notes,
     }
-    if _is_adain(model):
-        meta["inputs"][2]["range"] = [0.0, 1.0]
-        meta["alpha_default"] = wrapper.default_alpha
+    extra = dict(wrapper.metadata())
+    ranges = extra.pop("input_ranges", {})
+    meta.update(extra)
     for entry in meta["inputs"]:
-        if entry["name"] != "alpha":
-            entry["range"] = [-1.0, 1.0]
+        entry["range"] = list(ranges.get(entry["name"], [-1.0, 1.0]))
     meta["outputs"][0]["range"] = [-1.0, 1.0]
     meta_path = out_dir / f"{stem}.json"
-    tmp = _temp_path(out_dir, stem, ".json")
-    try:
-        tmp.write_text(json.dumps(meta, indent=2) + "\n")
-        os.replace(tmp, meta_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(meta_path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(meta, indent=2) + "\n")
 
     written = {**targets, "metadata": meta_path}
     print(f"export: {type(model).__name__}.{name} -> " + ", ".join(str(p) for p in written.values()))
@@ -549,18 +432,9 @@ def export(
 
 
 def main(args: list[str] | None = None) -> None:
-    """Entry point of ``gan-style export``: arguments parsed from :func:`export`'s signature.
+    """Entry point of ``gan-style export``: arguments parsed from :func:`export`'s signature; errors as one
+    line, exit status 2 for a bad request or file (unknown network, missing checkpoint ...), 1 for a failed
+    check or a missing package (:mod:`gan_style.commands.runner`)."""
+    from gan_style.commands.runner import run_command
 
-    Exit status 2 for a bad request or file (unknown network, missing checkpoint ...), 1 for a failed check
-    or a missing package; ``GAN_STYLE_TRACEBACK=1`` shows the traceback.
-    """
-    from jsonargparse import CLI
-
-    try:
-        CLI(export, args=args, as_positional=False, prog="gan-style export")
-    except (ValueError, FileNotFoundError, KeyError, GanStyleError) as exc:
-        if os.environ.get("GAN_STYLE_TRACEBACK"):
-            raise
-        message = re.sub(r"\s+", " ", str(exc)).strip()
-        print(f"gan-style export: error: {message}", file=sys.stderr)
-        raise SystemExit(2 if isinstance(exc, (ValueError, FileNotFoundError, KeyError)) else 1) from None
+    run_command(export, args, "gan-style export")

@@ -1,5 +1,5 @@
-"""The standard CycleGAN and pix2pix datasets: a registry of the official archives, a resumable and
-verified download, and safe extraction.
+"""The standard CycleGAN and pix2pix datasets: the catalogue of the official archives and
+:func:`download_dataset`, which picks the archive, where it goes and which layout it must have.
 
 Examples::
 
@@ -7,7 +7,10 @@ Examples::
     download_dataset("horse2zebra")                      # -> Path("datasets/horse2zebra")
     download_dataset("pix2pix/facades", root="/data")    # -> Path("/data/facades_pix2pix")
 
-Command line: ``gan-style download horse2zebra`` (:mod:`gan_style.commands.download`).
+Command line: ``gan-style download horse2zebra`` (:mod:`gan_style.commands.download`). The resumable,
+verified download is :func:`gan_style.io.download.download_file`, the safe extraction
+:func:`gan_style.io.archive.extract_archive`; the error classes live in :mod:`gan_style.errors` and are
+importable from here too.
 
 Names are ``<family>/<name>`` (``cyclegan/horse2zebra``, ``pix2pix/facades``); the bare name is enough
 when only one family has it (``facades``, ``maps`` and ``cityscapes`` exist in both). A dataset goes to
@@ -16,34 +19,30 @@ side by side.
 
 Checksums: the CycleGAN archives carry the sha256 and size published by TensorFlow Datasets; the other
 archives have no published checksum, so they are checked by size (when the server reports it) and by the
-archive's own CRCs at extraction, and the sha256 computed while downloading is printed so it can be
+archive's own CRCs at extraction, and the sha256 computed after downloading is printed so it can be
 recorded and passed back with ``sha256=`` / ``--sha256``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import os
-import re
 import shutil
-import stat
 import sys
-import tarfile
-import tempfile
-import time
-import urllib.error
-import urllib.request
-import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from tqdm import tqdm
-
-from gan_style.errors import GanStyleError, UnreadableFileError, UnsafeFileError
+from gan_style.errors import (
+    ArchiveError,
+    ChecksumError,
+    DownloadError,
+    DownloadSettingError,
+    OfflineError,
+    UnsafeArchiveError,
+)
+from gan_style.io.archive import extract_archive
+from gan_style.io.download import check_sha256, download_file, offline_message
 
 __all__ = [
     "DATASETS",
@@ -55,9 +54,6 @@ __all__ = [
     "OfflineError",
     "UnsafeArchiveError",
     "download_dataset",
-    "download_file",
-    "extract_archive",
-    "file_sha256",
     "list_datasets",
     "resolve_dataset",
 ]
@@ -66,46 +62,6 @@ Kind = Literal["unpaired", "paired-aligned", "images"]
 
 CYCLEGAN_URL = "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/{name}.zip"
 PIX2PIX_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/{name}.tar.gz"
-
-_CHUNK = 1 << 20  # bytes read and hashed at a time
-_USER_AGENT = "gan-style (dataset download; Python urllib)"
-_TAR_HAS_FILTER = hasattr(tarfile, "data_filter")  # Python >= 3.10.12 / 3.11.4 / 3.12
-
-
-# --------------------------------------------------------------------------------------------- errors
-# All derive from gan_style.errors.GanStyleError (printed by the command without a traceback) and from
-# the built-in a caller would expect: RuntimeError for downloads, ValueError for names, bad files.
-
-
-class DownloadError(GanStyleError, RuntimeError):
-    """A download could not be completed; the message names the URL, the file and what to do."""
-
-
-class OfflineError(DownloadError):
-    """The server could not be reached (no network, DNS failure, refused connection, timeout).
-
-    Attributes: ``url`` and ``reason`` (e.g. ``"timed out"``), besides the message.
-    """
-
-    def __init__(self, message: str, url: str = "", reason: str = "") -> None:
-        super().__init__(message)
-        self.url, self.reason = url, reason
-
-
-class ChecksumError(DownloadError, UnsafeFileError):
-    """A file's sha256 or size differs from the expected value."""
-
-
-class DownloadSettingError(GanStyleError, ValueError):
-    """An unknown or ambiguous dataset name, or a malformed sha256."""
-
-
-class ArchiveError(UnreadableFileError):
-    """An archive is damaged, truncated or not a zip/tar file."""
-
-
-class UnsafeArchiveError(ArchiveError, UnsafeFileError):
-    """An archive member would be written outside the target folder, or is a link or special file."""
 
 
 # ------------------------------------------------------------------------------------------- registry
@@ -252,7 +208,11 @@ DATASETS: dict[str, DatasetInfo] = _build_registry()
 
 
 def list_datasets() -> list[DatasetInfo]:
-    """All registered datasets, CycleGAN first, in registry order."""
+    """All registered datasets.
+
+    Returns:
+        The entries of :data:`DATASETS`, CycleGAN first, in registry order.
+    """
     return list(DATASETS.values())
 
 
@@ -261,6 +221,9 @@ def resolve_dataset(name: str) -> DatasetInfo:
 
     Args:
         name: ``<family>/<name>`` or ``<name>``; case and surrounding spaces are ignored.
+
+    Returns:
+        The dataset's :class:`DatasetInfo`.
 
     Raises:
         DownloadSettingError (a ValueError): unknown name (the message lists close matches and all
@@ -292,414 +255,6 @@ def resolve_dataset(name: str) -> DatasetInfo:
 # ------------------------------------------------------------------------------------------- download
 
 
-def _check_sha256(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip().lower()
-    if not re.fullmatch(r"[0-9a-f]{64}", value):
-        raise DownloadSettingError(f"sha256 must be 64 hexadecimal characters, got {value!r}")
-    return value
-
-
-def file_sha256(path: str | os.PathLike, progress: bool = False) -> str:
-    """The sha256 (hex) of a file, read in 1 MiB chunks.
-
-    Args:
-        path: the file.
-        progress: show a progress bar (False).
-
-    Raises:
-        OSError: the file cannot be read.
-    """
-    path = Path(path)
-    digest = hashlib.sha256()
-    with (
-        open(path, "rb") as f,
-        tqdm(
-            total=path.stat().st_size,
-            unit="B",
-            unit_scale=True,
-            unit_divisor=1024,
-            desc=f"verifying {path.name}",
-            disable=not progress,
-        ) as bar,
-    ):
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-            bar.update(len(chunk))
-    return digest.hexdigest()
-
-
-def _verify(path: Path, actual_sha: str, sha256: str | None, expected_size: int | None) -> str | None:
-    """Return a description of the mismatch, or None when the file matches."""
-    size = path.stat().st_size
-    if expected_size is not None and size != expected_size:
-        return f"its size is {size} bytes, expected {expected_size} bytes (sha256 {actual_sha})"
-    if sha256 is not None and actual_sha != sha256:
-        return f"its sha256 is {actual_sha}, expected {sha256}"
-    return None
-
-
-class _Interrupted(Exception):
-    """The response stream stopped early (the .part file keeps what arrived)."""
-
-    def __init__(self, reason: str, received: int, total: int | None) -> None:
-        super().__init__(reason)
-        self.reason, self.received, self.total = reason, received, total
-
-
-class _Unreachable(Exception):
-    """No response at all (DNS, refused, timeout, reset before the headers)."""
-
-
-def _unreachable_reason(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None) or exc
-    if isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError):
-        return "timed out"
-    return f"{type(reason).__name__}: {reason}"
-
-
-def _offline_message(url: str, dest: Path, reason: str, sha256: str | None, then: str) -> str:
-    part = dest.with_name(dest.name + ".part")
-    kept = ""
-    if part.is_file() and part.stat().st_size:
-        kept = f" The partial download {part} ({part.stat().st_size} bytes) is kept and resumed next time."
-    check = f" against sha256 {sha256}" if sha256 else ""
-    return (
-        f"could not reach {url} ({reason}); this machine looks offline (or the server is down). To continue "
-        f"without network here: download {url} on a machine with internet access, put the file at {dest}, "
-        f"and run the same command again: it checks the file{check} and {then} without downloading.{kept}"
-    )
-
-
-def _parse_content_range(value: str | None) -> tuple[int | None, int | None]:
-    """``bytes 100-199/1000`` -> (100, 1000); ``bytes */1000`` -> (None, 1000)."""
-    match = re.fullmatch(r"\s*bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)\s*", value or "")
-    if not match:
-        return None, None
-    start = int(match.group(1)) if match.group(1) is not None else None
-    total = int(match.group(2)) if match.group(2) != "*" else None
-    return start, total
-
-
-def _fetch(url: str, dest: Path, part: Path, expected_size: int | None, progress: bool, timeout: float) -> str:
-    """One HTTP request that continues ``part`` (Range) or restarts it; returns the sha256 of the whole
-    part file. Raises _Unreachable (no response), _Interrupted (the stream stopped early) or
-    DownloadError (an HTTP error); errors writing the file (a full disk) propagate unchanged."""
-    offset = part.stat().st_size if part.is_file() else 0
-    headers = {"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"}
-    if offset:
-        headers["Range"] = f"bytes={offset}-"
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 416 and offset:
-            # Nothing left after `offset`: complete when the server's size says so, else start over.
-            _, total = _parse_content_range(exc.headers.get("Content-Range"))
-            exc.close()
-            if total == offset or (total is None and expected_size == offset):
-                return file_sha256(part, progress)
-            part.unlink()
-            return _fetch(url, dest, part, expected_size, progress, timeout)
-        exc.close()
-        raise DownloadError(
-            f"{url} answered HTTP {exc.code} {exc.reason}; the file may have moved. Check the address, or "
-            f"download it by other means and put it at {dest}"
-        ) from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-        raise _Unreachable(_unreachable_reason(exc)) from None
-    with response:
-        dest.parent.mkdir(parents=True, exist_ok=True)  # only once the server answered
-        length = response.headers.get("Content-Length")
-        length = int(length) if length and length.isdigit() else None
-        digest = hashlib.sha256()
-        if offset and response.status == 206:
-            start, total = _parse_content_range(response.headers.get("Content-Range"))
-            if start != offset:  # a range we did not ask for: start over
-                response.close()
-                part.unlink()
-                return _fetch(url, dest, part, expected_size, progress, timeout)
-            if total is None and length is not None:
-                total = offset + length
-            with open(part, "rb") as f:  # the hash covers the bytes already on disk
-                while chunk := f.read(_CHUNK):
-                    digest.update(chunk)
-            mode = "ab"
-        elif response.status == 200:
-            offset, total, mode = 0, length, "wb"  # no Range support (or a fresh start): from zero
-        else:
-            raise DownloadError(f"{url} answered HTTP {response.status} {response.reason}, expected 200 or 206")
-        announced = total is not None
-        if total is None:
-            total = expected_size  # the completeness check when the server does not say
-        received = offset
-        with (
-            open(part, mode) as f,
-            tqdm(
-                total=total,
-                initial=offset,
-                unit="B",
-                unit_scale=True,
-                unit_divisor=1024,
-                desc=dest.name,
-                disable=not progress,
-            ) as bar,
-        ):
-            try:
-                while True:
-                    try:
-                        chunk = response.read(_CHUNK)
-                    except (OSError, http.client.HTTPException) as exc:  # reset, timeout, IncompleteRead
-                        raise _Interrupted(_unreachable_reason(exc), received, total) from None
-                    if not chunk:
-                        break
-                    f.write(chunk)
-                    digest.update(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-            finally:
-                f.flush()
-                os.fsync(f.fileno())
-        if total is not None and received < total:
-            raise _Interrupted("the server closed the connection", received, total)
-        if announced and received > total:
-            raise DownloadError(f"{url} sent {received} bytes but announced {total}; run again to restart")
-    return digest.hexdigest()
-
-
-def download_file(
-    url: str,
-    dest: str | os.PathLike,
-    sha256: str | None = None,
-    expected_size: int | None = None,
-    progress: bool = True,
-    timeout: float = 60.0,
-    retries: int = 3,
-) -> str:
-    """Download ``url`` to ``dest`` with resume and verification; return the file's sha256.
-
-    Bytes go to ``<dest>.part``; a ``.part`` left by an earlier run is continued with an HTTP
-    ``Range: bytes=N-`` request (a 206 answer appends, a 200 answer restarts from zero, a 416 answer
-    means the part is already complete when its size equals the server's). The sha256 is computed while
-    streaming. Only a complete file whose size and sha256 match is renamed to ``dest`` (``os.replace``),
-    so ``dest`` is never partial. When ``dest`` already exists it is verified and no network is used.
-
-    Args:
-        url: http(s) address.
-        dest: the final file path; its folder is created.
-        sha256: expected sha256 (64 hex characters), None: not checked.
-        expected_size: expected size in bytes, None: not checked; also the completeness check when the
-            server sends no Content-Length.
-        progress: show a tqdm progress bar on stderr (True).
-        timeout: seconds to wait for the connection and for each read (60).
-        retries: how many times a broken connection is resumed automatically (3), with 0..5 s pauses.
-
-    Returns:
-        The sha256 (hex) of ``dest``.
-
-    Raises:
-        OfflineError: the server cannot be reached; the message says where to put a copy downloaded
-            elsewhere. A partial ``.part`` is kept for the next run.
-        DownloadError: an HTTP error (404, ...) or a connection that kept breaking; the ``.part`` file is
-            kept and the next call resumes it.
-        ChecksumError: size or sha256 differ. A fresh download is moved to ``<dest>.sha256-mismatch``
-            (nothing is lost: rename it to ``dest`` and pass its sha256 to accept it; the next call
-            downloads afresh); an existing ``dest`` is left untouched.
-        DownloadSettingError (a ValueError): ``sha256`` is not 64 hexadecimal characters.
-    """
-    sha256 = _check_sha256(sha256)
-    dest = Path(dest)
-    if dest.is_file():
-        actual = file_sha256(dest, progress)
-        problem = _verify(dest, actual, sha256, expected_size)
-        if problem:
-            raise ChecksumError(
-                f"'{dest}' does not match: {problem}. The file was left as it is. If it is damaged or "
-                f"incomplete, delete it and run again to download {url}; if you trust it (e.g. the dataset "
-                f"was re-published), run again with --sha256 {actual}"
-            )
-        return actual
-    part = dest.with_name(dest.name + ".part")
-    attempt = 0
-    while True:
-        try:
-            actual = _fetch(url, dest, part, expected_size, progress, timeout)
-            break
-        except _Interrupted as exc:
-            if attempt >= retries:
-                of = f" of {exc.total}" if exc.total is not None else ""
-                raise DownloadError(
-                    f"the download of {url} broke off after {exc.received}{of} bytes ({exc.reason}); the "
-                    f"partial file {part} is kept: run the same command again to resume it"
-                ) from None
-            time.sleep(min(attempt, 5))
-            attempt += 1
-        except _Unreachable as exc:
-            reason = str(exc)
-            raise OfflineError(_offline_message(url, dest, reason, sha256, "uses it"), url, reason) from None
-    problem = _verify(part, actual, sha256, expected_size)
-    if problem:
-        bad = dest.with_name(dest.name + ".sha256-mismatch")
-        os.replace(part, bad)
-        raise ChecksumError(
-            f"downloaded {url} but {problem}: the file is damaged or the server's copy changed. It was "
-            f"not used; it is kept as {bad}. Run again to download it afresh, or, if you trust this copy "
-            f"(e.g. the dataset was re-published), rename it to {dest} and run again with --sha256 {actual}"
-        )
-    os.replace(part, dest)
-    return actual
-
-
-# ------------------------------------------------------------------------------------------- extract
-
-
-def _member_problem(name: str) -> str | None:
-    """Why an archive member's name is unsafe, or None."""
-    if not name or "\x00" in name:
-        return "an empty or invalid name"
-    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-        return "an absolute path"
-    if ".." in re.split(r"[/\\]", name):
-        return "a '..' component that leaves the target folder"
-    return None
-
-
-def _inside(base: Path, name: str) -> bool:
-    return (base / name).resolve().is_relative_to(base.resolve())
-
-
-def _refuse(archive: Path, member: str, problem: str) -> UnsafeArchiveError:
-    return UnsafeArchiveError(
-        f"refusing to extract '{archive}': member {member!r} is {problem}. Nothing was extracted; the "
-        "archive is not a genuine copy of the dataset, delete it"
-    )
-
-
-def _extract_zip(archive: Path, dest: Path) -> None:
-    with zipfile.ZipFile(archive) as zf:
-        members = []
-        for info in zf.infolist():
-            name = info.filename
-            if name.startswith("__MACOSX/"):  # macOS resource forks, not data
-                continue
-            problem = _member_problem(name)
-            if problem is None and not _inside(dest, name):
-                problem = "a path that resolves outside the target folder"
-            mode = info.external_attr >> 16
-            if problem is None and stat.S_ISLNK(mode):
-                problem = "a symbolic link"
-            elif problem is None and stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-                problem = "a special file (device, fifo or socket)"
-            if problem:
-                raise _refuse(archive, name, problem)
-            members.append(info)
-        for info in members:  # reading each member checks its CRC-32 (BadZipFile on a mismatch)
-            zf.extract(info, dest)
-
-
-def _extract_tar(archive: Path, dest: Path) -> None:
-    # Stream mode decompresses once; every member is checked before it is written, and the temporary
-    # folder is discarded on any error, so a refused archive leaves nothing behind.
-    with tarfile.open(archive, "r|*") as tf:
-        for member in tf:
-            name = member.name
-            problem = _member_problem(name)
-            if problem is None and not _inside(dest, name):
-                problem = "a path that resolves outside the target folder"
-            if problem is None and (member.issym() or member.islnk()):
-                problem = f"a {'symbolic' if member.issym() else 'hard'} link to {member.linkname!r}"
-            elif problem is None and not (member.isfile() or member.isdir()):
-                problem = "a special file (device, fifo or socket)"
-            if problem:
-                raise _refuse(archive, name, problem)
-            if _TAR_HAS_FILTER:
-                tf.extract(member, dest, filter="data")
-            else:  # Python < 3.10.12 / 3.11.4: the checks above are the whole protection
-                tf.extract(member, dest)
-
-
-def extract_archive(
-    archive: str | os.PathLike,
-    target_dir: str | os.PathLike,
-    strip_single_folder: bool = True,
-    replace: bool = False,
-) -> Path:
-    """Safely extract a ``.zip``, ``.tar.gz``, ``.tgz`` or ``.tar`` archive into ``target_dir``.
-
-    Members with an absolute path, a ``..`` component, a path resolving outside the target, links
-    (symbolic or hard, also zip symlinks) and devices, fifos or sockets are refused before anything is
-    written; tar members also go through ``tarfile``'s ``data`` filter where Python has it. Zip CRC-32s
-    are checked while reading. ``__MACOSX/`` entries of zip files are skipped. Everything is extracted
-    into a temporary folder beside ``target_dir`` and moved into place only when all of it succeeded, so
-    a failed or interrupted extraction leaves no partial dataset.
-
-    Args:
-        archive: the archive file (format detected from its content).
-        target_dir: the folder to create.
-        strip_single_folder: when every member sits under one top-level folder (``horse2zebra/trainA/...``),
-            that folder's content becomes ``target_dir``'s content (True).
-        replace: replace an existing ``target_dir`` (False); the old folder is removed only after the new
-            one is in place.
-
-    Returns:
-        ``target_dir`` as a Path.
-
-    Raises:
-        FileNotFoundError: no such archive.
-        FileExistsError: ``target_dir`` exists and ``replace`` is False.
-        UnsafeArchiveError: an unsafe member (the message names the archive and the member).
-        ArchiveError: not a zip or tar file, or damaged/truncated (CRC error, unexpected end of data).
-    """
-    archive, target = Path(archive), Path(target_dir)
-    if not archive.is_file():
-        raise FileNotFoundError(f"archive '{archive}' does not exist")
-    if target.exists() and not replace:
-        raise FileExistsError(f"'{target}' already exists; remove it or extract with replace=True (--force)")
-    if zipfile.is_zipfile(archive):
-        extract = _extract_zip
-    elif tarfile.is_tarfile(archive):
-        extract = _extract_tar
-    else:
-        raise ArchiveError(f"'{archive}' is neither a zip nor a tar archive (damaged or not an archive); delete it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.extracting-", dir=target.parent))
-    try:
-        staging = tmp / "content"  # made with the usual permissions (mkdtemp's folder is private)
-        staging.mkdir()
-        try:
-            extract(archive, staging)
-        except UnsafeArchiveError:
-            raise
-        except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as exc:
-            # tarfile.FilterError (the data filter) is a TarError: report it as unsafe
-            if _TAR_HAS_FILTER and isinstance(exc, tarfile.FilterError):
-                raise UnsafeArchiveError(f"refusing to extract '{archive}': {exc}") from None
-            raise ArchiveError(
-                f"'{archive}' is damaged or incomplete ({type(exc).__name__}: {exc}); nothing was extracted. "
-                "Delete it and run again to download it afresh"
-            ) from None
-        content = staging
-        entries = list(staging.iterdir())
-        if strip_single_folder and len(entries) == 1 and entries[0].is_dir():
-            content = entries[0]
-        if target.exists():  # replace: the old copy moves into the temporary folder, removed below
-            os.replace(target, tmp / "previous")
-            try:
-                os.replace(content, target)
-            except OSError:
-                os.replace(tmp / "previous", target)
-                raise
-        else:
-            os.replace(content, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
-# ------------------------------------------------------------------------------------------- datasets
-
-
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -724,11 +279,12 @@ def download_dataset(
 ) -> Path:
     """Download, verify and extract a standard CycleGAN or pix2pix dataset; return its folder.
 
-    The archive is downloaded to ``<root>/<file>`` (resumable, see :func:`download_file`), checked
-    against its published sha256 and size when known, extracted safely (:func:`extract_archive`) to
-    ``<root>/<folder>`` (``DatasetInfo.folder``: the name, or ``<name>_<family>`` for facades, maps and
-    cityscapes), and then deleted unless ``keep_archive``. An archive already at ``<root>/<file>`` (copied
-    there by hand, e.g. on an offline machine) is verified and extracted without network. A dataset
+    The archive is downloaded to ``<root>/<file>`` (resumable, see
+    :func:`gan_style.io.download.download_file`), checked against its published sha256 and size when known,
+    extracted safely (:func:`gan_style.io.archive.extract_archive`) to ``<root>/<folder>``
+    (``DatasetInfo.folder``: the name, or ``<name>_<family>`` for facades, maps and cityscapes), and then
+    deleted unless ``keep_archive``. An archive already at ``<root>/<file>`` (copied there by hand, e.g. on
+    an offline machine) is verified and extracted without network. A dataset
     folder that already has its layout (``trainA/ trainB/`` or ``train/``) is left alone.
 
     Args:
@@ -753,6 +309,7 @@ def download_dataset(
             a restricted dataset (Cityscapes) without a local archive, or an existing folder that does
             not look complete (use ``force``).
         UnsafeArchiveError / ArchiveError: a dangerous or damaged archive (nothing is extracted).
+        OSError: writing failed (a full disk, a ``root`` that is a file, no permission).
     """
     info = resolve_dataset(name)
     say = log or (lambda _message: None)
@@ -767,7 +324,7 @@ def download_dataset(
             f"'{folder}' exists but does not look like a complete {info.key} (no {', '.join(missing)}); move it "
             "away, or run again with --force to replace it"
         )
-    expected_sha = _check_sha256(sha256) if sha256 is not None else info.sha256
+    expected_sha = check_sha256(sha256) if sha256 is not None else info.sha256
     expected_size = None if sha256 is not None else info.size
     source = url or info.url
     if archive.is_file():
@@ -781,7 +338,7 @@ def download_dataset(
     try:
         actual = download_file(source, archive, expected_sha, expected_size, progress, timeout)
     except OfflineError as exc:
-        message = _offline_message(source, archive, exc.reason, expected_sha, f"extracts it to {folder}")
+        message = offline_message(source, archive, exc.reason, expected_sha, f"extracts it to {folder}")
         raise OfflineError(message, source, exc.reason) from None
     if expected_sha is None:
         say(f"{archive.name}: no published sha256 to compare with; this copy's sha256 is {actual}")

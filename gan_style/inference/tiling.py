@@ -37,9 +37,9 @@ seam line, but on flat regions the tile grid can still show as soft patches; lar
 the tiles one layer at a time (one extra pass per layer, each stopping at the layer it measures), and the
 tiled output matches the untiled one up to tile-edge effects (for the CycleGAN ResnetGenerator on a
 1024x1024 image in 512x512 tiles, to about 1e-6), at about 10x the compute of a plain pass for its 23
-instance-norm layers. AdaIN has one normalization point, so there it is cheap: :func:`adain_content_statistics`
+instance-norm layers. AdaIN has one normalization point, so there it is cheap: :meth:`gan_style.methods.adain.AdaINStylizer.content_statistics`
 gathers the content statistics of the whole image with one encoder pass over the tiles, and
-:func:`adain_tile_fn` uses them with the style statistics of the whole style images. ``gan-style stylize
+its tile plan uses them with the style statistics of the whole style images. ``gan-style stylize
 --tile`` does both by default (``--tile_norm image``). A network without normalization layers (or with batch
 norm in eval mode, e.g. the U-Net) is a pure convolution: where ``margin`` covers its receptive field
 radius, tiled and untiled outputs agree to float precision.
@@ -53,12 +53,16 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["adain_content_statistics", "adain_tile_fn", "blend_weights", "tile_spans", "tiled_apply"]
+if TYPE_CHECKING:
+    from gan_style.inference.stylizer import Stylizer
+
+__all__ = ["blend_weights", "pad_to", "stylize_tiled", "tile_spans", "tiled_apply"]
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -177,7 +181,7 @@ def _rise(x: Tensor, cut: float, width: float) -> Tensor:
     return _transition((x - (cut - width / 2)) / width)
 
 
-def _pad_to(x: Tensor, height: int, width: int) -> Tensor:
+def pad_to(x: Tensor, height: int, width: int) -> Tensor:
     """Pad (N, C, h, w) at the bottom and right to (height, width): reflection, replication where too thin."""
     ph, pw = height - x.shape[-2], width - x.shape[-1]
     if ph == 0 and pw == 0:
@@ -284,7 +288,7 @@ def tiled_apply(
 
     See the module docstring for the tiling, the blending window, the memory it needs and the caveat for
     networks with normalization layers (statistics per tile unless ``whole_image_norm`` is given; for AdaIN
-    see :func:`adain_content_statistics`).
+    see :func:`stylize_tiled`, which lets each stylizer plan its tiles).
 
     Args:
         fn: maps a batch of tiles ``(b, C, h, w)`` (``b <= batch_size``; ``h, w`` multiples of ``multiple``) on
@@ -390,7 +394,7 @@ def _tiles_pass(
         batch = jobs[first : first + batch_size]
         tiles = torch.cat(
             [
-                _pad_to(sample[..., ys[0] : ys[1], xs[0] : xs[1]].to(device=device, dtype=dtype), pad_h, pad_w)
+                pad_to(sample[..., ys[0] : ys[1], xs[0] : xs[1]].to(device=device, dtype=dtype), pad_h, pad_w)
                 for ys, xs, _, _ in batch
             ]
         )
@@ -431,119 +435,61 @@ def _tiles_pass(
 
 
 @torch.no_grad()
-def adain_content_statistics(
-    model: torch.nn.Module,
+def stylize_tiled(
+    stylizer: Stylizer,
     content: Tensor,
+    styles: Sequence[Tensor] | None = None,
     tile: int = 512,
     overlap: int = 64,
     device: str | torch.device | None = None,
-    eps: float = 1e-5,
-) -> tuple[Tensor, Tensor]:
-    """AdaIN's content statistics ``(mu(f(c)), sigma(f(c)))`` of a whole image too large to encode at once.
+    whole_image_statistics: bool = True,
+    batch_size: int = 1,
+    progress: bool = False,
+    **controls: Any,
+) -> Tensor:
+    """Run any :class:`~gan_style.inference.Stylizer` over ``content`` tile by tile, blended without seams.
 
-    The VGG encoder runs over the same tiles as :func:`tiled_apply` (``multiple=8``); each tile's relu4_1
-    features are weighted by its blending window (area-resized to the features' 1/8 resolution, zero over
-    the padding), so every position of the image counts once. ``sigma = sqrt(var + eps)`` with the unbiased
-    variance, as :func:`gan_style.losses.mean_std`. For an image smaller than a tile this is exactly the
-    statistics ``model.stylize`` computes; for larger ones the features near inner tile edges (zero padding
-    inside the image) differ slightly from the whole image's, and carry little weight.
-
-    Args:
-        model: an AdaIN model (its ``encoder`` is used).
-        content: ``(1, 3, H, W)`` in [-1, 1], on any device (keep a large image on the CPU).
-        tile: tile side (512), a multiple of 8.
-        overlap: minimum overlap of neighbouring tiles (64).
-        device: where the encoder runs (None: ``content``'s device).
-        eps: added to the variance (1e-5, as AdaIN).
-
-    Returns:
-        ``(mean, sigma)``, each ``(1, 512, 1, 1)`` float32 on ``device``.
-
-    Raises:
-        ValueError: ``content`` not ``(1, C, H, W)``, or tile settings :func:`tiled_apply` refuses.
-    """
-    if not isinstance(content, Tensor) or content.ndim != 4 or content.shape[0] != 1:
-        raise ValueError(f"content must be one (1, 3, H, W) image, got {getattr(content, 'shape', content)}")
-    device = content.device if device is None else torch.device(device)
-    height, width = content.shape[-2:]
-    spans_y, spans_x = tile_spans(height, tile, overlap, 8), tile_spans(width, tile, overlap, 8)
-    weights_y, weights_x = blend_weights(spans_y, overlap), blend_weights(spans_x, overlap)
-    pad_h, pad_w = -(-min(tile, height) // 8) * 8, -(-min(tile, width) // 8) * 8
-    sums = squares = count = None
-    for ys, wy in zip(spans_y, weights_y):
-        for xs, wx in zip(spans_x, weights_x):
-            piece = _pad_to(content[..., ys[0] : ys[1], xs[0] : xs[1]].to(device), pad_h, pad_w)
-            features = model.encoder(piece, ["relu4_1"])["relu4_1"].double()
-            window = torch.zeros(1, 1, pad_h, pad_w, dtype=torch.float64, device=device)
-            window[0, 0, : ys[1] - ys[0], : xs[1] - xs[0]] = (wy[:, None] * wx[None, :]).to(window)
-            window = F.interpolate(window, size=features.shape[-2:], mode="area")
-            part = ((window * features).sum((0, 2, 3)), (window * features**2).sum((0, 2, 3)), window.sum())
-            if sums is None:
-                sums, squares, count = part
-            else:
-                sums, squares, count = sums + part[0], squares + part[1], count + part[2]
-    mean = sums / count
-    var = (squares / count - mean**2).clamp_min(0.0) * (count / (count - 1).clamp_min(1e-12))
-    shape = (1, -1, 1, 1)
-    return mean.float().view(shape), (var + eps).sqrt().float().view(shape)
-
-
-def adain_tile_fn(
-    model: torch.nn.Module,
-    styles: Sequence[Tensor],
-    alpha: float | None = None,
-    style_weights: Sequence[float] | None = None,
-    color_reference: Tensor | None = None,
-    content_statistics: tuple[Tensor, Tensor] | None = None,
-) -> Callable[[Tensor], Tensor]:
-    """A per-tile function for :func:`tiled_apply` that stylizes with a :class:`gan_style.methods.AdaIN` model.
-
-    The style images are encoded once, here, from the whole style images. The content statistics come from
-    ``content_statistics`` (:func:`adain_content_statistics` of the whole content image: every tile is then
-    normalized alike, as the untiled image would be) or, when None, from each tile itself; then the result
-    per tile equals ``model.stylize(tile, styles, alpha=alpha, style_weights=style_weights,
-    preserve_color=False)``, and tiles can differ in tone (see the module docstring). Tiles should be
-    multiples of 8 pixels (``multiple=8``), the encoder's downsampling.
+    The stylizer says how (:meth:`~gan_style.inference.Stylizer.plan_tiles`): the per-tile function, which of
+    its normalization layers gather whole-image statistics, and what is applied to the blended output; tiles
+    are aligned to its ``tile_multiple``.
 
     Args:
-        model: an AdaIN model in eval mode (its ``encoder``, ``decode`` and ``hparams.alpha`` are used).
-        styles: style images ``(1, 3, h, w)`` in [-1, 1] on the model's device.
-        alpha: content-style trade-off in [0, 1] (None: the model's setting).
-        style_weights: interpolation weights of several styles (equal by default).
-        color_reference: the whole content image ``(1, 3, H, W)`` in [-1, 1] to recolour the styles like
-            (AdaIN's ``preserve_color``, histogram matching), computed once on its device; None: no recolouring.
-        content_statistics: ``(mean, sigma)`` of the whole content's relu4_1 features, each ``(1, 512, 1, 1)``
-            (:func:`adain_content_statistics`); None: per tile.
+        stylizer: a feed-forward stylizer.
+        content: ``(N, 3, H, W)`` in [-1, 1], on any device (keep a large image on the CPU); any H and W.
+        styles: style images ``(1, 3, h, w)`` in [-1, 1] on ``device`` (None: none; required when the stylizer
+            takes style).
+        tile: tile side in pixels (512), a multiple of ``stylizer.tile_multiple``.
+        overlap: minimum overlap of neighbouring tiles in pixels (64).
+        device: where the stylizer runs (None: ``content``'s device).
+        whole_image_statistics: normalization statistics of the whole image (True, as without tiles) or of
+            each tile (False: faster, tiles can differ in tone).
+        batch_size: tiles per call (1).
+        progress: show a progress bar of tiles (False).
+        controls: the stylizer's controls (``alpha``, ``style_weights``, ``preserve_color`` ...).
 
     Returns:
-        ``fn((b, 3, h, w) in [-1, 1]) -> (b, 3, h, w) in [-1, 1]``.
+        ``(N, C_out, H, W)`` float32 on the CPU, in [-1, 1].
 
     Raises:
-        ValueError: no style, ``alpha`` outside [0, 1], ``style_weights`` of the wrong count, negative or
-            summing to zero.
+        ValueError: a stylizer that is not feed-forward, tile settings :func:`tiled_apply` refuses, or inputs
+            and controls the stylizer refuses.
     """
-    from gan_style.inference.color import match_color
-    from gan_style.losses.perceptual import mean_std
-    from gan_style.nets.adain import adaptive_instance_norm
-
-    alpha, weights = model.check_stylize_settings(styles, alpha, style_weights)
-    if color_reference is not None:
-        styles = [match_color(s.to(color_reference.device), color_reference).to(s.device) for s in styles]
-    total = sum(weights)
-    with torch.no_grad():
-        style_feats = [model.encoder(s, ["relu4_1"])["relu4_1"] for s in styles]
-    style_stats = [mean_std(f) for f in style_feats]
-
-    def fn(content: Tensor) -> Tensor:
-        fc = model.encoder(content, ["relu4_1"])["relu4_1"]
-        if content_statistics is None:
-            t = sum(w / total * adaptive_instance_norm(fc, fs) for w, fs in zip(weights, style_feats))
-        else:
-            normalized = (fc - content_statistics[0].to(fc)) / content_statistics[1].to(fc)
-            t = sum(w / total * (normalized * sigma + mu) for w, (mu, sigma) in zip(weights, style_stats))
-        out = model.decode(alpha * t + (1.0 - alpha) * fc)
-        if out.shape[-2:] != content.shape[-2:]:
-            out = F.interpolate(out, size=content.shape[-2:], mode="bilinear", align_corners=False)
-        return out.clamp(-1, 1)
-
-    return fn
+    if not stylizer.feed_forward:
+        raise ValueError(f"{stylizer.describe()} is not a feed-forward network; it cannot run in tiles")
+    outputs = []
+    for i in range(content.shape[0]):
+        sample = content[i : i + 1]
+        plan = stylizer.plan_tiles(sample, styles, whole_image_statistics, tile, overlap, device, **controls)
+        out = tiled_apply(
+            plan.fn,
+            sample,
+            tile,
+            overlap,
+            stylizer.tile_multiple,
+            device=device,
+            batch_size=batch_size,
+            progress=progress,
+            whole_image_norm=plan.whole_image_norm,
+        )
+        outputs.append(plan.finish(out) if plan.finish is not None else out)
+    return outputs[0] if len(outputs) == 1 else torch.cat(outputs)

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from gan_style.errors import DatasetNotFoundError, UnreadableFileError, UnsafeFileError
+from gan_style.errors import FileMissingError, UnreadableFileError, UnsafeFileError
 
 __all__ = ["is_local", "safe_load"]
 
@@ -35,13 +35,13 @@ def safe_load(path: str | os.PathLike, map_location: Any = "cpu", what: str = "c
         what: how the file is called in messages (``"checkpoint"``, ``"weights file"`` ...).
 
     Raises:
-        DatasetNotFoundError: ``path`` does not exist (a ``FileNotFoundError``).
+        FileMissingError: ``path`` does not exist (a ``FileNotFoundError``).
         UnsafeFileError: the file holds objects other than plain data (``weights_only`` refused it).
         UnreadableFileError: the file is empty, truncated or not a PyTorch file.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise DatasetNotFoundError(f"{what} '{path}' does not exist")
+        raise FileMissingError(f"{what} '{path}' does not exist")
     if os.path.getsize(path) == 0:
         raise UnreadableFileError(f"{what} '{path}' is empty (0 bytes); it was not written completely. Delete it")
     try:

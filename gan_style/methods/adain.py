@@ -40,13 +40,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_style.inference.color import match_color
+from gan_style.inference.color import combine_luminance, match_color
+from gan_style.inference.stylizer import ExportModule, Stylizer, TilePlan
+from gan_style.inference.tiling import blend_weights, pad_to, tile_spans
 from gan_style.losses import create_loss
+from gan_style.losses.perceptual import mean_std
 from gan_style.methods.base import GanStyleModule, NonFinitePolicy
 from gan_style.nets.adain import AdaINDecoder, adaptive_instance_norm, masked_adaptive_instance_norm
 from gan_style.nets.vgg import VGGFeatures
 
-__all__ = ["AdaIN", "InverseDecay"]
+__all__ = ["AdaIN", "AdaINExport", "AdaINStylizer", "InverseDecay"]
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 NETWORKS = ("decoder",)
@@ -104,14 +107,14 @@ class AdaIN(GanStyleModule):
         on_nonfinite_loss: NonFinitePolicy = "stop",
     ) -> None:
         super().__init__()
-        self._check_settings(
+        self.check_settings(
             {"content_weight": content_weight, "style_weight": style_weight, "lr": lr, "lr_decay": lr_decay},
             reference_weights,
             NETWORKS,
         )
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        self._save_hparams_plain()
+        self.save_hyperparameters_plain()
         self.encoder = VGGFeatures(STYLE_LAYERS, weights=encoder_weights, defer=True)
         self.decoder = decoder if decoder is not None else AdaINDecoder()
         self.content_loss, self.style_loss = create_loss("content"), create_loss("mean_std")
@@ -150,7 +153,7 @@ class AdaIN(GanStyleModule):
         """generated = the stylized content (the ``alpha`` setting) against the style images (FID/KID,
         ArtFID's style term); content = the content images (LPIPS, ArtFID's content term)."""
         content, style = batch["content"], batch["style"]
-        return {"generated": self.stylize(content, [style]), "reference": style, "content": content}
+        return {"generated": self.stylizer()(content, [style]), "reference": style, "content": content}
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         _, logs, _ = self.losses(batch["content"], batch["style"])
@@ -160,39 +163,129 @@ class AdaIN(GanStyleModule):
         _, logs, _ = self.losses(batch["content"], batch["style"])
         self.log_dict({f"test/{k}": v for k, v in logs.items()}, batch_size=batch["content"].shape[0])
 
-    @torch.no_grad()
-    def stylize(
+    stylizer_networks = ("stylizer",)
+
+    def stylizer(self, network: str | None = None) -> AdaINStylizer:
+        """The inference module: VGG encoder + AdaIN + decoder (:class:`AdaINStylizer`), sharing this model's
+        networks, with the model's ``alpha`` and ``preserve_color`` as defaults.
+
+        Raises:
+            ValueError: ``network`` other than None or ``"stylizer"``.
+        """
+        self.check_stylizer_network(network)
+        return AdaINStylizer(
+            self.encoder, self.decoder, self.hparams.alpha, "histogram" if self.hparams.preserve_color else "none"
+        )
+
+    def sample_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """content, style, stylized (alpha 1), each (N, 3, H, W) in [-1, 1]."""
+        return {
+            "content": batch["content"],
+            "style": batch["style"],
+            "stylized": self.stylizer()(batch["content"], [batch["style"]], alpha=1.0, preserve_color="none"),
+        }
+
+    def configure_optimizers(self):
+        optimizer = self.adam(self.decoder.parameters(), self.hparams.lr)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, InverseDecay(self.hparams.lr_decay))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+class AdaINStylizer(Stylizer):
+    """AdaIN inference (Huang & Belongie 2017, Sec. 7.3), the one implementation used by ``stylize``, tiles,
+    export, predict and evaluation.
+
+    ``forward(content, styles, alpha=None, style_weights=None, masks=None, preserve_color=None)``:
+
+    - ``content`` (N, 3, H, W) in [-1, 1], any size (the decoder's output is resized back to H x W, bilinear,
+      when H or W is not a multiple of 8); ``styles``: one or more (1 or N, 3, h, w) in [-1, 1], any size;
+    - ``alpha`` in [0, 1]: ``g(alpha * t + (1 - alpha) * f(c))`` (Eq. 14); None: the model's setting;
+    - several styles without masks: ``t = sum_k w_k AdaIN(f(c), f(s_k))`` with ``style_weights`` (equal by
+      default, normalized to sum 1);
+    - ``masks``: one (1, 1, H, W) or (H, W) mask per style in [0, 1]; style k applies where mask k is > 0.5,
+      with content statistics taken over that region only;
+    - ``preserve_color``: ``"histogram"`` recolours each style like the content first
+      (:func:`gan_style.inference.color.match_color`), ``"luminance"`` keeps the content's colours (luminance
+      of the output, colour of the content), ``"none"``; None: the model's setting. True / False are read as
+      ``"histogram"`` / ``"none"``.
+
+    Returns (N, 3, H, W) in [-1, 1].
+
+    Args:
+        encoder: VGG-19 features with a ``relu4_1`` tap (:class:`gan_style.nets.VGGFeatures`).
+        decoder: relu4_1 features -> image in [0, 1] (:class:`gan_style.nets.AdaINDecoder`).
+        alpha: default content-style trade-off (1.0).
+        preserve_color: default colour preservation (``"none"``).
+    """
+
+    takes_style = True
+    controls = ("alpha", "style_weights", "masks", "preserve_color")
+    tile_multiple = 8  # VGG's three poolings before relu4_1
+
+    def __init__(
+        self, encoder: nn.Module, decoder: nn.Module, alpha: float = 1.0, preserve_color: str = "none"
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.default_alpha = float(alpha)
+        self.default_preserve_color = preserve_color
+
+    def describe(self) -> str:
+        return "AdaIN"
+
+    # --- the pieces, written once ---------------------------------------------------------------------------
+    def encode(self, images: Tensor) -> Tensor:
+        """f(x): relu4_1 features (N, 512, H/8, W/8) of images in [-1, 1] (no other activation is kept)."""
+        return self.encoder(images, ["relu4_1"])["relu4_1"]
+
+    def decode_to(self, t: Tensor, size: Sequence[int]) -> Tensor:
+        """g(t) as an image in [-1, 1] of ``size`` (H, W): the decoder's [0, 1] output rescaled, resized
+        (bilinear; exact identity when already that size) and clamped."""
+        out = self.decoder(t) * 2.0 - 1.0
+        out = F.interpolate(out, size=tuple(size), mode="bilinear", align_corners=False)
+        return out.clamp(-1.0, 1.0)
+
+    def settings(
+        self, styles: Sequence[Tensor], alpha: float | None, style_weights: Sequence[float] | None, preserve_color: Any
+    ) -> tuple[float, list[float], str]:
+        """``(alpha, style weights, preserve_color)`` with the defaults filled in: alpha None is the model's;
+        weights None are equal ones (not normalized here); preserve_color None is the model's.
+
+        Raises:
+            ValueError: no style, ``alpha`` outside [0, 1], ``style_weights`` of the wrong count, negative or
+                summing to zero, an unknown ``preserve_color``.
+        """
+        alpha = float(self.default_alpha if alpha is None else alpha)
+        if not styles:
+            raise ValueError("AdaIN needs at least one style image")
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        weights = list(style_weights) if style_weights is not None else [1.0] * len(styles)
+        if len(weights) != len(styles) or sum(weights) <= 0 or any(w < 0 for w in weights):
+            raise ValueError(f"style_weights must be {len(styles)} numbers >= 0 with a positive sum, got {weights}")
+        mode = self.default_preserve_color if preserve_color is None else preserve_color
+        mode = {True: "histogram", False: "none"}.get(mode, mode) if isinstance(mode, bool) else mode
+        if mode not in ("none", "luminance", "histogram"):
+            raise ValueError(f"preserve_color must be none, luminance or histogram, got {preserve_color!r}")
+        return alpha, weights, mode
+
+    def run(
         self,
         content: Tensor,
-        styles: Sequence[Tensor],
+        styles: list[Tensor],
         alpha: float | None = None,
         style_weights: Sequence[float] | None = None,
         masks: Sequence[Tensor] | None = None,
-        preserve_color: bool | None = None,
+        preserve_color: Any = None,
     ) -> Tensor:
-        """Stylize ``content`` (N, 3, H, W) in [-1, 1] with one or more style images (each (1 or N, 3, h, w)).
-
-        - ``alpha`` in [0, 1]: ``g(alpha * t + (1 - alpha) * f(c))`` (Eq. 14); alpha 0 reconstructs the content;
-        - several styles without masks: ``t = sum_k w_k AdaIN(f(c), f(s_k))`` with ``style_weights`` (equal
-          by default, normalized to sum 1);
-        - ``masks``: one (1, 1, H, W) or (H, W) mask per style in [0, 1]; style k is applied where mask k
-          is > 0.5, with content statistics taken over that region only;
-        - ``preserve_color``: each style is first recoloured like the content (:func:`gan_style.inference.color.match_color`).
-
-        Returns (N, 3, H, W) in [-1, 1] (the decoder's output resized to the input size when H or W is not a
-        multiple of 8).
-
-        Raises:
-            ValueError: no style, mismatched ``style_weights`` / ``masks`` counts, ``alpha`` outside [0, 1].
-        """
-        alpha, weights = self.check_stylize_settings(styles, alpha, style_weights)
-        preserve_color = self.hparams.preserve_color if preserve_color is None else preserve_color
+        alpha, weights, mode = self.settings(styles, alpha, style_weights, preserve_color)
         if masks is not None and len(masks) != len(styles):
             raise ValueError(f"give one mask per style: {len(styles)} styles, {len(masks)} masks")
-        if preserve_color:
+        if mode == "histogram":
             styles = [match_color(s, content) for s in styles]
-        fc = self.encoder(content, ["relu4_1"])["relu4_1"]  # relu4_1 only: no other activation is kept
-        style_feats = [self.encoder(s, ["relu4_1"])["relu4_1"] for s in styles]
+        fc = self.encode(content)
+        style_feats = [self.encode(s) for s in styles]
         if masks is None:
             total = sum(weights)
             t = sum(w / total * adaptive_instance_norm(fc, fs) for w, fs in zip(weights, style_feats))
@@ -202,46 +295,172 @@ class AdaIN(GanStyleModule):
                 m = mask.reshape(1, 1, *mask.shape[-2:]).to(fc)
                 m = F.interpolate(m, size=fc.shape[-2:], mode="nearest")
                 t = t + (m > 0.5).to(fc) * masked_adaptive_instance_norm(fc, fs, m)
-        t = alpha * t + (1.0 - alpha) * fc
-        out = self.decode(t)
-        if out.shape[-2:] != content.shape[-2:]:
-            out = F.interpolate(out, size=content.shape[-2:], mode="bilinear", align_corners=False)
-        return out.clamp(-1, 1)
+        out = self.decode_to(alpha * t + (1.0 - alpha) * fc, content.shape[-2:])
+        if mode == "luminance":
+            out = combine_luminance(out, content).clamp(-1.0, 1.0)
+        return out
 
-    def check_stylize_settings(
-        self, styles: Sequence[Tensor], alpha: float | None, style_weights: Sequence[float] | None
-    ) -> tuple[float, list[float]]:
-        """``(alpha, style weights)`` for :meth:`stylize`: alpha None is the model's setting; weights None are
-        equal ones (not normalized here).
+    # --- tiles: the content statistics of the whole image, the style statistics once ------------------------
+    def plan_tiles(
+        self,
+        content: Tensor,
+        styles: Sequence[Tensor] | None = None,
+        whole_image_statistics: bool = True,
+        tile: int = 512,
+        overlap: int = 64,
+        device: torch.device | str | None = None,
+        alpha: float | None = None,
+        style_weights: Sequence[float] | None = None,
+        masks: Sequence[Tensor] | None = None,
+        preserve_color: Any = None,
+    ) -> TilePlan:
+        """Tiles normalized like the whole image: the content statistics ``(mu(f(c)), sigma(f(c)))`` come from
+        one encoder pass over the tiles (:meth:`content_statistics`), the style statistics from the whole
+        style images, computed once; with ``whole_image_statistics=False`` each tile uses its own content
+        statistics. ``"histogram"`` colour preservation recolours the styles like the whole content once;
+        ``"luminance"`` is applied to the blended output. Masks are refused (a mask covers the whole image).
 
         Raises:
-            ValueError: no style, ``alpha`` outside [0, 1], ``style_weights`` of the wrong count, negative or
-                summing to zero.
+            ValueError: ``masks`` given, or a setting :meth:`settings` refuses.
         """
-        alpha = float(self.hparams.alpha if alpha is None else alpha)
-        if not styles:
-            raise ValueError("AdaIN needs at least one style image")
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        weights = list(style_weights) if style_weights is not None else [1.0] * len(styles)
-        if len(weights) != len(styles) or sum(weights) <= 0 or any(w < 0 for w in weights):
-            raise ValueError(f"style_weights must be {len(styles)} numbers >= 0 with a positive sum, got {weights}")
-        return alpha, weights
+        self.check_inputs(styles, {"alpha": alpha, "style_weights": style_weights, "preserve_color": preserve_color})
+        if masks:
+            raise ValueError("AdaIN masks cover the whole image; stylize without --tile to use --masks")
+        styles = list(styles)
+        alpha, weights, mode = self.settings(styles, alpha, style_weights, preserve_color)
+        if mode == "histogram":
+            styles = [match_color(s.to(content.device), content).to(s.device) for s in styles]
+        total = sum(weights)
+        with torch.no_grad():
+            style_feats = [self.encode(s) for s in styles]
+        style_stats = [mean_std(f) for f in style_feats]
+        stats = self.content_statistics(content, tile, overlap, device) if whole_image_statistics else None
 
-    def sample_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
-        """content, style, stylized (alpha 1), each (N, 3, H, W) in [-1, 1]."""
+        def fn(tiles: Tensor) -> Tensor:
+            fc = self.encode(tiles)
+            if stats is None:
+                t = sum(w / total * adaptive_instance_norm(fc, fs) for w, fs in zip(weights, style_feats))
+            else:
+                normalized = (fc - stats[0].to(fc)) / stats[1].to(fc)
+                t = sum(w / total * (normalized * sigma + mu) for w, (mu, sigma) in zip(weights, style_stats))
+            return self.decode_to(alpha * t + (1.0 - alpha) * fc, tiles.shape[-2:])
+
+        finish = None
+        if mode == "luminance":
+
+            def finish(out: Tensor) -> Tensor:
+                return combine_luminance(out, content.to(out)).clamp(-1.0, 1.0)
+
+        return TilePlan(fn, None, finish)
+
+    @torch.no_grad()
+    def content_statistics(
+        self,
+        content: Tensor,
+        tile: int = 512,
+        overlap: int = 64,
+        device: str | torch.device | None = None,
+        eps: float = 1e-5,
+    ) -> tuple[Tensor, Tensor]:
+        """AdaIN's content statistics ``(mu(f(c)), sigma(f(c)))`` of a whole image too large to encode at once.
+
+        The encoder runs over the tiles of :func:`gan_style.inference.tiling.tiled_apply` (``multiple=8``);
+        each tile's relu4_1 features are weighted by its blending window (area-resized to the features' 1/8
+        resolution, zero over the padding), so every position counts once. ``sigma = sqrt(var + eps)`` with the
+        unbiased variance, as :func:`gan_style.losses.mean_std`. For an image smaller than a tile this is
+        exactly the statistics of the untiled stylizer; for larger ones features near inner tile edges differ
+        slightly from the whole image's, and carry little weight.
+
+        Args:
+            content: ``(1, 3, H, W)`` in [-1, 1], on any device (keep a large image on the CPU).
+            tile: tile side (512), a multiple of 8.
+            overlap: minimum overlap of neighbouring tiles (64).
+            device: where the encoder runs (None: ``content``'s device).
+            eps: added to the variance (1e-5, as AdaIN).
+
+        Returns:
+            ``(mean, sigma)``, each ``(1, 512, 1, 1)`` float32 on ``device``.
+
+        Raises:
+            ValueError: ``content`` not ``(1, C, H, W)``, or tile settings that ``tiled_apply`` refuses.
+        """
+        if not isinstance(content, Tensor) or content.ndim != 4 or content.shape[0] != 1:
+            raise ValueError(f"content must be one (1, 3, H, W) image, got {getattr(content, 'shape', content)}")
+        device = content.device if device is None else torch.device(device)
+        height, width = content.shape[-2:]
+        spans_y, spans_x = tile_spans(height, tile, overlap, 8), tile_spans(width, tile, overlap, 8)
+        weights_y, weights_x = blend_weights(spans_y, overlap), blend_weights(spans_x, overlap)
+        pad_h, pad_w = -(-min(tile, height) // 8) * 8, -(-min(tile, width) // 8) * 8
+        sums = squares = count = None
+        for ys, wy in zip(spans_y, weights_y):
+            for xs, wx in zip(spans_x, weights_x):
+                piece = pad_to(content[..., ys[0] : ys[1], xs[0] : xs[1]].to(device), pad_h, pad_w)
+                features = self.encode(piece).double()
+                window = torch.zeros(1, 1, pad_h, pad_w, dtype=torch.float64, device=device)
+                window[0, 0, : ys[1] - ys[0], : xs[1] - xs[0]] = (wy[:, None] * wx[None, :]).to(window)
+                window = F.interpolate(window, size=features.shape[-2:], mode="area")
+                part = ((window * features).sum((0, 2, 3)), (window * features**2).sum((0, 2, 3)), window.sum())
+                if sums is None:
+                    sums, squares, count = part
+                else:
+                    sums, squares, count = sums + part[0], squares + part[1], count + part[2]
+        mean = sums / count
+        var = (squares / count - mean**2).clamp_min(0.0) * (count / (count - 1).clamp_min(1e-12))
+        shape = (1, -1, 1, 1)
+        return mean.float().view(shape), (var + eps).sqrt().float().view(shape)
+
+    # --- export -------------------------------------------------------------------------------------------
+    def export_module(self) -> ExportModule:
+        """``content`` (N, 3, H, W), ``style`` (1 or N, 3, h, w), ``alpha`` (1,) or (N,) -> ``output``
+        (N, 3, H, W), all images in [-1, 1] (:class:`AdaINExport`)."""
+        return AdaINExport(self)
+
+
+class AdaINExport(ExportModule):
+    """AdaIN as one traceable module: ``g(alpha * AdaIN(f(c), f(s)) + (1 - alpha) * f(c))`` (Eq. 9, 14),
+    computed by the pieces of :class:`AdaINStylizer`.
+
+    ``forward(content, style, alpha)``: ``content`` (N, 3, H, W) float32 in [-1, 1]; ``style`` (1 or N, 3,
+    h, w) in [-1, 1], any size (one style for all contents, or one each); ``alpha`` (1,) or (N,) float32 in
+    [0, 1] (not clamped). Returns (N, 3, H, W) in [-1, 1]. Colour preservation is not part of the graph:
+    recolour the style before feeding it.
+    """
+
+    input_names = ("content", "style", "alpha")
+    output_names = ("output",)
+
+    def __init__(self, stylizer: AdaINStylizer) -> None:
+        super().__init__()
+        self.stylizer = stylizer
+        self.default_alpha = stylizer.default_alpha
+
+    def forward(self, content: Tensor, style: Tensor, alpha: Tensor) -> Tensor:
+        fc = self.stylizer.encode(content)
+        a = alpha.to(fc.dtype).reshape(-1, 1, 1, 1)
+        t = a * adaptive_instance_norm(fc, self.stylizer.encode(style)) + (1.0 - a) * fc
+        return self.stylizer.decode_to(t, content.shape[-2:])
+
+    def example_inputs(self, batch: int, height: int, width: int, generator: torch.Generator) -> tuple[Tensor, ...]:
+        """``content`` (batch, 3, height, width); one ``style`` (1, 3, width, height) (other sides, so the
+        check sees a style of its own size); ``alpha`` the model's value for batch 1, else values from 1 down
+        to 0.5 (one per image)."""
+        content = torch.rand(batch, 3, height, width, generator=generator) * 2 - 1
+        style = torch.rand(1, 3, width, height, generator=generator) * 2 - 1
+        alpha = torch.tensor([self.default_alpha]) if batch == 1 else torch.linspace(1.0, 0.5, batch)
+        return content, style, alpha
+
+    def dynamic_axes(self) -> dict[str, dict[int, str]]:
         return {
-            "content": batch["content"],
-            "style": batch["style"],
-            "stylized": self.stylize(batch["content"], [batch["style"]], alpha=1.0, preserve_color=False),
+            "content": {0: "batch", 2: "height", 3: "width"},
+            "style": {0: "style_batch", 2: "style_height", 3: "style_width"},
+            "alpha": {0: "alpha_batch"},
+            "output": {0: "batch", 2: "height", 3: "width"},
         }
 
-    def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
-        """Stylize ``batch["content"]`` with ``batch["style"]`` (pairwise) using ``alpha``/``preserve_color``."""
-        outs = [self.stylize(c[None], [s[None]]) for c, s in zip(batch["content"], batch["style"])]
-        return torch.cat(outs), batch.get("content_path", [])
+    def notes(self) -> list[str]:
+        if self.stylizer.default_preserve_color != "none":
+            return ["preserve_color is not part of the exported graph: recolour the style before feeding it"]
+        return []
 
-    def configure_optimizers(self):
-        optimizer = self.adam(self.decoder.parameters(), self.hparams.lr)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, InverseDecay(self.hparams.lr_decay))
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+    def metadata(self) -> dict[str, Any]:
+        return {"alpha_default": self.default_alpha, "input_ranges": {"alpha": [0.0, 1.0]}}

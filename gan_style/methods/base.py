@@ -10,7 +10,8 @@ import lightning as L
 import torch
 from torch import Tensor, nn
 
-from gan_style.errors import NonFiniteLossError
+from gan_style.errors import InferenceUnavailableError, NonFiniteLossError
+from gan_style.inference.stylizer import Stylizer
 from gan_style.nets import load_reference_state_dict
 
 __all__ = ["GanStyleModule", "LinearDecay", "NonFinitePolicy", "check_loss_finite"]
@@ -19,10 +20,6 @@ __all__ = ["GanStyleModule", "LinearDecay", "NonFinitePolicy", "check_loss_finit
 #: :class:`~gan_style.errors.NonFiniteLossError` naming the step and the loss term; ``"skip"`` leaves the
 #: weights and optimizer state unchanged for that update, warns, and counts it in ``train/skipped_steps``.
 NonFinitePolicy = Literal["stop", "skip"]
-
-# Lightning warns that step checkpoints under manual optimization hold the weights after the step's
-# updates. That is the state our resume logic expects (the restored run continues with the next batch).
-warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization and every_n_train_steps")
 
 
 def check_loss_finite(
@@ -99,21 +96,28 @@ class LinearDecay:
 
 
 class GanStyleModule(L.LightningModule):
-    """Base LightningModule of the image-to-image methods.
+    """Base LightningModule of the image-to-image methods; its public subclass API, in one place.
 
-    A subclass implements the training procedure and two methods used here:
+    A subclass implements its training procedure (``training_step``, ``configure_optimizers``, ...) and:
 
-    - ``sample_images(batch) -> dict[str, Tensor]``: named (N, 3, H, W) tensors in [-1, 1] for sample
-      grids (``gan_style.callbacks.SampleGrid``), e.g. real_A, fake_B, rec_A;
-    - ``translate(batch) -> (images, paths)``: output images (N, 3, H, W) in [-1, 1] for a predict batch
-      and the input paths they come from.
+    - :meth:`stylizer` (with :attr:`stylizer_networks`): the inference hook. It returns the method's
+      :class:`~gan_style.inference.Stylizer`, the one module every consumer uses (``gan-style stylize``, tiles,
+      ``export``, ``compare``, predict). For a plain generator: ``return GeneratorStylizer(self.generator)``;
+    - :meth:`sample_images`: named (N, 3, H, W) tensors in [-1, 1] for sample grids
+      (``gan_style.callbacks.SampleGrid``), e.g. real_A, fake_B, rec_A;
+    - :meth:`evaluation_images` (with :attr:`evaluation_metrics`): images for FID / KID / LPIPS ...
 
-    Given here: ``predict_step`` (returns ``{"images", "paths"}`` for ``gan_style.callbacks.ImageWriter``),
-    :meth:`backward_step` (one guarded optimizer update: never applies a NaN or infinite loss, see
-    :data:`NonFinitePolicy`; the policy is the hyper-parameter ``on_nonfinite_loss``, ``"stop"`` when a method
-    does not declare it), :meth:`step_schedulers_at_epoch_end` (GANs use manual optimization, where Lightning
-    does not step schedulers), and the global torch RNG state in checkpoints, restored when training starts,
-    so a resumed run draws the same random numbers as an uninterrupted one.
+    Helpers a subclass calls: :meth:`check_settings` and :meth:`save_hyperparameters_plain` in ``__init__``;
+    :meth:`backward_step` (one guarded optimizer update under manual optimization: never applies a NaN or
+    infinite loss, see :data:`NonFinitePolicy`; the policy is the hyper-parameter ``on_nonfinite_loss``,
+    ``"stop"`` when a method does not declare it) or :meth:`loss_is_finite` (automatic optimization);
+    :meth:`step_schedulers_at_epoch_end` (under manual optimization Lightning does not step schedulers);
+    :meth:`adam`. Frozen pretrained networks are declared in :attr:`frozen_networks`.
+
+    Given here: ``predict_step`` (returns ``{"images", "paths"}`` for ``gan_style.callbacks.ImageWriter``, from
+    :meth:`translate`, which runs the stylizer), loading ``reference_weights`` in ``setup``, and the global
+    torch RNG state in checkpoints, restored when training starts, so a resumed run draws the same random
+    numbers as an uninterrupted one.
     """
 
     #: Frozen pretrained networks (``VGGFeatures`` built with ``defer=True``): attribute name -> the
@@ -137,13 +141,85 @@ class GanStyleModule(L.LightningModule):
         ``torch.no_grad()``."""
         raise NotImplementedError(f"{type(self).__name__} defines no evaluation_images(batch)")
 
+    #: The names :meth:`stylizer` accepts, the default first (CycleGAN: ``("generator_ab", "generator_ba")``);
+    #: ``gan-style export --network`` offers them. Empty: the method hands out no stylizer.
+    stylizer_networks: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Defining a subclass makes its package known (:func:`gan_style.methods.loading.register_method`), so
+        checkpoints of the method load in this process."""
+        super().__init_subclass__(**kwargs)
+        from gan_style.methods.loading import register_method
+
+        register_method(cls)
+
     def __init__(self) -> None:
         super().__init__()
         self._pending_rng: dict[str, Any] | None = None
-        self._active_optimizer: Any = None
+        self.active_optimizer: Any = None
         self.skipped_steps = 0
 
-    def _save_hparams_plain(self) -> None:
+    # --- the inference hook ------------------------------------------------------------------------------
+    def stylizer(self, network: str | None = None) -> Stylizer:
+        """The method's inference module (:class:`~gan_style.inference.Stylizer`): content (N, 3, H, W) in
+        [-1, 1] (plus style images and controls when the method takes them) -> output (N, C, H, W) in [-1, 1],
+        sharing this model's networks (no copy). Consumers call it under ``torch.no_grad()`` with the model in
+        eval mode.
+
+        Args:
+            network: one of :attr:`stylizer_networks` (None, the default: the first), for methods with several
+                (CycleGAN's two directions).
+
+        Raises:
+            InferenceUnavailableError: the method defines no stylizer (override this method).
+            ValueError: an unknown ``network`` (the message lists the choices).
+        """
+        raise InferenceUnavailableError(
+            f"{type(self).__name__} hands out no stylizer, so it cannot be stylized, tiled, exported or compared; "
+            "define stylizer() in the method (for a generator: return GeneratorStylizer(self.generator)), see "
+            "docs/adding_a_method.md"
+        )
+
+    def check_stylizer_network(self, network: str | None) -> str:
+        """The :attr:`stylizer_networks` name ``network`` stands for (None: the default, the first).
+
+        Raises:
+            ValueError: ``network`` is not one of :attr:`stylizer_networks`.
+        """
+        choices = self.stylizer_networks
+        if network is None and choices:
+            return choices[0]
+        if network not in choices:
+            raise ValueError(
+                f"{type(self).__name__} has no network {network!r} to run; choose one of: {', '.join(choices) or '(none)'}"
+            )
+        return network
+
+    def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
+        """Outputs (N, C, H, W) in [-1, 1] of a predict batch through :meth:`stylizer`, and the input paths.
+
+        The content is ``batch["content"]`` or else ``batch["A"]`` (paths under ``"<key>_path"``); a stylizer
+        that takes style images gets ``batch["style"]``, pairwise (content i with style i). Override for other
+        batch layouts (CycleGAN translates ``"B"`` batches with ``generator_ba``).
+
+        Raises:
+            KeyError: the batch has neither ``"content"`` nor ``"A"``, or no ``"style"`` for a stylizer that
+                needs one.
+        """
+        key = "content" if "content" in batch else "A"
+        if key not in batch:
+            raise KeyError(f"{type(self).__name__} predicts from a batch with 'content' or 'A', got {sorted(batch)}")
+        stylizer = self.stylizer()
+        content = batch[key]
+        if stylizer.takes_style:
+            if "style" not in batch:
+                raise KeyError(f"{type(self).__name__} needs a 'style' entry in predict batches, got {sorted(batch)}")
+            images = torch.cat([stylizer(c[None], [s[None]]) for c, s in zip(content, batch["style"])])
+        else:
+            images = stylizer(content)
+        return images, batch.get(f"{key}_path", [])
+
+    def save_hyperparameters_plain(self) -> None:
         """``save_hyperparameters`` of the subclass's ``__init__``, minus network instances.
 
         Under ``gan-style`` (LightningCLI) networks arrive as class_path configs and are stored, so
@@ -164,10 +240,23 @@ class GanStyleModule(L.LightningModule):
             raise ValueError(f"on_nonfinite_loss must be 'stop' or 'skip', got {policy!r}")
 
     # shared behaviour ---------------------------------------------------------------------------------
-    def _check_settings(
-        self, non_negative: dict[str, float], reference_weights: dict[str, str] | None, networks: tuple[str, ...]
+    def check_settings(
+        self,
+        non_negative: dict[str, float],
+        reference_weights: dict[str, str] | None = None,
+        networks: tuple[str, ...] = (),
     ) -> None:
-        """Raise ValueError for a negative or NaN value in ``non_negative`` or an unknown network name."""
+        """Refuse bad settings in ``__init__``, before anything is built.
+
+        Args:
+            non_negative: settings that must be numbers >= 0 (name -> value), e.g. ``{"lr": lr}``.
+            reference_weights: the ``reference_weights`` setting (network name -> weights file), or None.
+            networks: the network names ``reference_weights`` may use.
+
+        Raises:
+            ValueError: a negative or NaN value in ``non_negative`` (naming it), or an unknown network name in
+                ``reference_weights`` (listing the known ones).
+        """
         for name, value in non_negative.items():
             if not value >= 0:  # also rejects NaN
                 raise ValueError(f"{name} must be a number >= 0, got {value}")
@@ -211,11 +300,11 @@ class GanStyleModule(L.LightningModule):
         optimizer.zero_grad(set_to_none=True)
         if not self.loss_is_finite(loss, terms):
             return False
-        self._active_optimizer = getattr(optimizer, "optimizer", optimizer)  # its own loss scale under 16-mixed
+        self.active_optimizer = getattr(optimizer, "optimizer", optimizer)  # its own loss scale under 16-mixed
         try:
             self.manual_backward(loss)
         finally:
-            self._active_optimizer = None
+            self.active_optimizer = None
         optimizer.step()
         return True
 
@@ -232,10 +321,8 @@ class GanStyleModule(L.LightningModule):
             self.log("train/skipped_steps", float(self.skipped_steps), batch_size=1)
 
     def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
-        translate = getattr(self, "translate", None)
-        if translate is None:
-            raise TypeError(f"{type(self).__name__} cannot predict: it defines no translate(batch) method")
-        images, paths = translate(batch)
+        """``{"images": (N, C, H, W) in [-1, 1], "paths": [...]}`` from :meth:`translate`."""
+        images, paths = self.translate(batch)
         return {"images": images, "paths": list(paths)}
 
     def step_schedulers_at_epoch_end(self) -> None:

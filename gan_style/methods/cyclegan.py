@@ -39,6 +39,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from gan_style.inference.stylizer import GeneratorStylizer
 from gan_style.losses import create_loss
 from gan_style.losses.adversarial import GanMode
 from gan_style.methods.base import GanStyleModule, LinearDecay, NonFinitePolicy
@@ -112,10 +113,10 @@ class CycleGAN(GanStyleModule):
         on_nonfinite_loss: NonFinitePolicy = "stop",
     ) -> None:
         super().__init__()
-        self._check_settings(
+        self.check_settings(
             {"lambda_cycle": lambda_cycle, "lambda_identity": lambda_identity, "lr": lr}, reference_weights, NETWORKS
         )
-        self._save_hparams_plain()
+        self.save_hyperparameters_plain()
         self.automatic_optimization = False
 
         self.generator_ab = generator_ab if generator_ab is not None else ResnetGenerator()
@@ -244,12 +245,28 @@ class CycleGAN(GanStyleModule):
             "rec_B": out["rec_B"],
         }
 
+    # --- inference -----------------------------------------------------------------------------------------
+    stylizer_networks = ("generator_ab", "generator_ba")
+
+    def stylizer(self, network: str | None = None) -> GeneratorStylizer:
+        """``generator_ab`` (A -> B, the default) or ``generator_ba`` (B -> A) as a
+        :class:`~gan_style.inference.GeneratorStylizer`: (N, 3, H, W) in [-1, 1], H and W multiples of 4.
+
+        Raises:
+            ValueError: another ``network`` name.
+        """
+        name = self.check_stylizer_network(network)
+        return GeneratorStylizer(getattr(self, name), name=f"CycleGAN {name}")
+
     def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
-        """A batch with ``"A"`` goes through ``generator_ab``, one with ``"B"`` through ``generator_ba``."""
-        if "A" in batch:
-            return self.generator_ab(batch["A"]), batch.get("A_path", [])
-        if "B" in batch:
-            return self.generator_ba(batch["B"]), batch.get("B_path", [])
+        """A batch with ``"A"`` goes through ``generator_ab``, one with ``"B"`` through ``generator_ba``.
+
+        Raises:
+            KeyError: neither key in the batch.
+        """
+        for key, network in (("A", "generator_ab"), ("B", "generator_ba")):
+            if key in batch:
+                return self.stylizer(network)(batch[key]), batch.get(f"{key}_path", [])
         raise KeyError(f"CycleGAN.translate needs a batch with key 'A' or 'B', got keys {sorted(batch)}")
 
     # --- Lightning plumbing ------------------------------------------------------------------------------

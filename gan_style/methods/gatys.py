@@ -32,7 +32,6 @@ content first.
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 from typing import Any, Literal
@@ -47,15 +46,19 @@ from torch.utils.data import DataLoader
 
 from gan_style.data.images import load_image
 from gan_style.data.transforms import to_image, to_tensor
+from gan_style.errors import InferenceUnavailableError
 from gan_style.inference.color import combine_luminance, luminance_only, match_color, match_luminance
+from gan_style.inference.stylizer import ExportModule, Stylizer
+from gan_style.io.atomic import atomic_write
 from gan_style.losses import create_loss
-from gan_style.methods.base import check_loss_finite
+from gan_style.methods.base import GanStyleModule, check_loss_finite
 from gan_style.nets.vgg import VGG19_LAYERS, VGGFeatures
 
-__all__ = ["Gatys", "resize_max_side"]
+__all__ = ["Gatys", "GatysStylizer", "resize_max_side"]
 
-# Gatys manages its own optimizer (the image changes size between scales), so Lightning has none.
-warnings.filterwarnings("ignore", message=".*`configure_optimizers` returned `None`")
+#: The warning Lightning gives because Gatys manages its own optimizer (the image changes size between scales);
+#: filtered where a Gatys run starts (the command line, :class:`GatysStylizer`), never at import.
+NO_OPTIMIZER_WARNING = ".*`configure_optimizers` returned `None`"
 
 
 def resize_max_side(image: Tensor, size: int) -> Tensor:
@@ -68,14 +71,15 @@ def resize_max_side(image: Tensor, size: int) -> Tensor:
     return F.interpolate(image, size=new, mode="bicubic", align_corners=False, antialias=True).clamp(-1, 1)
 
 
-class Gatys(L.LightningModule):
+class Gatys(GanStyleModule):
     """Gatys style transfer as a LightningModule; ``trainer.fit`` runs the optimization and writes the image.
 
     Example: ``gan-style fit --config recipes/gatys.yaml --model.content photo.jpg --model.style art.jpg``.
 
     Args:
-        content: content image file.
-        style: one style image file or several.
+        content: content image file. From Python also an image tensor (1, 3, H, W) or (3, H, W) in [-1, 1]
+            (then no file is written at the end: read :meth:`result`).
+        style: one style image file or several (from Python also tensors, as ``content``).
         style_blend_weights: relative weight of each style image (equal by default; normalized to sum 1).
         image_size: longer side of the output in pixels (512).
         scales: sizes (longer side) to optimize at, coarse to fine, e.g. ``[256, 512]``; default
@@ -165,9 +169,9 @@ class Gatys(L.LightningModule):
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["content", "style"] if isinstance(content, Tensor) else None)
         self.automatic_optimization = False
-        self.style_paths = styles
+        self.style_paths = [item if isinstance(item, str) else f"style{i}" for i, item in enumerate(styles)]
         self.blend = torch.tensor(blend) / sum(blend)
         self.scales = scales
         self.content_layers, self.style_layers = content_layers, style_layers
@@ -179,8 +183,9 @@ class Gatys(L.LightningModule):
             create_loss("gram"),
             create_loss("tv"),
         )
-        self.content_image = load_image(content)
-        self.style_images = [load_image(path) for path in styles]
+        self.in_memory = isinstance(content, Tensor)
+        self.content_image = _as_image_tensor(content)
+        self.style_images = [_as_image_tensor(item) for item in styles]
         self.image = nn.Parameter(torch.zeros(1, 3, 1, 1))
         self._scale_index = -1
         self._optimizer: torch.optim.Optimizer | None = None
@@ -207,10 +212,10 @@ class Gatys(L.LightningModule):
     def _start_scale(self, index: int) -> None:
         size = self.scales[index]
         device = self.vgg.body[0].weight.device
-        content = resize_max_side(to_tensor(self.content_image).unsqueeze(0).to(device), size)
+        content = resize_max_side(self.content_image.to(device), size)
         styles = []
         for img in self.style_images:
-            style = to_tensor(img).unsqueeze(0).to(device)
+            style = img.to(device)
             styles.append(resize_max_side(style, max(1, round(size * self.hparams.style_scale))))
         deepest = max(VGG19_LAYERS.index(n) for n in self.content_layers + self.style_layers)
         pools = sum(name.startswith("pool") for name in VGG19_LAYERS[:deepest])
@@ -304,7 +309,7 @@ class Gatys(L.LightningModule):
         self.log("train/loss", logs["loss"], prog_bar=True, batch_size=1)
         self.log_dict({f"train/{k}": v for k, v in logs.items() if k != "loss"}, prog_bar=True, batch_size=1)
         every = self.hparams.save_every
-        if every and (batch_idx + 1) % every == 0:
+        if every and (batch_idx + 1) % every == 0 and not self.in_memory:
             self._write(suffix=f"_{batch_idx + 1:05d}")
 
     def result(self) -> Tensor:
@@ -326,19 +331,40 @@ class Gatys(L.LightningModule):
         inputs = {Path(p).resolve() for p in [self.hparams.content, *self.style_paths]}
         if path.resolve() in inputs:
             raise ValueError(f"output '{path}' is one of the input images; choose another output path")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
         fmt = Image.registered_extensions().get(path.suffix.lower())
         if fmt is None:
             raise ValueError(f"output '{path}' has no image extension Pillow can write; use .png or .jpg")
-        to_image(self.result()[0]).save(tmp, format=fmt)
-        os.replace(tmp, path)
+        with atomic_write(path) as f:
+            to_image(self.result()[0]).save(f, format=fmt)
         return path
 
+    def stylizer(self, network: str | None = None) -> GatysStylizer:
+        """This run's settings as a :class:`GatysStylizer` (an optimization per image, shorter side of the
+        content kept; VGG weights, iterations and style weight from this model).
+
+        Raises:
+            ValueError: a ``network`` name (Gatys has no networks to choose from).
+        """
+        if network is not None:
+            raise ValueError(f"Gatys has no network {network!r} to run; it optimizes each image")
+        hp = self.hparams
+        return GatysStylizer(None, hp.num_iterations, hp.vgg_weights, hp.style_weight)
+
     def on_train_end(self) -> None:
-        if self.trainer.is_global_zero and self._scale_index >= 0:
+        if self.trainer.is_global_zero and self._scale_index >= 0 and not self.in_memory:
             self.output_path = self._write()
             rank_zero_info(f"Gatys: wrote {self.output_path}")
+
+
+def _as_image_tensor(image: str | Tensor) -> Tensor:
+    """(1, 3, H, W) in [-1, 1] from an image file (read with its EXIF orientation, as RGB) or a tensor."""
+    if isinstance(image, Tensor):
+        if image.ndim == 3:
+            image = image.unsqueeze(0)
+        if image.ndim != 4 or image.shape[:2] != (1, 3):
+            raise ValueError(f"Gatys takes one RGB image (1, 3, H, W) in [-1, 1], got shape {tuple(image.shape)}")
+        return image.detach().float()
+    return to_tensor(load_image(image)).unsqueeze(0)
 
 
 def _layer_weights(kind: str, layers: list[str], weights: list[float] | None, default: float) -> list[float]:
@@ -351,3 +377,93 @@ def _layer_weights(kind: str, layers: list[str], weights: list[float] | None, de
     if len(weights) != len(layers) or any(not w >= 0 for w in weights):
         raise ValueError(f"{kind}_layer_weights must be {len(layers)} numbers >= 0, got {weights}")
     return weights
+
+
+class GatysStylizer(Stylizer):
+    """Gatys style transfer behind the inference contract: an optimization, not a network.
+
+    It has the caller-facing shape of every stylizer: ``forward(content, styles, style_weights=None,
+    preserve_color=None)`` maps content (N, 3, H, W) in [-1, 1] and style images (1, 3, h, w) in [-1, 1] to
+    outputs in [-1, 1]. Each content image is optimized on its own (a :class:`Gatys` run with L-BFGS, on the
+    content's device), so it is slow, and ``feed_forward`` is False: it cannot be tiled or exported. It
+    sizes its inputs itself (``resizes_inputs``): pass images at their original size; the output's shorter
+    side is ``size`` (the longer side follows the content's aspect ratio), and the styles are resized from
+    their originals at every scale.
+
+    Args:
+        size: shorter side of the output in pixels (512); None: the content's own size.
+        num_iterations: L-BFGS iterations (500).
+        vgg_weights: VGG-19 weights, ``imagenet`` (torch hub cache), a file, or None (random; tests).
+        style_weight: beta (1e6, with Gram matrices normalized by C*H*W).
+        progress: show Lightning's progress bar (True).
+    """
+
+    takes_style = True
+    controls = ("style_weights", "preserve_color")
+    feed_forward = False
+    resizes_inputs = True
+
+    def __init__(
+        self,
+        size: int | None = 512,
+        num_iterations: int = 500,
+        vgg_weights: str | None = "imagenet",
+        style_weight: float = 1e6,
+        progress: bool = True,
+    ) -> None:
+        super().__init__()
+        self.size, self.num_iterations = size, num_iterations
+        self.vgg_weights, self.style_weight, self.progress = vgg_weights, style_weight, progress
+
+    def describe(self) -> str:
+        return "Gatys"
+
+    def export_module(self) -> ExportModule:
+        """Always raises: there is no trained network to export.
+
+        Raises:
+            InferenceUnavailableError: Gatys optimizes each image from scratch.
+        """
+        raise InferenceUnavailableError(
+            "Gatys has no trained network to export: it optimizes each image from scratch. Stylize with "
+            "`gan-style stylize --method gatys`, or train AdaIN or PatchGANStyle for an exportable model"
+        )
+
+    def run(
+        self,
+        content: Tensor,
+        styles: list[Tensor],
+        style_weights: list[float] | None = None,
+        preserve_color: str | None = None,
+    ) -> Tensor:
+        outputs = []
+        for i in range(content.shape[0]):
+            image = content[i : i + 1]
+            h, w = image.shape[-2:]
+            longer = round(self.size * max(w, h) / min(w, h)) if self.size else max(w, h)  # Gatys sizes the longer side
+            model = Gatys(
+                content=image,
+                style=[s[:1] for s in styles],
+                style_blend_weights=style_weights,
+                image_size=longer,
+                num_iterations=self.num_iterations,
+                preserve_color=preserve_color or "none",
+                vgg_weights=self.vgg_weights,
+                style_weight=self.style_weight,
+            )
+            trainer = L.Trainer(
+                accelerator="gpu" if image.device.type == "cuda" else "cpu",
+                devices=1,
+                max_epochs=1,
+                logger=False,
+                enable_checkpointing=False,
+                enable_model_summary=False,
+                enable_progress_bar=self.progress,
+            )
+            with torch.enable_grad(), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=NO_OPTIMIZER_WARNING)
+                trainer.fit(model)
+            outputs.append(model.result().to(content.device))
+        if len({tuple(o.shape) for o in outputs}) > 1:
+            raise ValueError("Gatys stylizes a batch of images of one size only; pass images one at a time")
+        return torch.cat(outputs)

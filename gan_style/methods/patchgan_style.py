@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_style.inference.stylizer import GeneratorStylizer
 from gan_style.losses import create_loss, r1_penalty
 from gan_style.losses.adversarial import GanMode
 from gan_style.methods.base import GanStyleModule, NonFinitePolicy
@@ -122,7 +123,7 @@ class PatchGANStyle(GanStyleModule):
         on_nonfinite_loss: NonFinitePolicy = "stop",
     ) -> None:
         super().__init__()
-        self._check_settings(
+        self.check_settings(
             {
                 "content_weight": content_weight,
                 "style_weight": style_weight,
@@ -143,7 +144,7 @@ class PatchGANStyle(GanStyleModule):
         self.patch_scales = list(patch_scales or [1.0, 0.75, 0.5])
         if not self.patch_scales or any(not 0 < f <= 1 for f in self.patch_scales):
             raise ValueError(f"patch_scales must be fractions in (0, 1], got {self.patch_scales}")
-        self._save_hparams_plain()
+        self.save_hyperparameters_plain()
         self.automatic_optimization = False
         self.generator = generator if generator is not None else TransformationNetwork()
         self.adversarial = adv_weight > 0
@@ -246,10 +247,17 @@ class PatchGANStyle(GanStyleModule):
             stylized = self.generator(batch["content"])
         return {"content": batch["content"], "style": batch["style"], "stylized": stylized}
 
-    def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
-        """T(x) for ``batch["content"]`` (or ``batch["A"]``), any size."""
-        key = "content" if "content" in batch else "A"
-        return self.generator(batch[key]), batch.get(f"{key}_path", [])
+    # --- inference -----------------------------------------------------------------------------------------
+    stylizer_networks = ("generator",)
+
+    def stylizer(self, network: str | None = None) -> GeneratorStylizer:
+        """T as a :class:`~gan_style.inference.GeneratorStylizer`: (N, 3, H, W) in [-1, 1], any H and W.
+
+        Raises:
+            ValueError: a ``network`` other than ``generator``.
+        """
+        self.check_stylizer_network(network)
+        return GeneratorStylizer(self.generator, name="PatchGANStyle generator")
 
     # --- Lightning plumbing ------------------------------------------------------------------------------
     def configure_optimizers(self):

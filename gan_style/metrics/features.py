@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from gan_style.errors import DatasetNotFoundError, UnreadableFileError
+from gan_style.errors import FileMissingError, UnreadableFileError
 from gan_style.io.download import download_to_hub_cache, hub_cache_path
 from gan_style.nets.reference import read_weights_file
 
@@ -87,7 +87,7 @@ class InceptionFeatures(nn.Module):
     Raises:
         WeightsUnavailableError: ``"fid"`` weights neither cached nor downloadable (offline); the message
             names the file, its URL and where to put it.
-        DatasetNotFoundError: a weights path that does not exist.
+        FileMissingError: a weights path that does not exist.
         UnsafeFileError / UnreadableFileError: a weights file that would run code, is corrupt, or does not
             fit the network (the message names it).
         ImportError: ``torch-fidelity`` is not installed.
@@ -113,7 +113,7 @@ class InceptionFeatures(nn.Module):
         else:
             path = Path(weights)
             if not path.is_file():
-                raise DatasetNotFoundError(f"Inception-v3 weights file '{path}' does not exist")
+                raise FileMissingError(f"Inception-v3 weights file '{path}' does not exist")
         read_weights_file(path)  # refuses pickles that would run code; torch-fidelity reads with weights_only=False
         try:
             self.net = NoTrainInceptionV3(

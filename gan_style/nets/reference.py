@@ -19,7 +19,7 @@ def read_weights_file(path: str | os.PathLike) -> dict[str, Tensor]:
     """Read a state dict from ``path`` with ``torch.load(weights_only=True)`` onto the CPU.
 
     Raises:
-        DatasetNotFoundError: the file does not exist (a ``FileNotFoundError``).
+        FileMissingError: the file does not exist (a ``FileNotFoundError``).
         UnsafeFileError: the file holds a pickle that would run code (refused by ``weights_only``).
         UnreadableFileError: the file is truncated, corrupt, not a PyTorch file, or not a mapping of names
             to tensors (all ``ValueError``).

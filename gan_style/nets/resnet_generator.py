@@ -76,6 +76,10 @@ class ResnetGenerator(nn.Module):
         ValueError: for ``n_blocks < 0`` or an unknown norm, padding or init type.
     """
 
+    #: Height and width must be multiples of this (two stride-2 levels); read by
+    #: :func:`gan_style.inference.size_multiple_of`.
+    size_multiple: int = 4
+
     def __init__(
         self,
         input_nc: int = 3,

@@ -129,6 +129,12 @@ class UnetGenerator(nn.Module):
         )
         init_weights(self, init_type, init_gain)
 
+    @property
+    def size_multiple(self) -> int:
+        """Height and width must be multiples of ``2 ** num_downs`` (256 for unet_256); read by
+        :func:`gan_style.inference.size_multiple_of`."""
+        return 2**self.num_downs
+
     def forward(self, x: Tensor) -> Tensor:
         """(N, input_nc, H, W) in [-1, 1] -> (N, output_nc, H, W) in [-1, 1]."""
         step = 2**self.num_downs

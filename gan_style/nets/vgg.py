@@ -23,7 +23,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from gan_style.errors import DatasetNotFoundError, WeightsUnavailableError
+from gan_style.errors import FileMissingError, WeightsUnavailableError
 from gan_style.io.download import download_to_hub_cache, hub_cache_path
 from gan_style.nets.reference import read_weights_file
 
@@ -125,7 +125,7 @@ class VGGFeatures(nn.Module):
             state = _strip(read_weights_file(weights))
             layout = layout or _layout_of(state)
         elif weights is not None and weights != "imagenet" and not defer:
-            raise DatasetNotFoundError(f"VGG-19 weights file '{weights}' does not exist")
+            raise FileMissingError(f"VGG-19 weights file '{weights}' does not exist")
         layout = layout or "torchvision"
         if layout not in ("torchvision", "adain"):
             raise ValueError(f"layout must be 'torchvision' or 'adain', got {layout!r}")
@@ -189,7 +189,7 @@ class VGGFeatures(nn.Module):
             state = _strip(_download_imagenet_vgg19())
         else:
             if not Path(source).is_file():
-                raise DatasetNotFoundError(f"VGG-19 weights file '{source}' does not exist")
+                raise FileMissingError(f"VGG-19 weights file '{source}' does not exist")
 
             state = _strip(read_weights_file(source))
         self._load(state, source)

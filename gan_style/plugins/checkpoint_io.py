@@ -8,6 +8,7 @@ from typing import Any
 
 from lightning.fabric.plugins import TorchCheckpointIO
 
+from gan_style.errors import UnsafeFileError
 from gan_style.io.atomic import atomic_torch_save
 from gan_style.io.untrusted import is_local, safe_load
 
@@ -37,6 +38,18 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         map_location: Callable | Any = lambda storage, loc: storage,
         weights_only: bool | None = None,
     ) -> dict[str, Any]:
-        if weights_only is False or not is_local(path):
-            return super().load_checkpoint(path, map_location=map_location, weights_only=weights_only)
+        """Read a checkpoint with :func:`~gan_style.io.untrusted.safe_load` (``weights_only=True``); a remote path
+        (``http://``, ``s3://`` ...) is refused unless ``weights_only=False`` is passed explicitly for a file
+        you trust (Lightning reads remote files with ``weights_only=False``, which can run code).
+
+        Raises:
+            UnsafeFileError: a remote path without an explicit ``weights_only=False``; or from ``safe_load``.
+        """
+        if weights_only is False:
+            return super().load_checkpoint(path, map_location=map_location, weights_only=False)
+        if not is_local(path):
+            raise UnsafeFileError(
+                f"checkpoint '{path}' is remote; it is not loaded (Lightning reads remote files with "
+                "weights_only=False, which can run code). Download it and give its local path"
+            )
         return safe_load(os.fspath(path).removeprefix("file://"), map_location=map_location)

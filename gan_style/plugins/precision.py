@@ -57,7 +57,11 @@ class PerOptimizerMixedPrecision(MixedPrecision):
         return self.scalers[index]
 
     def pre_backward(self, tensor: torch.Tensor, module: L.LightningModule) -> torch.Tensor:  # type: ignore[override]
-        scaler = self.scaler_for(getattr(module, "_active_optimizer", None), module)
+        from gan_style.methods.base import GanStyleModule
+
+        # the documented hand-off: GanStyleModule.backward_step sets active_optimizer around manual_backward
+        active = module.active_optimizer if isinstance(module, GanStyleModule) else None
+        scaler = self.scaler_for(active, module)
         return Precision.pre_backward(self, scaler.scale(tensor), module)
 
     def optimizer_step(self, optimizer: Any, model: L.LightningModule, closure: Any, **kwargs: Any) -> Any:  # type: ignore[override]

@@ -1,0 +1,294 @@
+"""The inference contract: what a method hands out for using a trained model, and what every consumer uses.
+
+A method (a :class:`~gan_style.methods.GanStyleModule`) hands out a :class:`Stylizer` through its public hook
+:meth:`~gan_style.methods.GanStyleModule.stylizer`. A stylizer is a plain ``nn.Module`` (the field's
+"pipeline" or "inferencer"): it maps content images ``(N, 3, H, W)`` in [-1, 1], plus style images and
+controls when the method takes them, to outputs ``(N, C, H, W)`` in [-1, 1], and declares what a caller
+needs to know:
+
+=======================  ==================================================================================
+attribute / method       meaning
+=======================  ==================================================================================
+``size_multiple``        H and W of the content must be multiples of this (4 for the ResNet generator,
+                         2^num_downs for a U-Net, 1 when the stylizer takes any size)
+``tile_multiple``        tiles must be multiples of this (AdaIN: 8, the encoder's three poolings)
+``takes_style``          whether style images are required (AdaIN, Gatys) or refused (translation)
+``controls``             the keyword controls it accepts, among :data:`CONTROLS`
+``feed_forward``         one network pass per image (tiles, export, video); False for Gatys, which
+                         optimizes each image
+``resizes_inputs``       True: callers pass images at their original size and the stylizer sizes them
+                         (Gatys optimizes at its own sizes); False: callers size them (``size_multiple``)
+``plan_tiles(...)``      how tiled inference runs it: the per-tile function and how its normalization
+                         layers gather the statistics of the whole image (:class:`TilePlan`)
+``export_module()``      the module TorchScript / ONNX export traces, with its input names
+=======================  ==================================================================================
+
+Consumers (``gan-style stylize`` whole and tiled, ``export``, ``compare``, predict) take a stylizer and nothing
+else: they never ask which method it came from. A method of your own is stylized, tiled and exported once
+its ``stylizer()`` returns one of these (for a plain generator, :class:`GeneratorStylizer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+__all__ = [
+    "CONTROLS",
+    "ExportModule",
+    "GeneratorStylizer",
+    "ImageToImageExport",
+    "Stylizer",
+    "TilePlan",
+    "size_multiple_of",
+]
+
+#: The controls a stylizer may accept (keyword arguments of its ``forward``):
+#:
+#: - ``alpha``: content-style trade-off in [0, 1] (1: full style; AdaIN Eq. 14);
+#: - ``style_weights``: relative weights of several style images (equal by default);
+#: - ``masks``: one mask per style, (1, 1, H, W) or (H, W) in [0, 1], where that style applies;
+#: - ``preserve_color``: ``"none"``, ``"luminance"`` (keep the content's colours: luminance from the
+#:   output, colour from the content) or ``"histogram"`` (recolour the styles like the content first).
+CONTROLS: tuple[str, ...] = ("alpha", "style_weights", "masks", "preserve_color")
+
+
+def size_multiple_of(module: nn.Module) -> int:
+    """What image height and width must be multiples of for the networks inside ``module``.
+
+    Networks declare it as an integer attribute ``size_multiple`` (``UnetGenerator``: 2^num_downs,
+    ``ResnetGenerator``: 2^n_downsampling = 4); the result is the largest declared by ``module`` or any of
+    its submodules, 1 when none declares one.
+    """
+    multiple = 1
+    for net in module.modules():
+        declared = getattr(type(net), "size_multiple", None)
+        if declared is not None:
+            value = net.size_multiple
+            if isinstance(value, int) and value > 1:
+                multiple = max(multiple, value)
+    return multiple
+
+
+@dataclass
+class TilePlan:
+    """How tiled inference runs a stylizer on one image (:meth:`Stylizer.plan_tiles`).
+
+    Attributes:
+        fn: maps a batch of tiles ``(b, 3, h, w)`` in [-1, 1] (h, w multiples of ``tile_multiple``) to
+            outputs ``(b, C, h, w)`` in [-1, 1].
+        whole_image_norm: the module whose instance-norm layers (and batch-norm layers in training mode)
+            :func:`gan_style.inference.tiling.tiled_apply` switches to statistics of the whole image, gathered
+            over the tiles; None when ``fn`` already uses whole-image statistics or none are wanted.
+        finish: applied once to the blended ``(1, C, H, W)`` output (None: nothing), e.g. colour
+            preservation that needs the whole image.
+    """
+
+    fn: Callable[[Tensor], Tensor]
+    whole_image_norm: nn.Module | None = None
+    finish: Callable[[Tensor], Tensor] | None = None
+
+
+class ExportModule(nn.Module):
+    """What TorchScript / ONNX export traces: a module with fixed positional inputs.
+
+    Subclasses set ``input_names`` / ``output_names`` and implement ``forward`` (tensors in, one tensor out),
+    :meth:`example_inputs` and :meth:`dynamic_axes`. Every exported model takes and returns float32 images
+    in [-1, 1], NCHW.
+    """
+
+    input_names: tuple[str, ...] = ("image",)
+    output_names: tuple[str, ...] = ("output",)
+
+    def example_inputs(self, batch: int, height: int, width: int, generator: torch.Generator) -> tuple[Tensor, ...]:
+        """Random inputs for tracing and for the check: the first is the content ``(batch, C, height, width)``
+        in [-1, 1]."""
+        raise NotImplementedError
+
+    def dynamic_axes(self) -> dict[str, dict[int, str]]:
+        """ONNX dynamic axes per input and output name (``{"image": {0: "batch", 2: "height", 3: "width"}}``)."""
+        raise NotImplementedError
+
+    def notes(self) -> list[str]:
+        """Remarks for the export's metadata file (e.g. a control left out of the graph); empty by default."""
+        return []
+
+    def metadata(self) -> dict[str, Any]:
+        """Extra entries of the export's metadata file (e.g. ``{"alpha_default": 1.0}``); empty by default."""
+        return {}
+
+
+class ImageToImageExport(ExportModule):
+    """Export form of an image-to-image stylizer: ``image`` (N, C, H, W) -> ``output`` (N, C', H, W), both in
+    [-1, 1].
+
+    Args:
+        stylizer: called as ``stylizer(image)``.
+        in_channels: C of the example inputs (None, the default: the first convolution's input channels, else 3).
+        notes: remarks for the export's metadata (None: none).
+    """
+
+    def __init__(self, stylizer: nn.Module, in_channels: int | None = None, notes: list[str] | None = None) -> None:
+        super().__init__()
+        self.stylizer = stylizer
+        if in_channels is None:
+            conv = next((m for m in stylizer.modules() if isinstance(m, nn.Conv2d)), None)
+            in_channels = conv.in_channels if conv is not None else 3
+        self.in_channels = in_channels
+        self._notes = list(notes or [])
+
+    def forward(self, image: Tensor) -> Tensor:
+        return self.stylizer(image)
+
+    def example_inputs(self, batch: int, height: int, width: int, generator: torch.Generator) -> tuple[Tensor, ...]:
+        return (torch.rand(batch, self.in_channels, height, width, generator=generator) * 2 - 1,)
+
+    def dynamic_axes(self) -> dict[str, dict[int, str]]:
+        image = {0: "batch", 2: "height", 3: "width"}
+        return {"image": image, "output": dict(image)}
+
+    def notes(self) -> list[str]:
+        return list(self._notes)
+
+
+class Stylizer(nn.Module):
+    """Base class of the inference modules methods hand out (see the module docstring for the contract).
+
+    ``forward(content, styles=None, **controls)``:
+
+    - ``content``: ``(N, C, H, W)`` float in [-1, 1] (C = 3 for RGB); H and W multiples of
+      :attr:`size_multiple`;
+    - ``styles``: a sequence of style images, each ``(1 or N, 3, h, w)`` in [-1, 1], any size; required when
+      :attr:`takes_style`, refused otherwise;
+    - ``controls``: keyword arguments among :attr:`controls` (see :data:`CONTROLS`); others are refused;
+
+    returns ``(N, C_out, H, W)`` in [-1, 1] (clamped), at the content's size. Gradients are not needed at
+    inference: call it under ``torch.no_grad()`` (consumers do).
+
+    Subclasses implement :meth:`run`; :meth:`forward` checks the inputs (:meth:`check_inputs`) first.
+    """
+
+    size_multiple: int = 1
+    tile_multiple: int = 1
+    takes_style: bool = False
+    controls: tuple[str, ...] = ()
+    feed_forward: bool = True
+    resizes_inputs: bool = False
+
+    def forward(self, content: Tensor, styles: Sequence[Tensor] | None = None, **controls: Any) -> Tensor:
+        self.check_inputs(styles, controls)
+        return self.run(content, list(styles) if styles else [], **controls)
+
+    def run(self, content: Tensor, styles: list[Tensor], **controls: Any) -> Tensor:
+        """The computation: ``content`` (N, C, H, W) in [-1, 1], checked ``styles`` and ``controls`` ->
+        (N, C_out, H, W) in [-1, 1]."""
+        raise NotImplementedError(f"{type(self).__name__} implements no run(content, styles, **controls)")
+
+    def describe(self) -> str:
+        """A short name for messages (``"CycleGAN generator_ab"``); the class name by default."""
+        return type(self).__name__
+
+    def check_inputs(self, styles: Sequence[Tensor] | None, controls: dict[str, Any]) -> None:
+        """Refuse what this stylizer does not take, before any work.
+
+        Raises:
+            ValueError: style images missing (``takes_style``) or given to a stylizer without style input; a
+                control this stylizer does not accept (the message lists those it does).
+        """
+        if self.takes_style and not styles:
+            raise ValueError(f"{self.describe()} needs style images (--style)")
+        if not self.takes_style and styles:
+            raise ValueError(f"{self.describe()} translates images and takes no style images (--style)")
+        unknown = [name for name, value in controls.items() if value is not None and name not in self.controls]
+        if unknown:
+            accepted = ", ".join(f"--{c}" for c in self.controls) or "none"
+            raise ValueError(
+                f"{self.describe()} does not take {', '.join(f'--{c}' for c in unknown)} (controls it accepts: "
+                f"{accepted})"
+            )
+
+    def plan_tiles(
+        self,
+        content: Tensor,
+        styles: Sequence[Tensor] | None = None,
+        whole_image_statistics: bool = True,
+        tile: int = 512,
+        overlap: int = 64,
+        device: torch.device | str | None = None,
+        **controls: Any,
+    ) -> TilePlan:
+        """How to run this stylizer tile by tile on ``content`` (1, C, H, W) in [-1, 1] (on any device).
+
+        The default suits a network whose normalization layers are ``nn.InstanceNorm2d`` / ``nn.BatchNorm2d``:
+        each tile goes through :meth:`forward`, and with ``whole_image_statistics`` (default True) those
+        layers use the statistics of the whole image (``whole_image_norm=self``), as without tiles. A
+        stylizer whose normalization works otherwise (AdaIN's content statistics) overrides this.
+
+        Args:
+            content: the whole content image.
+            styles: style images on ``device`` (None: none).
+            whole_image_statistics: normalize every tile with the whole image's statistics (True) or each
+                tile's own (False).
+            tile: tile side in pixels (512).
+            overlap: minimum overlap of neighbouring tiles in pixels (64).
+            device: where the tiles run (None: ``content``'s device).
+            controls: as for :meth:`forward`.
+
+        Raises:
+            ValueError: from :meth:`check_inputs`.
+        """
+        self.check_inputs(styles, controls)
+        styles = list(styles) if styles else None
+
+        def fn(tiles: Tensor) -> Tensor:
+            return self(tiles, styles, **controls)
+
+        return TilePlan(fn, self if whole_image_statistics else None)
+
+    def export_module(self) -> ExportModule:
+        """The module export traces: ``image`` (N, C, H, W) -> ``output`` (N, C', H, W), both in [-1, 1], for a
+        stylizer without style input or controls.
+
+        Raises:
+            ValueError: a stylizer that is not feed-forward or takes style images or controls overrides this;
+                by default those are refused with a message.
+        """
+        if not self.feed_forward or self.takes_style or self.controls:
+            raise ValueError(f"{self.describe()} defines no export form (export_module)")
+        return ImageToImageExport(self, notes=self.export_notes())
+
+    def export_notes(self) -> list[str]:
+        """Remarks for the export's metadata (e.g. a mode that differs from ``stylize``); empty by default."""
+        return []
+
+
+class GeneratorStylizer(Stylizer):
+    """A stylizer around a feed-forward generator: ``G(content)``, clamped to [-1, 1].
+
+    Fits every image-to-image network of gan-style (CycleGAN's generators, Pix2Pix's U-Net, the
+    transformation network of PatchGANStyle) and your own: ``return GeneratorStylizer(self.generator)`` in a
+    method's ``stylizer()``.
+
+    Args:
+        generator: ``(N, C, H, W)`` in [-1, 1] -> ``(N, C', H, W)`` in [-1, 1] (e.g. ending in tanh).
+        size_multiple: what H and W must be multiples of (None, the default: the largest ``size_multiple``
+            its networks declare, :func:`size_multiple_of`; 1 when none does).
+        name: how messages call it (None, the default: the generator's class name).
+    """
+
+    def __init__(self, generator: nn.Module, size_multiple: int | None = None, name: str | None = None) -> None:
+        super().__init__()
+        self.generator = generator
+        self.size_multiple = size_multiple_of(generator) if size_multiple is None else int(size_multiple)
+        self.tile_multiple = self.size_multiple
+        self.name = name or type(generator).__name__
+
+    def describe(self) -> str:
+        return self.name
+
+    def run(self, content: Tensor, styles: list[Tensor], **controls: Any) -> Tensor:
+        return self.generator(content).clamp(-1.0, 1.0)
