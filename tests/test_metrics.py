@@ -16,12 +16,22 @@ import torch.nn.functional as F
 from torch import nn
 
 from conftest import write_image
-from gan_style.errors import DatasetNotFoundError, UnreadableFileError, UnsafeFileError, WeightsUnavailableError
+from gan_style.errors import (
+    DatasetNotFoundError,
+    FileMissingError,
+    UnreadableFileError,
+    UnsafeFileError,
+    WeightsUnavailableError,
+)
 from gan_style.metrics import (
     FID_INCEPTION_URL,
+    FrechetDistance,
     ImageMetrics,
     InceptionFeatures,
+    KernelDistance,
     MetricInputError,
+    PerImagePSNR,
+    PerImageSSIM,
     ReferenceStatistics,
     art_fid,
     create_lpips_network,
@@ -241,6 +251,55 @@ def test_cached_reference_gives_the_fid_of_streamed_reference(reference_folder: 
         )
 
 
+def test_fid_and_kid_take_reference_statistics_through_their_own_methods():
+    net = CountingFeatures()
+    with torch.no_grad():
+        real, fake = net(images(12, seed=13)), net(images(10, seed=14))
+    stats = ReferenceStatistics.from_features(real)
+
+    streamed_fid = FrechetDistance(8)
+    streamed_fid.update(real, real=True)
+    streamed_fid.update(fake, real=False)
+    fid = FrechetDistance(8)
+    fid.set_reference_statistics(stats.features_sum, stats.features_cov_sum, stats.num_samples)
+    fid.update(fake[:3], real=False)
+    fid.reset()  # keeps the reference statistics, drops the generated side
+    fid.update(fake, real=False)
+    assert float(fid.compute()) == pytest.approx(float(streamed_fid.compute()), rel=1e-6)
+    fid.clear_reference()
+    assert int(fid.real_features_num_samples) == 0 and int(fid.fake_features_num_samples) == 0
+    fid.update(real, real=True)
+    fid.reset()  # reference batches are cleared by reset again
+    assert int(fid.real_features_num_samples) == 0
+    with pytest.raises(MetricInputError, match=r"\(8,\) sum and a \(8, 8\)"):
+        fid.set_reference_statistics(torch.zeros(4), torch.zeros(4, 4), 3)
+    with pytest.raises(MetricInputError, match="negative"):
+        fid.set_reference_statistics(stats.features_sum, stats.features_cov_sum, -1)
+
+    streamed_kid = KernelDistance(8, subsets=2, subset_size=10)
+    streamed_kid.update(real, real=True)
+    streamed_kid.update(fake, real=False)
+    kid = KernelDistance(8, subsets=2, subset_size=10)
+    kid.set_reference_features(stats.features)
+    kid.reset()
+    kid.update(fake, real=False)
+    torch.manual_seed(0)
+    expected = streamed_kid.compute()
+    torch.manual_seed(0)
+    assert torch.allclose(torch.stack(kid.compute()), torch.stack(expected), rtol=1e-5)
+    kid.clear_reference()
+    assert len(kid.real_features) == 0 and len(kid.fake_features) == 0
+    with pytest.raises(MetricInputError, match=r"\(M, 8\)"):
+        kid.set_reference_features(torch.zeros(3, 4))
+
+    # ImageMetrics.clear_reference: reference batches count again
+    metrics = ImageMetrics(("fid",), feature_network=net)
+    metrics.set_reference(ReferenceStatistics.from_features(net(images(6, seed=15)).detach()))
+    metrics.clear_reference()
+    metrics.update(images(10, seed=14), reference=images(12, seed=13))
+    assert metrics.compute()["fid"] == pytest.approx(float(streamed_fid.compute()), rel=1e-5)
+
+
 def test_reference_folder_errors(tmp_path: Path):
     with pytest.raises(DatasetNotFoundError, match="does not exist"):
         reference_statistics(tmp_path / "missing", CountingFeatures())
@@ -330,6 +389,24 @@ def test_psnr_and_ssim_on_pairs():
         metrics.update_paired(x, x[:, :, :16])
 
 
+def test_ssim_is_the_standard_ssim_of_images_in_unit_range():
+    # SSIM is not shift invariant: it must be computed on [0, 1] images with data range 1, not on [-1, 1]
+    from torchmetrics.image import StructuralSimilarityIndexMeasure
+
+    x = images(4, seed=41, size=24)
+    y = (x + 0.3 * images(4, seed=42, size=24)).clamp(-1, 1)
+    metrics = ImageMetrics(("ssim",))
+    metrics.update_paired(x[:2], y[:2])
+    metrics.update_paired(x[2:], y[2:])
+    expected = StructuralSimilarityIndexMeasure(data_range=1.0)((x + 1) / 2, (y + 1) / 2)
+    assert metrics.compute()["ssim"] == pytest.approx(float(expected), rel=1e-5)
+    assert float(expected) != pytest.approx(float(StructuralSimilarityIndexMeasure(data_range=(-1.0, 1.0))(x, y)))
+    with pytest.raises(MetricInputError, match="at least 6x6"):
+        PerImageSSIM().update(x[:, :, :5, :5], y[:, :, :5, :5])
+    with pytest.raises(MetricInputError, match="same shape"):
+        PerImagePSNR().update(x, y[:3])
+
+
 # -------------------------------------------------------------------------- the FID Inception-v3 weights
 def test_inception_offline_without_cached_weights_names_file_url_and_path(tmp_path: Path, monkeypatch):
     pytest.importorskip("torch_fidelity")
@@ -347,7 +424,7 @@ def test_inception_offline_without_cached_weights_names_file_url_and_path(tmp_pa
     assert "--feature_weights" in message
     with pytest.raises(WeightsUnavailableError):
         ImageMetrics(("fid",))
-    with pytest.raises(DatasetNotFoundError, match="missing.pth"):
+    with pytest.raises(FileMissingError, match="missing.pth"):  # a weights file, not a dataset
         InceptionFeatures(tmp_path / "missing.pth")
 
 

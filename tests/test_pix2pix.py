@@ -2,10 +2,12 @@ import lightning as L
 import pytest
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from conftest import tiny_pix2pix_kwargs
 from gan_style.data import PairedImageDataModule
 from gan_style.methods import Pix2Pix
+from gan_style.metrics import ImageMetrics
 from gan_style.nets import NLayerDiscriminator, UnetGenerator, load_reference_state_dict
 
 
@@ -80,19 +82,12 @@ def test_inference_mode_setting():
         assert torch.equal(plain.generate(x), plain.generate(x))
 
 
-def test_training_and_metrics_on_facades(facades_root):
+def test_training_and_metrics_on_facades(facades_root, make_trainer):
     L.seed_everything(0)
     m = Pix2Pix(**tiny_pix2pix_kwargs())
     before = {k: v.clone() for k, v in m.state_dict().items()}
     dm = PairedImageDataModule(root=str(facades_root), direction="BtoA", load_size=36, crop_size=32, num_workers=0)
-    trainer = L.Trainer(
-        max_steps=8,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=4,
-    )
+    trainer = make_trainer(max_steps=8, limit_val_batches=4)
     trainer.fit(m, dm)
     assert trainer.global_step == 8
     for key in ("generator.model.model.0.weight", "discriminator.model.0.weight"):
@@ -102,12 +97,37 @@ def test_training_and_metrics_on_facades(facades_root):
     assert 0 < metrics["val/l1"] < 2 and 0 < metrics["val/psnr"] < 60 and -1 <= metrics["val/ssim"] <= 1
 
 
-def test_psnr_matches_its_formula():
-    m = Pix2Pix(**tiny_pix2pix_kwargs(), eval_mode=True)
-    fake, real = torch.full((1, 3, 32, 32), 0.5), torch.full((1, 3, 32, 32), 0.4)
-    m.val_psnr(fake, real)
-    mse = 0.01  # (0.5 - 0.4)^2 on a data range of 1
-    assert m.val_psnr.compute().item() == pytest.approx(10 * torch.log10(torch.tensor(1 / mse)).item(), rel=1e-4)
+def test_psnr_is_the_mean_of_per_image_psnr_in_pix2pix_logs_and_image_metrics(make_trainer):
+    """One PSNR definition: mean over images of 10 * log10(1 / MSE_i) on images in [0, 1], where MSE_i is
+    image i's mean squared error. Pix2Pix's val/ and test/ psnr and ImageMetrics' psnr both give it; with
+    unequal errors it differs from the PSNR of the pooled MSE. SSIM: both the same per-image mean too."""
+    generator = torch.Generator().manual_seed(0)
+    real_b = torch.rand(4, 3, 32, 32, generator=generator) * 0.6 - 0.3
+    scale = torch.tensor([0.02, 0.1, 0.3, 0.6]).view(4, 1, 1, 1)  # very unequal errors per image
+    real_a = real_b + scale * (torch.rand(4, 3, 32, 32, generator=generator) * 2 - 1)  # stays in [-1, 1]
+    # G = identity: the outputs are real_a
+    mse = (((real_a + 1) / 2 - (real_b + 1) / 2) ** 2).double().mean(dim=(1, 2, 3))
+    expected = float((10 * torch.log10(1 / mse)).mean())
+    pooled = float(10 * torch.log10(1 / mse.mean()))
+    assert expected - pooled > 3  # the two definitions differ by dB here
+
+    m = Pix2Pix(
+        generator=nn.Identity(), discriminator=NLayerDiscriminator(input_nc=6, ndf=8, n_layers=1), eval_mode=True
+    )
+    loader = DataLoader([{"A": a, "B": b} for a, b in zip(real_a, real_b)], batch_size=3)  # batches of 3 and 1
+    trainer = make_trainer()
+    (val,) = trainer.validate(m, loader, verbose=False)
+    (test,) = trainer.test(m, loader, verbose=False)
+
+    metrics = ImageMetrics(("psnr", "ssim"))
+    metrics.update_paired(real_a[:3], real_b[:3])
+    metrics.update(real_a[3:], reference=real_b[3:])
+    values = metrics.compute()
+
+    assert val["val/psnr"] == pytest.approx(expected, rel=1e-5)
+    assert test["test/psnr"] == pytest.approx(expected, rel=1e-5)
+    assert values["psnr"] == pytest.approx(expected, rel=1e-5)
+    assert val["val/ssim"] == pytest.approx(values["ssim"], rel=1e-5) == test["test/ssim"]
 
 
 def test_bad_settings():

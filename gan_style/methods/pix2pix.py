@@ -38,11 +38,12 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
+from gan_style.inference.stylizer import GeneratorStylizer, ImageToImageExport
 from gan_style.losses import create_loss
 from gan_style.losses.adversarial import GanMode
 from gan_style.methods.base import GanStyleModule, LinearDecay, NonFinitePolicy
+from gan_style.metrics.paired import PerImagePSNR, PerImageSSIM
 from gan_style.nets import NLayerDiscriminator, UnetGenerator
 
 __all__ = ["Pix2Pix"]
@@ -77,8 +78,11 @@ class Pix2Pix(GanStyleModule):
 
     Logged: ``train/loss_g``, ``train/loss_d``, ``train/loss_g_gan``, ``train/loss_g_l1``, ``train/loss_d_real``,
     ``train/loss_d_fake``; in validation and test ``val/`` / ``test/`` ``loss_g``, ``loss_d``, ``l1`` (mean
-    absolute error of G(x) against y in [-1, 1]), ``psnr`` (dB) and ``ssim`` (on images scaled to [0, 1],
-    torchmetrics). ``trainer.global_step`` counts two optimizer steps per batch.
+    absolute error of G(x) against y in [-1, 1]), ``psnr`` and ``ssim``: the mean over the epoch's images of
+    the per-image PSNR in dB, ``10 * log10(1 / MSE_i)``, and of the per-image SSIM, on G(x) and y rescaled to
+    [0, 1] (:class:`~gan_style.metrics.PerImagePSNR`, :class:`~gan_style.metrics.PerImageSSIM`: the classes
+    and numbers of :class:`~gan_style.metrics.ImageMetrics`). ``trainer.global_step`` counts two optimizer
+    steps per batch.
 
     Args:
         generator: default ``UnetGenerator()`` (unet_256, batch norm, dropout).
@@ -119,8 +123,8 @@ class Pix2Pix(GanStyleModule):
         on_nonfinite_loss: NonFinitePolicy = "stop",
     ) -> None:
         super().__init__()
-        self._check_settings({"lambda_l1": lambda_l1, "lr": lr}, reference_weights, NETWORKS)
-        self._save_hparams_plain()
+        self.check_settings({"lambda_l1": lambda_l1, "lr": lr}, reference_weights, NETWORKS)
+        self.save_hyperparameters_plain()
         self.automatic_optimization = False
 
         self.generator = generator if generator is not None else UnetGenerator()
@@ -131,9 +135,8 @@ class Pix2Pix(GanStyleModule):
         self.reconstruction_loss = create_loss(reconstruction_loss)
         self.lambda_l1 = lambda_l1
         self.eval_mode = eval_mode
-        self.val_psnr, self.test_psnr = PeakSignalNoiseRatio(data_range=1.0), PeakSignalNoiseRatio(data_range=1.0)
-        self.val_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
-        self.test_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
+        self.val_psnr, self.test_psnr = PerImagePSNR(), PerImagePSNR()
+        self.val_ssim, self.test_ssim = PerImageSSIM(), PerImageSSIM()
 
     # --- the algorithm -----------------------------------------------------------------------------------
     def forward(self, real_a: Tensor) -> Tensor:
@@ -186,16 +189,13 @@ class Pix2Pix(GanStyleModule):
         self.log_dict({f"train/{k}": v for k, v in logs.items() if k not in ("loss_g", "loss_d")}, batch_size=n)
         self.log_dict({"train/loss_g": logs["loss_g"], "train/loss_d": logs["loss_d"]}, prog_bar=True, batch_size=n)
 
-    def _evaluate(
-        self, batch: dict[str, Any], prefix: str, psnr: PeakSignalNoiseRatio, ssim: StructuralSimilarityIndexMeasure
-    ) -> None:
+    def _evaluate(self, batch: dict[str, Any], prefix: str, psnr: PerImagePSNR, ssim: PerImageSSIM) -> None:
         real_a, real_b = batch["A"], batch["B"]
         fake_b = self.generate(real_a)
         _, logs_g = self.generator_loss(real_a, real_b, fake_b)
         _, logs_d = self.discriminator_loss(real_a, real_b, fake_b, penalty=False)
-        fake01, real01 = ((fake_b.clamp(-1, 1) + 1) / 2).float(), ((real_b + 1) / 2).float()
-        psnr(fake01, real01)
-        ssim(fake01, real01)
+        psnr(fake_b, real_b)  # both rescale [-1, 1] to [0, 1] themselves
+        ssim(fake_b, real_b)
         n = real_a.shape[0]
         self.log_dict(
             {
@@ -208,7 +208,7 @@ class Pix2Pix(GanStyleModule):
         self.log_dict({f"{prefix}/psnr": psnr, f"{prefix}/ssim": ssim}, batch_size=n)
 
     evaluation_metrics = ("fid", "kid", "lpips")
-    self_logged_metrics = ("psnr", "ssim")  # by _evaluate, torchmetrics' PSNR pooled over the set
+    self_logged_metrics = ("psnr", "ssim")  # by _evaluate, per-image means as in ImageMetrics
 
     def evaluation_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
         """generated = G(real_A) against real_B (FID/KID); for a paired task LPIPS is the distance to the
@@ -228,9 +228,18 @@ class Pix2Pix(GanStyleModule):
             fake_b = self.generate(batch["A"])
         return {"real_A": batch["A"], "fake_B": fake_b, "real_B": batch["B"]}
 
-    def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
-        """G(x) for ``batch["A"]``, following ``eval_mode``."""
-        return self.generate(batch["A"]), batch.get("A_path", [])
+    # --- inference -----------------------------------------------------------------------------------------
+    stylizer_networks = ("generator",)
+
+    def stylizer(self, network: str | None = None) -> Pix2PixStylizer:
+        """G as a :class:`Pix2PixStylizer` following ``eval_mode``: (N, 3, H, W) in [-1, 1], H and W multiples
+        of 2^num_downs.
+
+        Raises:
+            ValueError: a ``network`` other than ``generator``.
+        """
+        self.check_stylizer_network(network)
+        return Pix2PixStylizer(self.generator, self.eval_mode)
 
     # --- Lightning plumbing ------------------------------------------------------------------------------
     def configure_optimizers(self):
@@ -239,3 +248,36 @@ class Pix2Pix(GanStyleModule):
         opt_d = self.adam(self.discriminator.parameters(), hp.lr, hp.betas)
         decay = LinearDecay(hp.n_epochs, hp.n_epochs_decay)
         return [opt_g, opt_d], [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]
+
+
+class Pix2PixStylizer(GeneratorStylizer):
+    """Pix2Pix inference: ``G(x)``, clamped to [-1, 1], in the mode the paper tests in.
+
+    Args:
+        generator: the U-Net (or any generator).
+        eval_mode: False (the paper, the default): batch norm normalizes with the statistics of the input and
+            dropout stays on (Isola et al. 2017, Sec. 3.3), without touching the running statistics; True: the
+            usual eval mode. Exported files always use eval mode (the metadata notes it when this is False).
+    """
+
+    def __init__(self, generator: nn.Module, eval_mode: bool = False) -> None:
+        super().__init__(generator, name="Pix2Pix generator")
+        self.eval_mode = eval_mode
+
+    def run(self, content: Tensor, styles: list[Tensor], **controls: Any) -> Tensor:
+        if self.eval_mode:
+            return self.generator(content).clamp(-1.0, 1.0)
+        with _training_mode_without_updates(self.generator):
+            return self.generator(content).clamp(-1.0, 1.0)
+
+    def export_module(self) -> ImageToImageExport:
+        """``image`` -> ``output`` through G in eval mode (running statistics, no dropout), whatever ``eval_mode``."""
+        return ImageToImageExport(GeneratorStylizer(self.generator), notes=self.export_notes())
+
+    def export_notes(self) -> list[str]:
+        if self.eval_mode:
+            return []
+        return [
+            "exported in eval mode (batch-norm running statistics, no dropout); this checkpoint's eval_mode "
+            "is false, so `gan-style predict` / `stylize` use test-batch statistics and dropout instead"
+        ]

@@ -4,6 +4,8 @@
   correct under DDP (torchmetrics state sync); what validation/test loops and ``gan-style evaluate`` use.
 - :class:`InceptionFeatures`: the standard FID Inception-v3 (TF port, 2048-d pool features).
 - :func:`reference_statistics`: reference-set feature statistics, cached on disk per dataset.
+- :class:`PerImagePSNR`, :class:`PerImageSSIM`: the one PSNR / SSIM definition (mean over images of the
+  per-image value, on images rescaled to [0, 1]), used by :class:`ImageMetrics` and by Pix2Pix's own logs.
 - :func:`create_lpips_network`, :func:`art_fid`, :class:`FrechetDistance`, :class:`KernelDistance`.
 
 Images are float tensors (N, 3, H, W) in [-1, 1] throughout.
@@ -25,6 +27,7 @@ from gan_style.metrics.features import (
 )
 from gan_style.metrics.image_metrics import METRIC_NAMES, ImageMetrics, art_fid
 from gan_style.metrics.lpips import LPIPS_NETS, create_lpips_network, lpips_backbone_path, lpips_backbone_url
+from gan_style.metrics.paired import PerImagePSNR, PerImageSSIM, to_unit_range
 from gan_style.metrics.reference import (
     ReferenceStatistics,
     default_cache_dir,
@@ -43,6 +46,8 @@ __all__ = [
     "InceptionFeatures",
     "KernelDistance",
     "MetricInputError",
+    "PerImagePSNR",
+    "PerImageSSIM",
     "ReferenceStatistics",
     "art_fid",
     "create_lpips_network",
@@ -54,4 +59,5 @@ __all__ = [
     "lpips_backbone_path",
     "lpips_backbone_url",
     "reference_statistics",
+    "to_unit_range",
 ]

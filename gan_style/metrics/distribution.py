@@ -3,8 +3,10 @@
 :class:`~gan_style.metrics.ImageMetrics` runs the feature network once per batch and hands the (N, D)
 features to both metrics, so the Inception is not run twice. The math, the states and their reduction
 across processes are torchmetrics' own (``FrechetInceptionDistance``, ``KernelInceptionDistance``); these
-subclasses only take features instead of images, raise clear errors when there are too few samples, and
-(KID) shrink the subset size to the number of samples.
+subclasses only take features instead of images, raise clear errors when there are too few samples,
+(KID) shrink the subset size to the number of samples, and own the public methods that fix their reference
+side to precomputed statistics (:meth:`FrechetDistance.set_reference_statistics`,
+:meth:`KernelDistance.set_reference_features`, ``clear_reference``), so no caller writes their states.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ class FrechetDistance(FrechetInceptionDistance):
 
     ``update(features, real)`` takes (N, num_features) features. Lower is better; 0 for identical sets.
     FID is biased upwards for small sets: compare values computed on the same number of images (published
-    numbers use 10k-50k).
+    numbers use 10k-50k). :meth:`set_reference_statistics` replaces the reference side with precomputed
+    sums (kept across ``reset``) and :meth:`clear_reference` undoes it.
 
     Raises (at ``compute``):
         MetricInputError: fewer than 2 reference or 2 generated samples.
@@ -58,6 +61,47 @@ class FrechetDistance(FrechetInceptionDistance):
 
     def __init__(self, num_features: int, **kwargs) -> None:
         super().__init__(feature=_Precomputed(num_features), **kwargs)
+        self.num_features = int(num_features)
+
+    def set_reference_statistics(self, features_sum: Tensor, features_cov_sum: Tensor, num_samples: int) -> None:
+        """Make the reference ("real") side these precomputed statistics instead of reference batches.
+
+        The states ``real_features_sum``, ``real_features_cov_sum`` and ``real_features_num_samples`` are
+        replaced (float64 sums and an int64 count, on this metric's device) and ``reset`` keeps them from
+        now on, until :meth:`clear_reference`; the generated side is left as it is. Under DDP the states are
+        summed across processes at ``compute``, so give the statistics to one process and zeros
+        (``num_samples=0``) to the others.
+
+        Args:
+            features_sum: (D,) sum of the N reference feature vectors, D = ``num_features``; any float dtype
+                and device.
+            features_cov_sum: (D, D) sum of their outer products (``F^T F`` of the (N, D) features), what
+                :meth:`update` accumulates.
+            num_samples: N, at least 0 (0 with zero sums holds nothing).
+
+        Raises:
+            MetricInputError: a sum of another shape than (D,) / (D, D), or a negative ``num_samples``.
+        """
+        d = self.num_features
+        if tuple(features_sum.shape) != (d,) or tuple(features_cov_sum.shape) != (d, d):
+            raise MetricInputError(
+                f"FID reference statistics must be a ({d},) sum and a ({d}, {d}) sum of outer products, got "
+                f"{tuple(features_sum.shape)} and {tuple(features_cov_sum.shape)}"
+            )
+        if int(num_samples) < 0:
+            raise MetricInputError(f"the number of reference samples cannot be negative, got {num_samples}")
+        device = self.device
+        self.real_features_sum = features_sum.detach().to(device, torch.float64)
+        self.real_features_cov_sum = features_cov_sum.detach().to(device, torch.float64)
+        self.real_features_num_samples = torch.tensor(int(num_samples), device=device)
+        self.reset_real_features = False
+
+    def clear_reference(self) -> None:
+        """Forget the statistics of :meth:`set_reference_statistics`: ``reset`` clears the reference side
+        again, and every state (reference and generated) is reset now. A no-op beyond the reset when none
+        were set."""
+        self.reset_real_features = True
+        self.reset()
 
     def compute(self) -> Tensor:
         real, fake = int(self.real_features_num_samples), int(self.fake_features_num_samples)
@@ -80,7 +124,9 @@ class KernelDistance(KernelInceptionDistance):
     numbers of images are comparable.
 
     States ``real_features`` / ``fake_features`` keep every feature vector and are concatenated across
-    processes (``"cat"``, so processes may hold different numbers of batches).
+    processes (``"cat"``, so processes may hold different numbers of batches). :meth:`set_reference_features`
+    replaces the reference side with precomputed features (kept across ``reset``) and :meth:`clear_reference`
+    undoes it.
 
     Raises (at ``compute``):
         MetricInputError: fewer than 2 reference or 2 generated samples.
@@ -94,6 +140,34 @@ class KernelDistance(KernelInceptionDistance):
         # one concatenated tensor per process instead of a list gathered element by element
         self.add_state("real_features", [], dist_reduce_fx="cat")
         self.add_state("fake_features", [], dist_reduce_fx="cat")
+
+    def set_reference_features(self, features: Tensor) -> None:
+        """Make the reference ("real") side these precomputed feature vectors instead of reference batches.
+
+        The state ``real_features`` is replaced by them (float32, on this metric's device) and ``reset``
+        keeps it from now on, until :meth:`clear_reference`; the generated side is left as it is. Under DDP
+        the state is concatenated across processes at ``compute``, so give the features to one process and
+        an empty (0, D) tensor to the others.
+
+        Args:
+            features: (M, D) reference features, M >= 0, D = ``num_features``; any float dtype and device.
+
+        Raises:
+            MetricInputError: ``features`` is not of shape (M, D).
+        """
+        if features.ndim != 2 or features.shape[1] != self.num_features:
+            raise MetricInputError(
+                f"KID reference features must be of shape (M, {self.num_features}), got {tuple(features.shape)}"
+            )
+        self.real_features = [features.detach().to(self.device, torch.float32)]
+        self.reset_real_features = False
+
+    def clear_reference(self) -> None:
+        """Forget the features of :meth:`set_reference_features`: ``reset`` clears the reference side again,
+        and every state (reference and generated) is reset now. A no-op beyond the reset when none were
+        set."""
+        self.reset_real_features = True
+        self.reset()
 
     def compute(self) -> tuple[Tensor, Tensor]:
         empty = torch.zeros(0, self.num_features, device=self.device)

@@ -12,11 +12,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchmetrics import Metric
 from torchmetrics.aggregation import MeanMetric
-from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from gan_style.metrics.distribution import FrechetDistance, KernelDistance, MetricInputError
 from gan_style.metrics.features import InceptionFeatures
 from gan_style.metrics.lpips import LPIPS_NETS, create_lpips_network
+from gan_style.metrics.paired import PerImagePSNR, PerImageSSIM
 from gan_style.metrics.reference import ReferenceStatistics, _is_rank_zero, reference_statistics
 
 __all__ = ["METRIC_NAMES", "ImageMetrics", "art_fid"]
@@ -58,8 +58,10 @@ class ImageMetrics(nn.Module):
     ``lpips_diversity``  mean LPIPS over all pairs of outputs made from the same input              higher
     ``artfid``           (1 + lpips) * (1 + fid) with the reference set = style images              lower
                          (Wright & Ommer 2022)
-    ``psnr``             mean over images of the per-image PSNR (dB), generated vs paired reference  higher
-    ``ssim``             mean SSIM (Wang et al. 2004; Gaussian window 11, sigma 1.5), paired        higher
+    ``psnr``             mean over images of the per-image PSNR (dB), 10 log10(1 / MSE_i) on [0, 1]  higher
+                         images, generated vs paired reference (:class:`PerImagePSNR`)
+    ``ssim``             mean over images of the per-image SSIM (Wang et al. 2004; Gaussian window   higher
+                         11, sigma 1.5) on [0, 1] images, paired (:class:`PerImageSSIM`)
     ===================  =========================================================================  ======
 
     Feeding data: :meth:`update` takes whatever a batch has; the specific methods feed one group of
@@ -69,7 +71,9 @@ class ImageMetrics(nn.Module):
       reference statistics computed once per dataset and cached on disk (:meth:`load_reference`,
       :meth:`set_reference`); these stay across :meth:`reset`.
     - PSNR / SSIM: generated images against their paired reference (same shape; :meth:`update_paired`),
-      computed on the [-1, 1] images with data range 2 (the same values as on [0, 1] with range 1).
+      rescaled to [0, 1] and computed with data range 1 by :class:`~gan_style.metrics.PerImagePSNR` and
+      :class:`~gan_style.metrics.PerImageSSIM` -- the same metric classes, hence the same numbers, as the
+      ``psnr`` / ``ssim`` that Pix2Pix logs itself.
     - LPIPS and ArtFID's content term: generated images against the content images they were made from
       (:meth:`update_content`); a content batch of another size is resized to the generated size.
     - LPIPS diversity: groups of outputs of the same input (:meth:`update_diversity`).
@@ -176,8 +180,8 @@ class ImageMetrics(nn.Module):
             if "lpips_diversity" in needed:
                 self.lpips_diversity = MeanMetric()
 
-        self.psnr = PeakSignalNoiseRatio(data_range=(-1.0, 1.0), dim=(1, 2, 3)) if "psnr" in needed else None
-        self.ssim = StructuralSimilarityIndexMeasure(data_range=(-1.0, 1.0)) if "ssim" in needed else None
+        self.psnr = PerImagePSNR() if "psnr" in needed else None
+        self.ssim = PerImageSSIM() if "ssim" in needed else None
         self._fixed_reference = False
         self._counts: dict[str, int] = {}
 
@@ -264,10 +268,16 @@ class ImageMetrics(nn.Module):
                     metric.update(features, real=real)
 
     def update_paired(self, generated: Tensor, reference: Tensor) -> None:
-        """PSNR/SSIM on pairs (generated_i, reference_i) of the same shape.
+        """PSNR/SSIM on pairs (generated_i, reference_i) of the same shape (see :class:`PerImagePSNR`,
+        :class:`PerImageSSIM` for the definitions; nothing happens when neither metric is on).
+
+        Args:
+            generated: (N, 3, H, W) outputs in [-1, 1] (clamped); H and W at least 6 for SSIM.
+            reference: (N, 3, H, W) their ground truth in [-1, 1] (clamped).
 
         Raises:
-            MetricInputError: the shapes differ.
+            ValueError: a tensor that is not (N, 3, H, W).
+            MetricInputError: the shapes differ, or SSIM is on and H or W is below 6.
         """
         _check_images(generated, "generated")
         _check_images(reference, "reference")
@@ -334,10 +344,17 @@ class ImageMetrics(nn.Module):
     def set_reference(self, statistics: ReferenceStatistics) -> None:
         """Use precomputed reference statistics for FID/KID instead of reference batches; they stay until
         :meth:`clear_reference` (:meth:`reset` keeps them). Under DDP they are held by process 0 only, so the
-        sum across processes counts them once.
+        sum across processes counts them once. Hands them to :meth:`FrechetDistance.set_reference_statistics`
+        and :meth:`KernelDistance.set_reference_features`.
+
+        Args:
+            statistics: from :func:`~gan_style.metrics.reference_statistics` or
+                :meth:`ReferenceStatistics.from_features`, made with this feature network (D-d features);
+                with ``features`` (N, D) when KID is on.
 
         Raises:
-            MetricInputError: feature dimension differs, or KID is on and the statistics have no features.
+            MetricInputError: neither FID nor KID is on, the feature dimension differs, or KID is on and the
+                statistics have no features.
         """
         if self.feature_network is None:
             raise MetricInputError("reference statistics are for FID/KID, and neither is among the metrics")
@@ -350,19 +367,16 @@ class ImageMetrics(nn.Module):
             raise MetricInputError(
                 "KID needs the reference feature vectors; compute the statistics with keep_features=True"
             )
-        owner = _is_rank_zero()
+        owner = _is_rank_zero()  # the other processes hold zeros / no features
         if self.fid is not None:
-            fid, device = self.fid, self.fid.device
-            features_sum = statistics.features_sum.to(device, torch.float64)
-            cov_sum = statistics.features_cov_sum.to(device, torch.float64)
-            fid.real_features_sum = features_sum if owner else torch.zeros_like(features_sum)
-            fid.real_features_cov_sum = cov_sum if owner else torch.zeros_like(cov_sum)
-            fid.real_features_num_samples = torch.tensor(statistics.num_samples if owner else 0, device=device)
-            fid.reset_real_features = False
+            features_sum, cov_sum = statistics.features_sum, statistics.features_cov_sum
+            if owner:
+                self.fid.set_reference_statistics(features_sum, cov_sum, statistics.num_samples)
+            else:
+                self.fid.set_reference_statistics(torch.zeros_like(features_sum), torch.zeros_like(cov_sum), 0)
         if self.kid is not None:
-            features = statistics.features.to(self.kid.device, torch.float32)
-            self.kid.real_features = [features if owner else features[:0]]
-            self.kid.reset_real_features = False
+            features = statistics.features
+            self.kid.set_reference_features(features if owner else features[:0])
         self._fixed_reference = True
 
     def load_reference(
@@ -397,11 +411,11 @@ class ImageMetrics(nn.Module):
         return statistics
 
     def clear_reference(self) -> None:
-        """Forget loaded reference statistics; FID/KID take reference batches again."""
+        """Forget loaded reference statistics; FID/KID take reference batches again. Their accumulated data
+        (generated images too) is cleared as well."""
         for metric in (self.fid, self.kid):
             if metric is not None:
-                metric.reset_real_features = True
-                metric.reset()
+                metric.clear_reference()
         self._fixed_reference = False
 
     # ----------------------------------------------------------------------------------------- compute
@@ -417,7 +431,7 @@ class ImageMetrics(nn.Module):
         Returns:
             ``{name: value}`` for the requested names in the order of :data:`METRIC_NAMES`, with ``kid_std``
             after ``kid`` (and ``fid`` / ``lpips`` when ``artfid`` was asked for). PSNR is ``inf`` when
-            every pair is identical.
+            any pair is identical (its MSE is 0).
 
         Raises:
             MetricInputError: a requested metric got no data or too little (names it and what to pass).
