@@ -42,7 +42,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from methods import (  # noqa: E402  (benchmarks/ is not a package)
+from common import (  # noqa: E402  (benchmarks/ is not a package)
     METHODS,
     FnStepper,
     Settings,

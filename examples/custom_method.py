@@ -7,11 +7,18 @@ A generator R refines images of domain A so that a discriminator takes them for 
     loss_d = 0.5 * (L_GAN(D(b), real) + L_GAN(D(R(a)), fake))
 
 It reuses gan-style's parts: networks from ``gan_style.nets``, losses from the registry, the unpaired data
-module, and ``GanStyleModule`` for predict, sample grids and exact resume. Train it with
+module, and ``GanStyleModule`` for predict, sample grids, evaluation metrics and exact resume. Its
+``stylizer()`` hook makes it a full citizen of the inference side: stylize (whole and tiled), export and
+compare work for it with no change inside gan-style. Train and use it with
 
     PYTHONPATH=examples gan-style fit --config examples/custom_method.yaml
+    PYTHONPATH=examples gan-style stylize --import custom_method --checkpoint runs/custom_method/checkpoints/last.ckpt \
+        --content examples/data/photo2painting/testA --tile 64
+    PYTHONPATH=examples gan-style export --import custom_method --checkpoint runs/custom_method/checkpoints/last.ckpt
 
-(``PYTHONPATH`` makes this file importable; a method inside your own package needs nothing.)
+(``PYTHONPATH`` makes this file importable; ``--import`` makes the method known to commands that read its
+checkpoints, which never import code by themselves. A method inside an installed package can declare itself
+under the entry-point group ``gan_style.methods`` instead.)
 """
 
 from __future__ import annotations
@@ -21,8 +28,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from gan_style.inference import GeneratorStylizer
 from gan_style.losses import create_loss
-from gan_style.methods import GanStyleModule
+from gan_style.methods import GanStyleModule, LinearDecay
 from gan_style.nets import NLayerDiscriminator, ResnetGenerator
 
 
@@ -37,7 +45,14 @@ class SelfRegularizedGAN(GanStyleModule):
         gan_mode: any registry GAN mode (``lsgan``).
         lambda_reg: weight of the self-regularization L1 term (10.0).
         lr: Adam rate for both networks (2e-4), betas (0.5, 0.999).
+        n_epochs: epochs at the initial rate (100), then ``n_epochs_decay`` epochs of linear decay to 0 (100).
+        n_epochs_decay: see ``n_epochs``.
     """
+
+    #: what gan-style's EvaluationMetrics callback computes from evaluation_images()
+    evaluation_metrics = ("fid", "kid", "lpips")
+    #: the names stylizer() accepts (export --network), the default first
+    stylizer_networks = ("generator",)
 
     def __init__(
         self,
@@ -46,9 +61,11 @@ class SelfRegularizedGAN(GanStyleModule):
         gan_mode: str = "lsgan",
         lambda_reg: float = 10.0,
         lr: float = 2e-4,
+        n_epochs: int = 100,
+        n_epochs_decay: int = 100,
     ) -> None:
         super().__init__()
-        self.check_settings({"lambda_reg": lambda_reg, "lr": lr}, None, ())
+        self.check_settings({"lambda_reg": lambda_reg, "lr": lr})
         self.save_hyperparameters_plain()  # typed arguments -> checkpoint hyper-parameters (no network objects)
         self.automatic_optimization = False  # GANs step their two optimizers by hand
         self.generator = generator if generator is not None else ResnetGenerator(n_blocks=6)
@@ -78,6 +95,7 @@ class SelfRegularizedGAN(GanStyleModule):
         self.log_dict(
             {f"train/{k}": v for k, v in {**logs_g, **logs_d}.items()}, prog_bar=True, batch_size=batch["A"].shape[0]
         )
+        self.step_schedulers_at_epoch_end()  # manual optimization: Lightning leaves the schedulers to us
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         refined = self.generator(batch["A"])
@@ -88,12 +106,18 @@ class SelfRegularizedGAN(GanStyleModule):
         with torch.no_grad():
             return {"real_A": batch["A"], "refined": self.generator(batch["A"]), "real_B": batch["B"]}
 
-    def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
-        return self.generator(batch["A"]), batch.get("A_path", [])
+    def evaluation_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """generated R(a) against real B images (FID / KID), content a (LPIPS); each (N, 3, H, W) in [-1, 1]."""
+        return {"generated": self.generator(batch["A"]), "reference": batch["B"], "content": batch["A"]}
+
+    def stylizer(self, network: str | None = None) -> GeneratorStylizer:
+        """The inference hook: R as a stylizer, (N, 3, H, W) in [-1, 1] -> (N, 3, H, W) in [-1, 1]; its size
+        multiple (4) comes from the ResnetGenerator. stylize, tiles, export, compare and predict use it."""
+        self.check_stylizer_network(network)
+        return GeneratorStylizer(self.generator, name="SelfRegularizedGAN refiner")
 
     def configure_optimizers(self):
-        betas = (0.5, 0.999)
-        return [
-            torch.optim.Adam(self.generator.parameters(), lr=self.hparams.lr, betas=betas),
-            torch.optim.Adam(self.discriminator.parameters(), lr=self.hparams.lr, betas=betas),
-        ]
+        opt_g = self.adam(self.generator.parameters(), self.hparams.lr, (0.5, 0.999))
+        opt_d = self.adam(self.discriminator.parameters(), self.hparams.lr, (0.5, 0.999))
+        decay = LinearDecay(self.hparams.n_epochs, self.hparams.n_epochs_decay)
+        return [opt_g, opt_d], [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]

@@ -1,31 +1,97 @@
-"""The tutorial's example method (examples/custom_method.py) runs through the CLI like a built-in one."""
+"""A method written outside gan_style (the tutorial's ``examples/custom_method.py``) is a full citizen: fit,
+stylize (whole and tiled), export and compare through the command line, made known with ``--import``; without
+it, commands that read its checkpoint refuse it with a message saying how to make it known."""
 
+from __future__ import annotations
+
+import json
 import os
 
+import pytest
 import torch
+from PIL import Image
 from test_cli import gan_style
 
 from conftest import REPO, SAMPLE_ROOT
 
+EXAMPLES = REPO / "examples"
 
-def test_custom_method_fits_and_predicts_through_the_cli(tmp_path):
-    run = tmp_path / "run"
-    env = {"PYTHONPATH": os.pathsep.join([str(REPO / "examples"), os.environ.get("PYTHONPATH", "")])}
+
+def _run(*args, cwd, check=True):
+    env = {"PYTHONPATH": os.pathsep.join([str(EXAMPLES), os.environ.get("PYTHONPATH", "")])}
+    return gan_style(*args, cwd=cwd, env_extra=env, check=check)
+
+
+@pytest.fixture(scope="module")
+def custom_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("custom")
+    run = tmp / "run"
     args = [
         "--config",
-        str(REPO / "examples" / "custom_method.yaml"),
+        str(EXAMPLES / "custom_method.yaml"),
         "--model.init_args.generator.init_args.ngf=8",
         "--model.init_args.generator.init_args.n_blocks=1",
         f"--data.init_args.root={SAMPLE_ROOT}",
         "--data.init_args.load_size=36",
         "--data.init_args.crop_size=32",
         "--data.init_args.num_workers=0",
-        f"--trainer.default_root_dir={run}",
         "--trainer.enable_progress_bar=false",
+        f"--trainer.default_root_dir={run}",
     ]
-    gan_style("fit", *args, "--trainer.max_steps=4", "--trainer.limit_val_batches=1", cwd=tmp_path, env_extra=env)
+    _run("fit", *args, "--trainer.max_steps=4", "--trainer.limit_val_batches=1", cwd=tmp)
+    _run("predict", *args, "--ckpt_path=last", cwd=tmp)
+    return tmp, run
+
+
+def test_the_example_method_fits_and_predicts_like_a_built_in_one(custom_run):
+    tmp, run = custom_run
     ckpt = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert ckpt["global_step"] == 4 and ckpt["hyper_parameters"]["_class_path"] == "custom_method.SelfRegularizedGAN"
     assert any((run / "samples").glob("train_step*.png"))
-    gan_style("predict", *args, "--ckpt_path=last", cwd=tmp_path, env_extra=env)
     assert sorted(p.name for p in (run / "predictions").iterdir()) == ["newyork.png", "sailboat.png"]
+
+
+def test_the_example_method_goes_through_fit_stylize_export_compare(custom_run):
+    tmp, run = custom_run
+    ckpt = run / "checkpoints" / "last.ckpt"
+    saved = torch.load(ckpt, map_location="cpu", weights_only=True)
+    assert saved["gan_style_class"] == "custom_method.SelfRegularizedGAN"
+
+    content = SAMPLE_ROOT / "testA" / "sailboat.jpg"
+    whole, tiled = tmp / "whole", tmp / "tiled"
+    _run("stylize", "--import", "custom_method", "--checkpoint", str(ckpt), "--content", str(content),
+         "--size", "50", "--output_dir", str(whole), cwd=tmp)  # fmt: skip
+    with Image.open(whole / "sailboat.png") as img:
+        assert img.size == (48, 48)  # 50 rounded down to the ResnetGenerator's multiple of 4
+    _run("stylize", "--import=custom_method", "--checkpoint", str(ckpt), "--content", str(content),
+         "--size", "70", "--tile", "32", "--tile_overlap", "8", "--output_dir", str(tiled), cwd=tmp)  # fmt: skip
+    with Image.open(tiled / "sailboat.png") as img:
+        assert img.size == (70, 70)  # tiles keep the exact size
+
+    exported = tmp / "exported"
+    _run("export", "--import", "custom_method", "--checkpoint", str(ckpt), "--output_dir", str(exported),
+         "--height", "32", "--width", "32", cwd=tmp)  # fmt: skip
+    meta = json.loads((exported / "selfregularizedgan_generator.json").read_text())
+    assert meta["class_path"] == "custom_method.SelfRegularizedGAN" and meta["size_multiple"] == 4
+    assert max(meta["check"]["max_abs_diff"].values()) <= 1e-4
+    ts = torch.jit.load(str(exported / "selfregularizedgan_generator.pt"))
+    assert ts(torch.zeros(1, 3, 36, 44)).shape == (1, 3, 36, 44)
+
+    report = tmp / "report.md"
+    _run("compare", "--import", "custom_method", str(run), "--output", str(report),
+         "--inputs", str(content), "--size", "32", cwd=tmp)  # fmt: skip
+    assert "SelfRegularizedGAN" in report.read_text() and report.with_suffix(".png").is_file()
+
+
+def test_without_import_its_checkpoint_is_refused_with_the_way_to_make_it_known(custom_run):
+    tmp, run = custom_run
+    ckpt = run / "checkpoints" / "last.ckpt"
+    proc = gan_style("stylize", "--checkpoint", str(ckpt), "--content", str(SAMPLE_ROOT / "testA"),
+                     "--output_dir", str(tmp / "x"), cwd=tmp, check=False)  # fmt: skip
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "custom_method.SelfRegularizedGAN" in lines[0] and "--import" in lines[0]
+    assert not (tmp / "x").exists()
+    proc = gan_style("stylize", "--import", "no_such_module_anywhere", "--checkpoint", str(ckpt),
+                     "--content", str(SAMPLE_ROOT / "testA"), cwd=tmp, check=False)  # fmt: skip
+    assert proc.returncode == 2 and "--import no_such_module_anywhere" in proc.stderr

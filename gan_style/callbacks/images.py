@@ -14,6 +14,7 @@ from torch import Tensor
 from torchvision.utils import make_grid
 
 from gan_style.data.transforms import to_image
+from gan_style.io.atomic import atomic_write
 
 __all__ = ["SampleGrid", "ImageWriter", "image_grid"]
 
@@ -85,10 +86,8 @@ class SampleGrid(L.Callback):
         images = sample(small)
         grid = image_grid(images, self.max_images)
         path = self._dir(trainer) / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.png")
-        to_image(grid).save(tmp)
-        os.replace(tmp, path)
+        with atomic_write(path) as f:
+            to_image(grid).save(f, format="PNG")
         self.saved.append(path)
         _log_image(trainer, tag, grid, " | ".join(images))
 
@@ -172,9 +171,8 @@ class ImageWriter(BasePredictionWriter):
                     f"ImageWriter would overwrite the input image '{src}'; set output_dir to another folder"
                 )
             self._names.add(name)
-            tmp = target.with_name(f".{target.name}.tmp")
-            to_image(image).save(tmp, format=_FORMATS[self.extension])
-            os.replace(tmp, target)
+            with atomic_write(target) as f:
+                to_image(image).save(f, format=_FORMATS[self.extension])
             self.written.append(target)
 
     def on_predict_end(self, trainer, pl_module) -> None:

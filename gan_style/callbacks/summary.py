@@ -12,6 +12,8 @@ import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_only
 
+from gan_style.io.atomic import atomic_write
+
 __all__ = ["RunSummary", "read_run_summary"]
 
 SUMMARY_FILE = "metrics.json"
@@ -115,8 +117,5 @@ class RunSummary(L.Callback):
             metrics=dict(sorted(metrics.items())),
             updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = root / f".{SUMMARY_FILE}.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
+        with atomic_write(root / SUMMARY_FILE, "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=2)
-        os.replace(tmp, root / SUMMARY_FILE)
