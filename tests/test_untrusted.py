@@ -74,7 +74,7 @@ def test_resuming_from_a_malicious_checkpoint_is_a_clear_error(evil, tmp_path):
         cwd=tmp_path,
         check=False,
     )
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # an unsafe file is a bad request, in every command
     assert f"gan-style: error: refused to load checkpoint '{path}'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not marker.exists()
@@ -99,8 +99,143 @@ def test_truncated_and_empty_files_are_named(tmp_path):
 def test_stylize_refuses_a_class_outside_gan_style(tmp_path):
     path = tmp_path / "foreign.ckpt"
     torch.save({"gan_style_class": "antigravity.Fly", "state_dict": {}}, path)
-    with pytest.raises(UnsafeFileError, match="outside gan_style"):
+    with pytest.raises(UnsafeFileError, match="'antigravity.Fly'.*outside gan-style"):
         load_method(path)
     torch.save({"gan_style_class": "gan_style.nets.ResnetGenerator", "state_dict": {}}, path)
     with pytest.raises(ValueError, match="not a LightningModule"):
         load_method(path)
+
+
+# --- a plain-data checkpoint must not choose what to build ---------------------------------------------------
+
+
+@pytest.fixture
+def chain(tmp_path, evil):
+    """A checkpoint that passes ``weights_only=True`` but whose hyper-parameters name, as a network's class_path,
+    torch-fidelity's ``FeatureExtractorInceptionV3`` with ``feature_extractor_weights_path`` pointing at the
+    pickle of ``evil``, which that class would unpickle with ``weights_only=False`` (code execution through one of
+    our own dependencies). Everything else is a valid CycleGAN checkpoint of ``gan-style fit``."""
+    import lightning as L
+
+    from gan_style.methods import CycleGAN
+
+    payload, marker = evil
+    model = CycleGAN(generator_ab=ResnetGenerator(ngf=8, n_blocks=1))
+    tiny = {"class_path": "gan_style.nets.ResnetGenerator", "init_args": {"ngf": 8, "n_blocks": 1}}
+    hparams = {
+        "_instantiator": "lightning.pytorch.cli.instantiate_module",
+        "_class_path": "gan_style.methods.CycleGAN",
+        "generator_ab": {
+            "class_path": "torch_fidelity.feature_extractor_inceptionv3.FeatureExtractorInceptionV3",
+            "init_args": {
+                "name": "inception-v3-compat",
+                "features_list": ["2048"],
+                "feature_extractor_weights_path": str(payload),
+            },
+        },
+        "generator_ba": tiny,
+    }
+    ckpt = {"state_dict": model.state_dict(), "hyper_parameters": hparams, "pytorch-lightning_version": L.__version__}
+    model.on_save_checkpoint(ckpt)
+    path = tmp_path / "chain.ckpt"
+    torch.save(ckpt, path)
+    assert isinstance(torch.load(path, weights_only=True), dict)  # plain data: weights_only lets it through
+    return path, marker
+
+
+def test_the_torch_fidelity_chain_really_runs_code(chain):
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    path, marker = chain
+    init = torch.load(path, weights_only=True)["hyper_parameters"]["generator_ab"]["init_args"]
+    with pytest.raises(Exception):  # noqa: B017 - the payload is not a state dict; what matters is that it ran
+        FeatureExtractorInceptionV3(**init)
+    assert marker.is_dir()
+
+
+def test_a_nested_foreign_class_path_is_refused_before_anything_is_built(chain):
+    path, marker = chain
+    with pytest.raises(
+        UnsafeFileError, match=r"FeatureExtractorInceptionV3' \(hyper_parameters.generator_ab.class_path\)"
+    ):
+        load_method(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("command", ["stylize", "export", "fit", "predict"])
+def test_every_command_refuses_the_chain(chain, tmp_path, command):
+    path, marker = chain
+    if command in ("stylize", "export"):
+        extra = ["--content", str(SAMPLE_ROOT / "testA")] if command == "stylize" else []
+        args = [command, "--checkpoint", str(path), *extra, "--output_dir", str(tmp_path / "out")]
+    else:
+        args = [
+            command,
+            "--config",
+            str(REPO / "recipes" / "cyclegan.yaml"),
+            *TINY_CLI_ARGS,
+            f"--data.init_args.root={SAMPLE_ROOT}",
+            f"--trainer.default_root_dir={tmp_path / 'run'}",
+            "--trainer.max_steps=2",
+            f"--ckpt_path={path}",
+        ]
+    proc = gan_style(*args, cwd=tmp_path, check=False)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "torch_fidelity.feature_extractor_inceptionv3.FeatureExtractorInceptionV3" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not marker.exists() and not (tmp_path / "out").exists()
+
+
+def test_other_instantiators_are_refused(tmp_path):
+    from gan_style.methods.loading import check_class_paths
+
+    with pytest.raises(UnsafeFileError, match="instantiator 'os.system'"):
+        check_class_paths({"hyper_parameters": {"_instantiator": "os.system"}}, "x.ckpt")
+    with pytest.raises(UnsafeFileError, match=r"'subprocess.Popen' \(hyper_parameters.a\[1\].class_path\)"):
+        check_class_paths({"hyper_parameters": {"a": [{}, {"class_path": "subprocess.Popen"}]}}, "x.ckpt")
+    check_class_paths({"hyper_parameters": {"net": {"class_path": "gan_style.nets.ResnetGenerator"}}}, "x.ckpt")
+
+
+# --- a checkpoint given as a URL ---------------------------------------------------------------------------------
+
+
+def test_a_remote_ckpt_path_is_refused_and_never_fetched(evil, tmp_path):
+    import http.server
+    import threading
+
+    path, marker = evil
+    requests = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(path.parent), **kwargs)
+
+        def log_message(self, *args):
+            requests.append(args)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/{path.name}"
+    try:
+        proc = gan_style(
+            "fit",
+            "--config",
+            str(REPO / "recipes" / "cyclegan.yaml"),
+            *TINY_CLI_ARGS,
+            f"--data.init_args.root={SAMPLE_ROOT}",
+            f"--trainer.default_root_dir={tmp_path / 'run'}",
+            "--trainer.max_steps=2",
+            f"--ckpt_path={url}",
+            cwd=tmp_path,
+            check=False,
+        )
+        with pytest.raises(UnsafeFileError, match="remote"):
+            AtomicCheckpointIO().load_checkpoint(url)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    assert proc.returncode == 2 and "remote checkpoints are not loaded" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not marker.exists() and not requests  # refused before any request
+    assert not (tmp_path / "run" / "checkpoints").exists()
