@@ -2,8 +2,9 @@
 
 Every class here derives from :class:`GanStyleError` and from the built-in exception a caller would
 expect (``ValueError``, ``FileNotFoundError`` ...), so ``except ValueError`` keeps working. The ``gan-style``
-command prints their message (which names the file or setting and the fix) without a traceback and exits
-with status 1; set ``GAN_STYLE_TRACEBACK=1`` to see the traceback as well.
+command prints their message (which names the file or setting and the fix) as one line, without a traceback,
+and exits with the status of :mod:`gan_style.commands.runner` (2 for a bad request, 1 for a failure); set
+``GAN_STYLE_TRACEBACK=1`` to see the traceback as well. Every user-facing error class lives here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ __all__ = [
     "ArchiveError",
     "ChecksumError",
     "DatasetNotFoundError",
+    "ExportCheckError",
+    "ExportError",
     "FileMissingError",
     "DownloadError",
     "DownloadSettingError",
@@ -19,6 +22,8 @@ __all__ = [
     "ImageLoadError",
     "InferenceUnavailableError",
     "InvalidSettingError",
+    "MetricInputError",
+    "MissingDependencyError",
     "NonFiniteLossError",
     "PluginError",
     "OfflineError",
@@ -123,3 +128,23 @@ class FileMissingError(GanStyleError, FileNotFoundError):
 class PluginError(GanStyleError, ImportError):
     """A method module named with ``--import``, or declared by an installed package under the entry-point group
     ``gan_style.methods``, cannot be imported; the message names it and the import error."""
+
+
+class MetricInputError(GanStyleError, ValueError):
+    """A metric got too little or mismatched input (fewer than two samples, no content images for LPIPS,
+    images that cannot be paired) or an unknown setting; the message says what to pass."""
+
+
+class ExportError(GanStyleError, ValueError):
+    """A request that cannot be exported: unknown network or format, a method without a trained network
+    (Gatys), a size the network cannot take."""
+
+
+class ExportCheckError(GanStyleError, RuntimeError):
+    """An exported file, loaded and run, disagrees with the PyTorch model (beyond ``atol``, or in shape);
+    no file was written."""
+
+
+class MissingDependencyError(GanStyleError, ImportError):
+    """A package needed for the requested work (``onnx``, ``onnxruntime``, ``onnxscript`` for export) is not
+    installed; the message says what to ``pip install``."""

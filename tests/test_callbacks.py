@@ -18,20 +18,16 @@ def test_image_grid_layout():
     assert grid[:, 2, 2].tolist() == [0.0, 0.0, 0.0] and grid[:, 2, 12].tolist() == [1.0, 1.0, 1.0]
 
 
-def test_sample_grids_go_to_files_and_tensorboard(tmp_path, tiny_unpaired):
+def test_sample_grids_go_to_files_and_tensorboard(tmp_path, tiny_unpaired, make_trainer):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     L.seed_everything(0)
     grids = SampleGrid(every_n_steps=2, max_images=2)
     logger = TensorBoardLogger(tmp_path, name="tb")
-    trainer = L.Trainer(
+    trainer = make_trainer(
         max_steps=6,  # one epoch: 3 batches, 2 optimizer steps each
-        default_root_dir=tmp_path,
         logger=logger,
         callbacks=[grids],
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
         limit_val_batches=1,
     )
     model = CycleGAN(**tiny_cyclegan_kwargs())

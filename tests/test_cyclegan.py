@@ -84,19 +84,12 @@ def test_identity_needs_matching_channels():
 
 
 @pytest.mark.parametrize("gan_mode", ["lsgan", "wgangp"])
-def test_training_updates_all_networks(tiny_unpaired, gan_mode):
+def test_training_updates_all_networks(tiny_unpaired, gan_mode, make_trainer):
     L.seed_everything(0)
     m = CycleGAN(**tiny_cyclegan_kwargs(), gan_mode=gan_mode)
     before = {k: v.clone() for k, v in m.state_dict().items()}
     dm = UnpairedImageDataModule(root=str(tiny_unpaired), load_size=36, crop_size=32, num_workers=0)
-    trainer = L.Trainer(
-        max_epochs=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=1,
-    )
+    trainer = make_trainer(max_epochs=1, limit_val_batches=1)
     trainer.fit(m, dm)
     assert trainer.global_step == 6  # 3 batches, two optimizer steps each
     for net in ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b"):
@@ -109,18 +102,11 @@ def test_training_updates_all_networks(tiny_unpaired, gan_mode):
         assert "train/gp_a" in metrics and "val/gp_a" not in metrics
 
 
-def test_learning_rate_follows_the_linear_policy(tiny_unpaired):
+def test_learning_rate_follows_the_linear_policy(tiny_unpaired, make_trainer):
     L.seed_everything(0)
     m = CycleGAN(**tiny_cyclegan_kwargs(), n_epochs=1, n_epochs_decay=1, lr=1e-3)
     dm = UnpairedImageDataModule(root=str(tiny_unpaired), load_size=36, crop_size=32, num_workers=0)
-    trainer = L.Trainer(
-        max_epochs=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-    )
+    trainer = make_trainer(max_epochs=1, limit_val_batches=0)
     trainer.fit(m, dm)
     opt_g, opt_d = m.optimizers()
     assert opt_g.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.5)  # after epoch 0: factor 1 - 1/2
@@ -146,18 +132,16 @@ class Crash(L.Callback):
             raise RuntimeError("simulated crash")
 
 
-def _fit(root, run_dir, ckpt_path=None, crash_at=None, **trainer_kwargs):
+def _fit(make_trainer, root, run_dir, ckpt_path=None, crash_at=None, **trainer_kwargs):
     L.seed_everything(0, verbose=False)
     model = CycleGAN(**tiny_cyclegan_kwargs(), n_epochs=1, n_epochs_decay=3)
     dm = UnpairedImageDataModule(root=str(root), load_size=36, crop_size=32, num_workers=0)
     callbacks = [ModelCheckpoint(dirpath=run_dir / "ck", save_last=True, save_top_k=1, every_n_train_steps=4)]
     if crash_at is not None:
         callbacks.append(Crash(crash_at))
-    trainer = L.Trainer(
+    trainer = make_trainer(
         default_root_dir=run_dir,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
+        enable_checkpointing=True,  # the ModelCheckpoint above
         callbacks=callbacks,
         limit_val_batches=1,
         num_sanity_val_steps=0,
@@ -171,15 +155,15 @@ def _fit(root, run_dir, ckpt_path=None, crash_at=None, **trainer_kwargs):
 
 
 @pytest.mark.parametrize("interruption", ["mid_epoch_crash", "epoch_end"])
-def test_resumed_run_equals_uninterrupted_run(tmp_path, sample_root, interruption):
+def test_resumed_run_equals_uninterrupted_run(tmp_path, sample_root, interruption, make_trainer):
     """8 A images x 18 B images: 18 batches (36 optimizer steps) an epoch; train 48 steps."""
-    full, full_trainer = _fit(sample_root, tmp_path / "full", max_steps=48)
+    full, full_trainer = _fit(make_trainer, sample_root, tmp_path / "full", max_steps=48)
     if interruption == "mid_epoch_crash":
-        _, crashed = _fit(sample_root, tmp_path / "resumed", max_steps=48, crash_at=14)
+        _, crashed = _fit(make_trainer, sample_root, tmp_path / "resumed", max_steps=48, crash_at=14)
         assert crashed.global_step == 14  # last checkpoint at step 12, in the middle of epoch 0
     else:
-        _fit(sample_root, tmp_path / "resumed", max_epochs=1)
-    resumed, resumed_trainer = _fit(sample_root, tmp_path / "resumed", ckpt_path="last", max_steps=48)
+        _fit(make_trainer, sample_root, tmp_path / "resumed", max_epochs=1)
+    resumed, resumed_trainer = _fit(make_trainer, sample_root, tmp_path / "resumed", ckpt_path="last", max_steps=48)
     assert resumed_trainer.global_step == full_trainer.global_step == 48
     assert resumed_trainer.current_epoch == full_trainer.current_epoch
     full_sd, resumed_sd = full.state_dict(), resumed.state_dict()

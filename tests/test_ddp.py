@@ -28,6 +28,10 @@ def test_two_process_ddp_cyclegan_keeps_ranks_identical(tmp_path):
         "--trainer.limit_val_batches=1",
         "--trainer.logger=false",
         "--trainer.callbacks+=ddp_helpers.RankWeights",
+        # the recipe's step checkpoint comes every 200 steps; one more every 4 steps (top 1 kept) makes a
+        # step checkpoint in this 8-step run, saved mid-epoch at step 4 and replaced at step 8
+        "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
+        "--trainer.callbacks.every_n_train_steps=4",
         cwd=tmp_path,
         env_extra={"PYTHONPATH": pythonpath, "OMP_NUM_THREADS": "1"},
     )
@@ -45,5 +49,11 @@ def test_two_process_ddp_cyclegan_keeps_ranks_identical(tmp_path):
     assert len(ranks[0]["paths"]) == len(ranks[1]["paths"]) == 4
     assert set(ranks[0]["paths"]).isdisjoint(ranks[1]["paths"])
     assert not torch.equal(ranks[0]["pool_a"], ranks[1]["pool_a"])
-    # the checkpoint is written once (by rank 0): one step checkpoint and last.ckpt
-    assert sorted(p.name for p in (run / "checkpoints").iterdir() if p.suffix == ".ckpt")[-1] == "last.ckpt"
+    # the checkpoint is written once (by rank 0): one step checkpoint and last.ckpt, no second copy (such as
+    # last-v1.ckpt) and no leftover temporary file, and both hold the final step and rank 0's image pools
+    checkpoints = run / "checkpoints"
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["epoch=0-step=8.ckpt", "last.ckpt"]
+    for name in ("epoch=0-step=8.ckpt", "last.ckpt"):
+        saved = torch.load(checkpoints / name, weights_only=True)
+        assert saved["global_step"] == 8, name
+        assert torch.equal(saved["image_pools"]["a"]["images"], ranks[0]["pool_a"]), name

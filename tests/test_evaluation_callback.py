@@ -30,25 +30,16 @@ class SmallFeatures(nn.Module):
         return self.proj(F.adaptive_avg_pool2d(x, 4).flatten(1))
 
 
-def _trainer(tmp_path, callback, **kwargs):
-    return L.Trainer(
-        default_root_dir=tmp_path,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        callbacks=[callback],
-        **kwargs,
-    )
+def _trainer(make_trainer, callback, **kwargs):
+    return make_trainer(num_sanity_val_steps=0, callbacks=[callback], **kwargs)
 
 
-def test_cyclegan_logs_fid_and_kid_in_validation_and_test(tmp_path):
+def test_cyclegan_logs_fid_and_kid_in_validation_and_test(make_trainer):
     L.seed_everything(0, verbose=False)
     model = CycleGAN(**tiny_cyclegan_kwargs())
     dm = UnpairedImageDataModule(root=str(SAMPLE_ROOT), load_size=36, crop_size=32, num_workers=0)
     callback = EvaluationMetrics(metrics=["fid", "kid"], feature_network=SmallFeatures(), kid_subset_size=2)
-    trainer = _trainer(tmp_path, callback, max_epochs=2, limit_train_batches=2)
+    trainer = _trainer(make_trainer, callback, max_epochs=2, limit_train_batches=2)
     trainer.fit(model, dm)
     val = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
     assert {"val/fid", "val/kid", "val/kid_std"} <= val.keys()
@@ -69,7 +60,7 @@ def test_cyclegan_logs_fid_and_kid_in_validation_and_test(tmp_path):
     assert results["test/fid"] == pytest.approx(val["val/fid"], rel=1e-4)  # the same images, the same weights
 
 
-def test_every_n_epochs_spaces_the_evaluations(tmp_path):
+def test_every_n_epochs_spaces_the_evaluations(make_trainer):
     L.seed_everything(0, verbose=False)
     model = CycleGAN(**tiny_cyclegan_kwargs())
     dm = UnpairedImageDataModule(root=str(SAMPLE_ROOT), load_size=36, crop_size=32, num_workers=0)
@@ -82,11 +73,11 @@ def test_every_n_epochs_spaces_the_evaluations(tmp_path):
             super()._log(pl_module, prefix)
 
     callback = Spy(metrics=["fid"], feature_network=SmallFeatures(), every_n_epochs=2)
-    _trainer(tmp_path, callback, max_epochs=4, limit_train_batches=1, limit_val_batches=2).fit(model, dm)
+    _trainer(make_trainer, callback, max_epochs=4, limit_train_batches=1, limit_val_batches=2).fit(model, dm)
     assert logged == [1, 3]
 
 
-def test_without_weights_warn_drops_metrics_and_error_stops(tmp_path, monkeypatch):
+def test_without_weights_warn_drops_metrics_and_error_stops(tmp_path, make_trainer, monkeypatch):
     """Offline with missing_weights='warn': FID/LPIPS are dropped with the download message and the run goes
     on (Pix2Pix still logs its own PSNR/SSIM); with 'error' the run stops at setup."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
@@ -100,12 +91,12 @@ def test_without_weights_warn_drops_metrics_and_error_stops(tmp_path, monkeypatc
     dm = PairedImageDataModule(root=str(FACADES_ROOT), load_size=36, crop_size=32, num_workers=0)
     callback = EvaluationMetrics(missing_weights="warn")  # Pix2Pix's defaults: fid, kid, lpips
     with pytest.warns(UserWarning, match="weights-inception-2015-12-05-6726825d.pth.*no evaluation metrics"):
-        results = _trainer(tmp_path, callback, limit_test_batches=2).test(model, dm, verbose=False)[0]
+        results = _trainer(make_trainer, callback, limit_test_batches=2).test(model, dm, verbose=False)[0]
     assert "test/fid" not in results and "test/psnr" in results
     with pytest.raises(WeightsUnavailableError, match="weights-inception"):
-        _trainer(tmp_path, EvaluationMetrics(metrics=["fid"])).test(model, dm, verbose=False)
+        _trainer(make_trainer, EvaluationMetrics(metrics=["fid"])).test(model, dm, verbose=False)
     with pytest.raises(ValueError, match="logs psnr, ssim itself"):
-        _trainer(tmp_path, EvaluationMetrics(metrics=["psnr", "ssim"])).test(model, dm, verbose=False)
+        _trainer(make_trainer, EvaluationMetrics(metrics=["psnr", "ssim"])).test(model, dm, verbose=False)
 
 
 def test_bad_settings():

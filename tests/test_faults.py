@@ -199,28 +199,19 @@ class NaNCycle(CycleGAN):
         self.snapshots[self.batches] = {k: v.clone() for k, v in self.generator_ab.state_dict().items()}
 
 
-def _trainer(tmp_path, max_steps):
-    return L.Trainer(
-        default_root_dir=tmp_path,
-        max_steps=max_steps,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-    )
+def _trainer(make_trainer, max_steps):
+    return make_trainer(max_steps=max_steps, limit_val_batches=0, num_sanity_val_steps=0)
 
 
 def _tiny_data():
     return UnpairedImageDataModule(root=str(SAMPLE_ROOT), load_size=36, crop_size=32, num_workers=0)
 
 
-def test_a_nan_loss_stops_naming_the_step_and_the_term(tmp_path):
+def test_a_nan_loss_stops_naming_the_step_and_the_term(make_trainer):
     L.seed_everything(0, verbose=False)
     model = NaNCycle(nan_batch=2)
     with pytest.raises(NonFiniteLossError) as err:
-        _trainer(tmp_path, 20).fit(model, _tiny_data())
+        _trainer(make_trainer, 20).fit(model, _tiny_data())
     message = str(err.value)
     assert "optimizer step 4 " in message and "batch 2" in message
     assert "loss_cycle_a = nan" in message and "on_nonfinite_loss: skip" in message
@@ -231,11 +222,11 @@ def test_a_nan_loss_stops_naming_the_step_and_the_term(tmp_path):
         assert torch.equal(value, model.snapshots[2][key]), key
 
 
-def test_skip_policy_leaves_the_weights_unchanged_and_continues(tmp_path):
+def test_skip_policy_leaves_the_weights_unchanged_and_continues(make_trainer):
     L.seed_everything(0, verbose=False)
     model = NaNCycle(nan_batch=2, times=1, on_nonfinite_loss="skip")
     with pytest.warns(RuntimeWarning, match=r"optimizer step 4 .*loss_cycle_a = nan.*skipped"):
-        trainer = _trainer(tmp_path, 12)
+        trainer = _trainer(make_trainer, 12)
         trainer.fit(model, _tiny_data())
     assert model.skipped_steps == 1
     # batch 2: the generators' update skipped (weights equal before and after), the discriminators' applied
@@ -255,19 +246,15 @@ def test_unknown_nonfinite_policy_is_refused():
 # --- determinism ---------------------------------------------------------------------------------------
 
 
-def test_two_seeded_deterministic_runs_give_identical_weights(tmp_path):
+def test_two_seeded_deterministic_runs_give_identical_weights(tmp_path, make_trainer):
     states = []
     for run in range(2):
         L.seed_everything(123, verbose=False)
         model = CycleGAN(**tiny_cyclegan_kwargs())
-        trainer = L.Trainer(
+        trainer = make_trainer(
             default_root_dir=tmp_path / str(run),
             max_steps=10,
             deterministic=True,
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
             limit_val_batches=0,
             num_sanity_val_steps=0,
         )

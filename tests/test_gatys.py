@@ -18,7 +18,7 @@ class LossRecorder(L.Callback):
         self.losses.append(float(trainer.callback_metrics["train/loss"]))
 
 
-def run(tmp_path, **kwargs):
+def run(make_trainer, tmp_path, **kwargs):
     L.seed_everything(0)
     options = dict(
         content=CONTENT,
@@ -31,22 +31,14 @@ def run(tmp_path, **kwargs):
     options.update(kwargs)
     model = Gatys(**options)
     recorder = LossRecorder()
-    trainer = L.Trainer(
-        max_epochs=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[recorder],
-        default_root_dir=tmp_path,
-    )
+    trainer = make_trainer(max_epochs=1, callbacks=[recorder], default_root_dir=tmp_path)
     trainer.fit(model)
     return model, recorder.losses
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
-def test_total_loss_falls_on_a_real_pair(tmp_path, optimizer):
-    model, losses = run(tmp_path, optimizer=optimizer)
+def test_total_loss_falls_on_a_real_pair(tmp_path, make_trainer, optimizer):
+    model, losses = run(make_trainer, tmp_path, optimizer=optimizer)
     assert len(losses) == 6
     assert losses[-1] < 0.5 * losses[0]
     with Image.open(tmp_path / "out.png") as img, Image.open(CONTENT) as content:
@@ -96,12 +88,20 @@ def test_style_targets_are_gram_matrices_and_tv_off_leaves_the_graph(tmp_path):
     assert image.grad is not None and torch.isfinite(image.grad).all()
 
 
-def test_multiscale_colour_preservation_and_snapshots(tmp_path):
-    model, _ = run(tmp_path, scales=[32, 48], num_iterations=3, preserve_color="luminance", save_every=3, init="noise")
+def test_multiscale_colour_preservation_and_snapshots(tmp_path, make_trainer):
+    model, _ = run(
+        make_trainer,
+        tmp_path,
+        scales=[32, 48],
+        num_iterations=3,
+        preserve_color="luminance",
+        save_every=3,
+        init="noise",
+    )
     assert model.image.shape[-1] == 48  # the last scale is the output size
     names = sorted(p.name for p in tmp_path.glob("out*.png"))
     assert names == ["out.png", "out_00003.png", "out_00006.png"]
-    _, losses = run(tmp_path / "hist", preserve_color="histogram", num_iterations=2)
+    _, losses = run(make_trainer, tmp_path / "hist", preserve_color="histogram", num_iterations=2)
     assert len(losses) == 2
 
 
@@ -131,10 +131,10 @@ def test_settings_are_checked(tmp_path):
         model._write()
 
 
-def test_lbfgs_with_an_image_already_at_the_output_size(tmp_path):
+def test_lbfgs_with_an_image_already_at_the_output_size(tmp_path, make_trainer):
     # a decoded image that needs no resizing arrives as a permuted (non-contiguous) tensor; L-BFGS needs
     # a contiguous parameter to flatten its gradient
     content = tmp_path / "square.png"
     Image.open(CONTENT).convert("RGB").resize((48, 48)).save(content)
-    _, losses = run(tmp_path, content=str(content), image_size=48, num_iterations=2)
+    _, losses = run(make_trainer, tmp_path, content=str(content), image_size=48, num_iterations=2)
     assert len(losses) == 2 and losses[1] < losses[0]

@@ -73,7 +73,7 @@ def test_patches_and_r1():
 
 
 @pytest.mark.parametrize("gan_mode", ["hinge", "wgangp"])
-def test_training_steps(gan_mode, tmp_path):
+def test_training_steps(gan_mode, tmp_path, make_trainer):
     L.seed_everything(0)
     m = tiny(adv_weight=0.1, gan_mode=gan_mode)
     g_before = m.generator.head[1].weight.clone()
@@ -87,15 +87,7 @@ def test_training_steps(gan_mode, tmp_path):
         num_workers=0,
         num_val=1,
     )
-    trainer = L.Trainer(
-        max_steps=4,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=1,
-        default_root_dir=tmp_path,
-    )
+    trainer = make_trainer(max_steps=4, limit_val_batches=1)
     trainer.fit(m, dm)
     assert trainer.global_step == 4
     assert not torch.equal(g_before, m.generator.head[1].weight)

@@ -17,18 +17,8 @@ def _data():
     return UnpairedImageDataModule(root=str(SAMPLE_ROOT), load_size=36, crop_size=32, num_workers=0)
 
 
-def _trainer(tmp_path, max_steps, **kwargs):
-    return L.Trainer(
-        default_root_dir=tmp_path,
-        max_steps=max_steps,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-        **kwargs,
-    )
+def _trainer(make_trainer, max_steps, **kwargs):
+    return make_trainer(max_steps=max_steps, limit_val_batches=0, num_sanity_val_steps=0, **kwargs)
 
 
 class OverflowingDiscriminator(CycleGAN):
@@ -48,13 +38,13 @@ class OverflowingDiscriminator(CycleGAN):
         }
 
 
-def test_each_optimizer_has_its_own_loss_scale(tmp_path):
+def test_each_optimizer_has_its_own_loss_scale(make_trainer):
     """An overflow in the discriminators' gradients skips their step and halves their scale only; the
     generators keep their scale and are updated (with Lightning's single scaler both would halve)."""
     L.seed_everything(0, verbose=False)
     model = OverflowingDiscriminator(overflow_batch=2)
     plugin = PerOptimizerMixedPrecision("cpu", init_scale=1024.0)
-    _trainer(tmp_path, 12, plugins=[plugin]).fit(model, _data())
+    _trainer(make_trainer, 12, plugins=[plugin]).fit(model, _data())
     scale_g, scale_d = (s.get_scale() for s in plugin.scalers)
     assert len(plugin.scalers) == 2
     assert scale_d == 512.0 and scale_g == 1024.0  # growth needs 2000 clean steps; one backoff for D
@@ -87,7 +77,7 @@ def test_the_command_uses_one_scaler_per_optimizer_for_16_mixed(tmp_path):
     assert cli.trainer.precision_plugin.device == "cpu"
 
 
-def test_channels_last_and_compile_keep_outputs_and_checkpoint_keys(tmp_path):
+def test_channels_last_and_compile_keep_outputs_and_checkpoint_keys(make_trainer):
     import copy
 
     L.seed_everything(0, verbose=False)
@@ -100,7 +90,7 @@ def test_channels_last_and_compile_keep_outputs_and_checkpoint_keys(tmp_path):
             seen.append(batch["A"].is_contiguous(memory_format=torch.channels_last))
 
     callback = Performance(channels_last=True, compile=True, compile_backend="eager")
-    _trainer(tmp_path, 0, callbacks=[callback, Spy()]).fit(model, _data())  # setup only, no step
+    _trainer(make_trainer, 0, callbacks=[callback, Spy()]).fit(model, _data())  # setup only, no step
     assert sorted(callback.compiled) == ["discriminator_a", "discriminator_b", "generator_ab", "generator_ba"]
     conv = model.generator_ab.model[1].weight
     assert conv.is_contiguous(memory_format=torch.channels_last)
@@ -110,7 +100,7 @@ def test_channels_last_and_compile_keep_outputs_and_checkpoint_keys(tmp_path):
         out = model.generator_ab(x.contiguous(memory_format=torch.channels_last))
         assert torch.allclose(out, reference.generator_ab(x), atol=1e-5)
 
-    _trainer(tmp_path, 4, callbacks=[callback, Spy()]).fit(model, _data())  # trains with NHWC batches
+    _trainer(make_trainer, 4, callbacks=[callback, Spy()]).fit(model, _data())  # trains with NHWC batches
     assert seen and all(seen)
     assert all(torch.isfinite(p).all() for p in model.parameters())
 
@@ -140,7 +130,7 @@ def test_auto_workers_follow_the_cores_this_process_may_use(monkeypatch):
         UnpairedImageDataModule(root=str(SAMPLE_ROOT), num_workers=-1)
 
 
-def test_gatys_refuses_float16(tmp_path):
+def test_gatys_refuses_float16(tmp_path, make_trainer):
     from PIL import Image
 
     from gan_style.methods import Gatys
@@ -155,13 +145,13 @@ def test_gatys_refuses_float16(tmp_path):
         vgg_weights=None,
         output=str(tmp_path / "out.png"),
     )
-    trainer = L.Trainer(plugins=[PerOptimizerMixedPrecision("cpu")], max_epochs=1, logger=False)
+    trainer = make_trainer(plugins=[PerOptimizerMixedPrecision("cpu")], max_epochs=1)
     with pytest.raises(ValueError, match="L-BFGS"):
         trainer.fit(model)
 
 
 @pytest.mark.parametrize("method", ["cyclegan", "pix2pix"])
-def test_bf16_mixed_trains_under_manual_optimization(tmp_path, method):
+def test_bf16_mixed_trains_under_manual_optimization(make_trainer, method):
     from conftest import FACADES_ROOT, tiny_pix2pix_kwargs
     from gan_style.data import PairedImageDataModule
     from gan_style.methods import Pix2Pix
@@ -173,7 +163,7 @@ def test_bf16_mixed_trains_under_manual_optimization(tmp_path, method):
         model = Pix2Pix(**tiny_pix2pix_kwargs())
         data = PairedImageDataModule(root=str(FACADES_ROOT), load_size=36, crop_size=32, num_workers=0)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    trainer = _trainer(tmp_path, 4, precision="bf16-mixed")
+    trainer = _trainer(make_trainer, 4, precision="bf16-mixed")
     trainer.fit(model, data)
     assert trainer.global_step == 4
     assert all(torch.isfinite(p).all() and p.dtype == torch.float32 for p in model.parameters())  # fp32 masters

@@ -49,7 +49,13 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from gan_style.errors import GanStyleError, InferenceUnavailableError
+from gan_style.errors import (
+    ExportCheckError,
+    ExportError,
+    GanStyleError,
+    InferenceUnavailableError,
+    MissingDependencyError,
+)
 from gan_style.inference.stylizer import ExportModule, size_multiple_of
 from gan_style.io.atomic import atomic_write, temporary_path
 from gan_style.methods.base import GanStyleModule
@@ -68,20 +74,6 @@ __all__ = [
 Format = Literal["torchscript", "onnx"]
 FORMATS: tuple[str, ...] = ("torchscript", "onnx")
 SUFFIXES = {"torchscript": ".pt", "onnx": ".onnx"}
-
-
-class ExportError(GanStyleError, ValueError):
-    """A request that cannot be exported: unknown network or format, a method without a trained network
-    (Gatys), a size the network cannot take."""
-
-
-class ExportCheckError(GanStyleError, RuntimeError):
-    """An exported file, loaded and run, disagrees with the PyTorch model (beyond ``atol``, or in shape);
-    no file was written."""
-
-
-class MissingDependencyError(GanStyleError, ImportError):
-    """A package needed for the requested export (``onnx``, ``onnxruntime``, ``onnxscript``) is not installed."""
 
 
 # --- choosing what to export ------------------------------------------------------------------------------

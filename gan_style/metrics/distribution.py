@@ -19,14 +19,9 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 from torchmetrics.utilities.data import dim_zero_cat
 
-from gan_style.errors import GanStyleError
+from gan_style.errors import MetricInputError
 
 __all__ = ["FrechetDistance", "KernelDistance", "MetricInputError"]
-
-
-class MetricInputError(GanStyleError, ValueError):
-    """A metric got too little or mismatched input (fewer than two samples, no content images for LPIPS,
-    images that cannot be paired) or an unknown setting; the message says what to pass."""
 
 
 class _Precomputed(nn.Module):
