@@ -685,9 +685,10 @@ def cli(tmp_path_factory):
 
 
 def assert_clean_cli_error(proc: subprocess.CompletedProcess) -> str:
-    """Exit status 1, no traceback, and stderr ends with one ``gan-style: error: ...`` line; returns it."""
+    """Exit status 2 (bad input: gan_style.commands.runner's policy), no traceback, and stderr ends with one
+    ``gan-style: error: ...`` line; returns it."""
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert proc.returncode == 2, proc.stderr[-3000:]
     last = proc.stderr.rstrip().splitlines()[-1]
     assert last.startswith(CLI_ERROR_PREFIX), proc.stderr[-3000:]
     assert proc.stderr.count(CLI_ERROR_PREFIX) == 1

@@ -76,10 +76,35 @@ def test_compare_writes_a_table_and_a_grid(runs, fmt):
 
 
 def test_compare_errors_name_the_folder(tmp_path, capsys):
+    """One line ``gan-style compare: error: ...``, status 2 for a bad request (gan_style.commands.runner)."""
     with pytest.raises(SystemExit) as exit_info:
         compare_main([str(tmp_path / "missing")])
-    assert exit_info.value.code == 1 and "missing' does not exist" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.startswith("gan-style compare: error: run folder")
+    assert "missing' does not exist" in err and err.count("\n") == 1
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SystemExit):
-        compare_main([str(tmp_path / "empty")])
-    assert "is it a gan-style run folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        compare_main(["--runs", f"[{tmp_path / 'empty'}]"])  # the flag form works too
+    assert exit_info.value.code == 2 and "is it a gan-style run folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        compare_main([str(tmp_path / "empty"), "--output", "report.txt"])
+    assert exit_info.value.code == 2 and "must end in .md or .html" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # malformed: the parser's message
+        compare_main([str(tmp_path / "empty"), "--size", "big"])
+    assert exit_info.value.code == 2 and "size" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["a", "b", "--output", "r.md"], ["--runs", '["a", "b"]', "--output", "r.md"]),
+        (["a", "--inputs", "x, y.png", "z", "--size=64", "b"], ["--runs", '["a", "b"]', "--inputs", '["x, y.png", "z"]', "--size=64"]),
+        (["a", "--style", "[s.jpg]", "--max_inputs", "-1"], ["--runs", '["a"]', "--style", "[s.jpg]", "--max_inputs", "-1"]),
+        (["--output", "r.md", "--", "-odd"], ["--runs", '["-odd"]', "--output", "r.md"]),
+        (["--help"], ["--help"]),
+    ],
+)  # fmt: skip
+def test_classic_command_line_becomes_flags(args, expected):
+    from gan_style.commands.runner import flag_form
+
+    assert flag_form(args, positional="runs", many=True, lists=["inputs", "style"]) == expected

@@ -514,7 +514,7 @@ def test_command_downloads_and_prints_the_training_command(server, monkeypatch, 
     server.files["/horse2zebra.zip"] = data
     _point(monkeypatch, "cyclegan/horse2zebra", server.url("/horse2zebra.zip"), data)
     root = tmp_path / "datasets"
-    main(["horse2zebra", "--root", str(root), "--no-progress"])
+    main(["horse2zebra", "--root", str(root), "--no_progress"])
     out = capsys.readouterr().out
     folder = root / "horse2zebra"
     assert f"gan-style fit --config recipes/cyclegan.yaml --data.init_args.root {folder}" in out
@@ -526,7 +526,7 @@ def test_command_pix2pix_prints_direction_and_checksum(server, monkeypatch, tmp_
     server.files["/facades.tar.gz"] = data
     _point(monkeypatch, "pix2pix/facades", server.url("/facades.tar.gz"), None)
     root = tmp_path / "datasets"
-    main(["pix2pix/facades", "--root", str(root), "--no-progress"])
+    main(["--name", "pix2pix/facades", "--root", str(root), "--no_progress", "true"])  # the flag form
     captured = capsys.readouterr()
     folder = root / "facades_pix2pix"
     assert (
@@ -546,10 +546,12 @@ def test_command_sha256_option_overrides_the_registry(server, monkeypatch, tmp_p
     data = _cyclegan_zip(tmp_path)
     server.files["/horse2zebra.zip"] = data
     _point(monkeypatch, "cyclegan/horse2zebra", server.url("/horse2zebra.zip"), b"another file")
-    with pytest.raises(SystemExit) as exc:
-        main(["horse2zebra", "--root", str(tmp_path / "d"), "--no-progress", "--sha256", "f" * 64])
-    assert exc.value.code == 1 and "sha256" in capsys.readouterr().err
-    main(["horse2zebra", "--root", str(tmp_path / "d"), "--no-progress", "--sha256", _sha(data)])
+    with pytest.raises(SystemExit) as exc:  # a file that is not the one asked for: a bad request, status 2
+        main(["horse2zebra", "--root", str(tmp_path / "d"), "--no_progress", "--sha256", "f" * 64])
+    assert exc.value.code == 2 and "sha256" in capsys.readouterr().err
+    # the spellings before the one command layer still work: --no-progress, --keep-archive
+    main(["horse2zebra", "--root", str(tmp_path / "d"), "--no-progress", "--keep-archive", "--sha256", _sha(data)])
+    assert (tmp_path / "d" / "horse2zebra.zip").is_file()
     assert (tmp_path / "d" / "horse2zebra" / "testB" / "0.png").is_file()
 
 
@@ -559,22 +561,59 @@ def test_command_sha256_option_overrides_the_registry(server, monkeypatch, tmp_p
         (["facades"], "cyclegan/facades or pix2pix/facades"),
         (["horse2zebr"], "Did you mean horse2zebra"),
         (["horse2zebra", "--sha256", "abc"], "64 hexadecimal"),
+        (["--force"], "a dataset name is required"),
     ],
 )
 def test_command_errors_are_one_line_without_traceback(args, expected, tmp_path, capsys):
+    """A bad request: one line ``gan-style download: error: ...``, status 2 (gan_style.commands.runner)."""
     with pytest.raises(SystemExit) as exc:
         main([*args, "--root", str(tmp_path)])
     err = capsys.readouterr().err
-    assert exc.value.code == 1
-    assert err.startswith("gan-style: error: ") and expected in err and "Traceback" not in err
+    assert exc.value.code == 2
+    assert err.startswith("gan-style download: error: ") and expected in err and err.count("\n") == 1
+
+
+def test_command_malformed_arguments_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["horse2zebra", "--root"])
+    assert exc.value.code == 2 and "--root" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["horse2zebra", "cyclegan/maps", "--root", str(tmp_path)])  # one name only
+    assert exc.value.code == 2 and "cyclegan/maps" in capsys.readouterr().err
 
 
 def test_command_offline(monkeypatch, dead_url, tmp_path, capsys):
     _point(monkeypatch, "cyclegan/horse2zebra", dead_url, b"data")
     with pytest.raises(SystemExit) as exc:
-        main(["horse2zebra", "--root", str(tmp_path), "--no-progress"])
+        main(["horse2zebra", "--root", str(tmp_path), "--no_progress"])
     err = capsys.readouterr().err
     assert exc.value.code == 1 and "offline" in err and str(tmp_path / "horse2zebra.zip") in err
+    assert err.startswith("gan-style download: error: ")
+
+
+def test_command_interrupted_exits_130_and_resumes(server, monkeypatch, tmp_path, capsys):
+    import gan_style.io.download as io_download
+
+    data = _cyclegan_zip(tmp_path)
+    server.files["/horse2zebra.zip"] = data
+    _point(monkeypatch, "cyclegan/horse2zebra", server.url("/horse2zebra.zip"), data)
+
+    class CtrlC(io_download.tqdm):  # Ctrl-C after the first chunk has been written
+        def update(self, n=1):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(io_download, "_CHUNK", 256)
+    monkeypatch.setattr(io_download, "tqdm", CtrlC)
+    root = tmp_path / "datasets"
+    with pytest.raises(SystemExit) as exc:
+        main(["horse2zebra", "--root", str(root), "--no_progress"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 130 and "run the same command again" in err and "Traceback" not in err
+    assert (root / "horse2zebra.zip.part").stat().st_size == 256  # the partial file is kept
+    monkeypatch.undo()
+    _point(monkeypatch, "cyclegan/horse2zebra", server.url("/horse2zebra.zip"), data)
+    main(["horse2zebra", "--root", str(root), "--no_progress"])  # resumed
+    assert server.requests[-1]["range"] == "bytes=256-" and (root / "horse2zebra" / "trainA" / "0.png").is_file()
 
 
 def test_command_list(capsys):
@@ -582,6 +621,8 @@ def test_command_list(capsys):
     out = capsys.readouterr().out
     for info in DATASETS.values():
         assert info.key in out and info.url in out
+    main(["--list", "true", "--root", "elsewhere"])
+    assert capsys.readouterr().out == out
 
 
 def test_errors_are_gan_style_errors():

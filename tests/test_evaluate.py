@@ -69,10 +69,11 @@ def squeeze_lpips(tmp_path: Path, monkeypatch) -> None:
     torch.save(torchvision.models.squeezenet1_1(weights=None).state_dict(), path)
 
 
-def one_line_error(capsys, argv: list[str]) -> str:
+def one_line_error(capsys, argv: list[str], status: int = 2) -> str:
+    """The one-line error of ``gan-style evaluate argv``; status 2: a bad request (gan_style.commands.runner)."""
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
-    assert exit_info.value.code == 1
+    assert exit_info.value.code == status
     err = capsys.readouterr().err.strip()
     assert err.startswith("gan-style evaluate: error: ") and "\n" not in err and "Traceback" not in err
     return err
@@ -173,8 +174,9 @@ def test_psnr_and_ssim_pair_files_by_name(tmp_path: Path, capsys):
     assert "psnr" in capsys.readouterr().out
 
     # identical pairs: PSNR is infinite, written as null
-    main(["--generated", str(tmp_path / "ref"), "--reference", str(tmp_path / "ref"), "--metrics", "psnr,ssim"]
-         + ["--output", str(out), "--device", "cpu"])  # fmt: skip
+    # the metrics as separate words, a switch without its value: the classic command-line forms
+    main(["--generated", str(tmp_path / "ref"), "--reference", str(tmp_path / "ref"), "--metrics", "psnr", "ssim"]
+         + ["--no_cache", "--output", str(out), "--device", "cpu"])  # fmt: skip
     metrics = json.loads(out.read_text())["metrics"]
     assert metrics["psnr"] is None and metrics["ssim"] == pytest.approx(1.0)
     assert "inf" in capsys.readouterr().out
@@ -207,6 +209,9 @@ def test_one_line_errors_name_the_folder_or_setting(tmp_path: Path, capsys):
     (tmp_path / "empty").mkdir()
     err = one_line_error(capsys, ["--generated", str(tmp_path / "gen"), "--reference", str(tmp_path / "empty")])
     assert "empty" in err and "contains no images" in err
+    with pytest.raises(SystemExit) as exit_info:  # malformed: the parser's own message, status 2
+        main(["--generated", str(tmp_path / "gen"), "--batch_size", "many"])
+    assert exit_info.value.code == 2 and "batch_size" in capsys.readouterr().err
 
 
 def test_match_files_by_name_and_by_content_prefix(tmp_path: Path):

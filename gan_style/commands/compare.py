@@ -53,8 +53,7 @@ def collect_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     (None when not logged), ``train images/s``, and ``checkpoint`` (Path or None).
 
     Raises:
-        FileMissingError: ``run_dir`` is not a folder.
-        DatasetNotFoundError: ``run_dir`` holds neither a ``metrics.json``, a
+        FileMissingError: ``run_dir`` is not a folder, or holds neither a ``metrics.json``, a
             ``config.yaml`` nor a checkpoint.
     """
     run = Path(run_dir)
@@ -62,7 +61,7 @@ def collect_run(run_dir: str | os.PathLike) -> dict[str, Any]:
         raise FileMissingError(f"run folder '{run}' does not exist; give trainer.default_root_dir of a run")
     summary, config, checkpoint = read_run_summary(run), _find_config(run), _find_checkpoint(run)
     if not (summary or config or checkpoint):
-        raise DatasetNotFoundError(
+        raise FileMissingError(
             f"'{run}' holds no metrics.json, config.yaml or checkpoint; is it a gan-style run folder "
             "(trainer.default_root_dir)?"
         )
@@ -130,7 +129,8 @@ def compare(
     """Write a Markdown (``.md``) or HTML (``.html``) report comparing ``runs``, and ``<output stem>.png``.
 
     Args:
-        runs: run folders (``trainer.default_root_dir`` of each run).
+        runs: run folders (``trainer.default_root_dir`` of each run); on the command line also the leading
+            words, ``gan-style compare runs/a runs/b``.
         output: report path; its suffix picks the format (``.md`` or ``.html``).
         inputs: input images or folders for the output grid (the first ``max_inputs`` images are used);
             default: ``testA/`` of the first run's dataset when it has one. No grid without inputs.
@@ -229,23 +229,12 @@ def compare(
 
 
 def main(args: list[str] | None = None) -> None:
-    """Entry point of ``gan-style compare RUN_DIR... [--output F] [--inputs P...] [--style P...]``."""
-    import argparse
-    import sys
+    """Entry point of ``gan-style compare RUN_DIR... [--output F] [--inputs P...] [--style P...]``: arguments
+    parsed from :func:`compare`'s signature (the leading run folders become ``--runs``, several words after
+    ``--inputs`` / ``--style`` one list: :func:`gan_style.commands.runner.flag_form`); errors as one line with
+    the exit status of :mod:`gan_style.commands.runner` (2 for a missing run folder or input, a bad
+    ``--output`` suffix or a malformed argument)."""
+    from gan_style.commands.runner import flag_form, run_command
 
-    from gan_style.errors import GanStyleError
-
-    parser = argparse.ArgumentParser(prog="gan-style compare", description=__doc__.split("\n\n")[0])
-    parser.add_argument("runs", nargs="+", help="run folders (trainer.default_root_dir)")
-    parser.add_argument("--output", default="comparison.md", help="report, .md or .html (comparison.md)")
-    parser.add_argument("--inputs", nargs="+", help="input images or folders for the grid (default: testA/)")
-    parser.add_argument("--style", nargs="+", help="style image(s) for methods that need one (AdaIN)")
-    parser.add_argument("--max_inputs", type=int, default=4, help="grid columns (4)")
-    parser.add_argument("--size", type=int, default=256, help="grid cell side in pixels (256)")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    ns = parser.parse_args(args)
-    try:
-        compare(**vars(ns))
-    except (GanStyleError, ValueError) as exc:
-        print(f"gan-style compare: error: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+    args = flag_form(args, positional="runs", many=True, lists=["inputs", "style"])
+    run_command(compare, args, "gan-style compare")

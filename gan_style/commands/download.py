@@ -12,15 +12,12 @@ verified and extracted without network. An interrupted download is resumed by ru
 
 from __future__ import annotations
 
-import argparse
-import os
 import shlex
 import sys
 
 from gan_style.data.download import DatasetInfo, download_dataset, list_datasets, resolve_dataset
-from gan_style.errors import GanStyleError
 
-__all__ = ["main", "training_command"]
+__all__ = ["download_command", "main", "training_command"]
 
 _RECIPES = {"unpaired": "recipes/cyclegan.yaml", "paired-aligned": "recipes/pix2pix.yaml"}
 
@@ -64,50 +61,57 @@ def training_command(info: DatasetInfo, folder: str) -> str | None:
     return command
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``gan-style download``.
+def download_command(
+    name: str | None = None,
+    root: str = "datasets",
+    sha256: str | None = None,
+    force: bool = False,
+    keep_archive: bool = False,
+    list: bool = False,
+    no_progress: bool = False,
+) -> str | None:
+    """Download, verify and extract a standard CycleGAN or pix2pix dataset (``gan-style download NAME``).
 
-    Exits with status 1 and a one-line ``gan-style: error: ...`` on stderr (no traceback; set
-    ``GAN_STYLE_TRACEBACK=1`` to see it) when the name is unknown or ambiguous, the machine is offline, a
-    checksum differs, an archive is unsafe or damaged, or the disk is full; with 130 when interrupted (a
-    partial download is kept and resumed next time).
+    Prints where the dataset is and the ``gan-style fit`` command that trains on it.
+
+    Offline: put the archive (e.g. horse2zebra.zip) in ``--root`` and run the same command. An interrupted
+    download (Ctrl-C, a broken connection) keeps its partial file and is resumed by running it again.
+
+    Args:
+        name: dataset name, e.g. horse2zebra or pix2pix/facades (see ``--list``); also accepted as the first
+            word, ``gan-style download horse2zebra``.
+        root: download folder (default datasets).
+        sha256: expected sha256 of the archive, replacing the registry's value (default: the registry's).
+        force: replace an existing dataset folder (default false; ``--force`` alone means true).
+        keep_archive: keep the archive after extracting it (default false).
+        list: print the known datasets (name, kind, folder, size, checksum, URL) and exit (default false).
+        no_progress: no progress bars (default false).
+
+    Returns:
+        The dataset folder, or None with ``--list``.
+
+    Raises:
+        ValueError: no name given; DownloadSettingError (a ValueError): an unknown or ambiguous name or a
+            malformed sha256.
+        ChecksumError, OfflineError, DownloadError, ArchiveError, OSError: see
+            :func:`gan_style.data.download.download_dataset`.
     """
-    parser = argparse.ArgumentParser(
-        prog="gan-style download",
-        description="Download a standard CycleGAN or pix2pix dataset, verify it and extract it.",
-        epilog="Offline: put the archive (e.g. horse2zebra.zip) in --root and run the same command.",
-    )
-    parser.add_argument("name", nargs="?", help="dataset name, e.g. horse2zebra or pix2pix/facades (see --list)")
-    parser.add_argument("--root", default="datasets", help="download folder (default: datasets)")
-    parser.add_argument("--sha256", help="expected sha256 of the archive, replacing the registry's value")
-    parser.add_argument("--force", action="store_true", help="replace an existing dataset folder")
-    parser.add_argument("--keep-archive", action="store_true", help="keep the archive after extracting it")
-    parser.add_argument("--list", action="store_true", help="list the known datasets and exit")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    args = parser.parse_args(argv)
-    if args.list:
+    if list:
         _print_table()
-        return
-    if not args.name:
-        parser.error("a dataset name is required (see --list)")
+        return None
+    if not name:
+        raise ValueError("a dataset name is required, e.g. gan-style download horse2zebra (see --list)")
+    info = resolve_dataset(name)
     try:
-        info = resolve_dataset(args.name)
         folder = download_dataset(
-            info.key,
-            root=args.root,
-            sha256=args.sha256,
-            force=args.force,
-            keep_archive=args.keep_archive,
-            progress=not args.no_progress,
+            info.key, root=root, sha256=sha256, force=force, keep_archive=keep_archive, progress=not no_progress
         )
     except KeyboardInterrupt:
-        print("\ngan-style: interrupted; run the same command again to resume the download", file=sys.stderr)
-        raise SystemExit(130) from None
-    except (GanStyleError, OSError) as exc:  # OSError: a full disk, a root that is a file, permissions
-        if os.environ.get("GAN_STYLE_TRACEBACK"):
-            raise
-        print(f"gan-style: error: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+        print(
+            "\ngan-style download: the partial download is kept; run the same command again to resume it",
+            file=sys.stderr,
+        )
+        raise
     print(f"{info.key} ({info.kind}) is ready in {folder}")
     command = training_command(info, str(folder))
     if command:
@@ -116,7 +120,28 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"Try a trained model on these images:\n  gan-style stylize --checkpoint CKPT --content {shlex.quote(str(folder))}"
         )
+    return str(folder)
+
+
+#: the flags' spellings before the one command layer, still accepted
+_OLD_SPELLINGS = {"--keep-archive": "--keep_archive", "--no-progress": "--no_progress"}
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of ``gan-style download [NAME] [--root DIR] ...``: arguments parsed from
+    :func:`download_command`'s signature (a first bare word is the ``--name``, ``--list`` and the other
+    switches work without a value: :func:`gan_style.commands.runner.flag_form`; ``--keep-archive`` and
+    ``--no-progress`` are still accepted); errors as one line with the exit status of
+    :mod:`gan_style.commands.runner`: 2 for an unknown or ambiguous name, a malformed sha256, a file whose
+    checksum differs, a damaged or unsafe archive; 1 when offline, for a download that kept breaking or a full
+    disk; 130 when interrupted (the partial download is kept and resumed next time).
+    """
+    from gan_style.commands.runner import flag_form, run_command
+
+    args = [_OLD_SPELLINGS.get(a, a) for a in (sys.argv[2:] if args is None else args)]
+    args = flag_form(args, positional="name", switches=["force", "keep_archive", "list", "no_progress"])
+    run_command(download_command, args, "gan-style download")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

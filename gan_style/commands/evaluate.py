@@ -30,7 +30,6 @@ The table is printed; ``--output`` also writes it as JSON (atomically).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -38,17 +37,17 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from gan_style.data.images import list_images
-from gan_style.errors import DatasetNotFoundError, GanStyleError, ImageLoadError
+from gan_style.errors import DatasetNotFoundError, ImageLoadError
 from gan_style.metrics import METRIC_NAMES, ImageMetrics, MetricInputError, image_batches
 
-__all__ = ["evaluate", "main", "match_files"]
+__all__ = ["evaluate", "evaluate_command", "main", "match_files"]
 
 _BETTER = {
     "fid": "lower",
@@ -342,7 +341,7 @@ def evaluate(
     return values
 
 
-def _metric_list(values: list[str]) -> list[str]:
+def _metric_list(values: Sequence[str]) -> list[str]:
     """``fid kid``, ``fid,kid`` and ``[fid,kid]`` all mean the same."""
     names: list[str] = []
     for value in values:
@@ -350,65 +349,87 @@ def _metric_list(values: list[str]) -> list[str]:
     return names
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``gan-style evaluate``.
+def evaluate_command(
+    generated: str,
+    reference: str | None = None,
+    content: str | None = None,
+    metrics: list[str] | None = None,
+    size: int | None = 299,
+    batch_size: int = 16,
+    device: str = "auto",
+    output: str | None = None,
+    feature_weights: str | None = None,
+    lpips_net: Literal["alex", "vgg", "squeeze"] = "alex",
+    kid_subset_size: int = 1000,
+    kid_subsets: int = 100,
+    cache_dir: str | None = None,
+    no_cache: bool = False,
+    num_workers: int = 0,
+    seed: int = 0,
+) -> dict[str, float]:
+    """FID, KID, LPIPS, ArtFID, PSNR and SSIM of a folder of generated images (``gan-style evaluate``).
 
-    Exits with status 1 and a one-line ``gan-style evaluate: error: ...`` on stderr (no traceback; set
-    ``GAN_STYLE_TRACEBACK=1`` to see it) for missing folders, unmatched names, unknown metrics, unreadable
-    images or missing weights; with 2 for malformed arguments.
+    Which files are compared with which, and the reference cache: see :mod:`gan_style.commands.evaluate`
+    (docs/evaluation.md). The table is printed; ``--output`` also writes it as JSON.
+
+    Args:
+        generated: folder of generated images (subfolders included); required.
+        reference: real / ground-truth / style images: FID, KID and ArtFID compare distributions with them,
+            PSNR and SSIM pair them with the generated images by name (default: none).
+        content: the images the generated ones were made from: LPIPS, ArtFID, diversity groups (default:
+            none).
+        metrics: any of fid, kid, lpips, lpips_diversity, artfid, psnr, ssim, as ``--metrics fid psnr``,
+            ``--metrics fid,psnr`` or ``--metrics [fid,psnr]`` (default: fid kid, plus lpips artfid with
+            ``--content``).
+        size: FID/KID images are resized to size x size; 0 or null keeps each image's own size (default 299).
+        batch_size: images per forward pass (default 16).
+        device: auto, cpu, cuda or cuda:N (default auto: CUDA when available).
+        output: also write the metrics to this JSON file (default: none).
+        feature_weights: a local Inception-v3 FID weights file instead of the hub cache (default: none).
+        lpips_net: LPIPS backbone (default alex).
+        kid_subset_size: images per KID subset (default 1000; shrunk to the number of images).
+        kid_subsets: number of KID subsets (default 100).
+        cache_dir: folder of cached reference statistics (default ``~/.cache/gan_style/metrics``, following
+            ``$XDG_CACHE_HOME``).
+        no_cache: neither read nor write cached reference statistics (default false; ``--no_cache`` alone
+            means true).
+        num_workers: image-decoding worker processes (default 0).
+        seed: seed of the KID subsets (default 0).
+
+    Returns:
+        ``{metric: value}`` as printed.
     """
-    parser = argparse.ArgumentParser(
-        prog="gan-style evaluate",
-        description="FID, KID, LPIPS, ArtFID, PSNR and SSIM of a folder of generated images.",
-        epilog="File matching and caching: see the module documentation (docs/evaluation.md).",
+    return evaluate(
+        generated=generated,
+        reference=reference,
+        content=content,
+        metrics=_metric_list(metrics) if metrics else None,
+        size=size,
+        batch_size=batch_size,
+        device=device,
+        output=output,
+        feature_weights=feature_weights,
+        lpips_net=lpips_net,
+        kid_subset_size=kid_subset_size,
+        kid_subsets=kid_subsets,
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+        num_workers=num_workers,
+        seed=seed,
     )
-    parser.add_argument("--generated", required=True, help="folder of generated images")
-    parser.add_argument("--reference", help="real / ground-truth / style images (FID, KID, ArtFID, PSNR, SSIM)")
-    parser.add_argument("--content", help="the images the generated ones were made from (LPIPS, ArtFID)")
-    parser.add_argument(
-        "--metrics",
-        nargs="+",
-        metavar="NAME",
-        help=f"any of {' '.join(METRIC_NAMES)} (default: fid kid, plus lpips artfid with --content)",
-    )
-    parser.add_argument("--size", type=int, default=299, help="FID/KID image size; 0 keeps each image's size")
-    parser.add_argument("--batch_size", type=int, default=16, help="images per forward pass (default 16)")
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
-    parser.add_argument("--output", help="also write the metrics to this JSON file")
-    parser.add_argument("--feature_weights", help="local Inception-v3 FID weights file instead of the hub cache")
-    parser.add_argument("--lpips_net", default="alex", choices=["alex", "vgg", "squeeze"], help="LPIPS backbone")
-    parser.add_argument("--kid_subset_size", type=int, default=1000, help="images per KID subset (default 1000)")
-    parser.add_argument("--kid_subsets", type=int, default=100, help="number of KID subsets (default 100)")
-    parser.add_argument("--cache_dir", help="cached reference statistics (default ~/.cache/gan_style/metrics)")
-    parser.add_argument("--no_cache", action="store_true", help="do not read or write cached reference statistics")
-    parser.add_argument("--num_workers", type=int, default=0, help="image-decoding worker processes (default 0)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the KID subsets (default 0)")
-    args = parser.parse_args(argv)
-    try:
-        evaluate(
-            generated=args.generated,
-            reference=args.reference,
-            content=args.content,
-            metrics=_metric_list(args.metrics) if args.metrics else None,
-            size=args.size,
-            batch_size=args.batch_size,
-            device=args.device,
-            output=args.output,
-            feature_weights=args.feature_weights,
-            lpips_net=args.lpips_net,
-            kid_subset_size=args.kid_subset_size,
-            kid_subsets=args.kid_subsets,
-            cache_dir=args.cache_dir,
-            use_cache=not args.no_cache,
-            num_workers=args.num_workers,
-            seed=args.seed,
-        )
-    except (GanStyleError, ImportError, OSError) as exc:  # OSError: an output path that cannot be written
-        if os.environ.get("GAN_STYLE_TRACEBACK"):
-            raise
-        print(f"gan-style evaluate: error: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of ``gan-style evaluate``: arguments parsed from :func:`evaluate_command`'s signature
+    (``--metrics fid psnr`` and ``--no_cache`` alone are accepted, see
+    :func:`gan_style.commands.runner.flag_form`); errors as one line with the exit status of
+    :mod:`gan_style.commands.runner` (2 for a missing folder, unmatched names, an unknown metric or a
+    malformed argument; 1 for missing weights or an output that cannot be written)."""
+    from gan_style.commands.runner import flag_form, run_command
+
+    args = flag_form(args, lists=["metrics"], switches=["no_cache"])
+    run_command(evaluate_command, args, "gan-style evaluate")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -21,22 +21,31 @@ Errors print as one line, ``gan-style <subcommand>: error: <message>``, without 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
-from gan_style.errors import GanStyleError
+from gan_style.errors import GanStyleError, MissingDependencyError, PluginError
 
-__all__ = ["EXIT_BAD_REQUEST", "EXIT_FAILED", "EXIT_INTERRUPTED", "exit_status", "print_error", "run_command"]
+__all__ = [
+    "EXIT_BAD_REQUEST",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "exit_status",
+    "flag_form",
+    "print_error",
+    "run_command",
+]
 
 EXIT_FAILED = 1
 EXIT_BAD_REQUEST = 2
 EXIT_INTERRUPTED = 130
 
 #: Errors that mean the request itself was wrong (status 2); other gan-style errors are failures (status 1).
-_BAD_REQUEST = (ValueError, FileNotFoundError, KeyError, ImportError, NotADirectoryError, IsADirectoryError)
+_BAD_REQUEST = (ValueError, FileNotFoundError, KeyError, PluginError, NotADirectoryError, IsADirectoryError)
 
 
 def exit_status(exc: BaseException) -> int:
@@ -68,7 +77,97 @@ def print_error(prog: str, exc: BaseException) -> None:
 def handled(exc: BaseException) -> bool:
     """Whether ``exc`` is a user-facing error printed as one line (gan-style's own errors and the built-in
     errors of bad input), rather than a bug shown with its traceback."""
-    return isinstance(exc, (GanStyleError, *_BAD_REQUEST, OSError))
+    return isinstance(exc, (GanStyleError, *_BAD_REQUEST, OSError, MissingDependencyError))
+
+
+def _is_option(word: str) -> bool:
+    """``--name``, ``--name=value``, ``-h``; not a negative number (``--seed -1``)."""
+    if not word.startswith("-") or word == "-":
+        return False
+    try:
+        float(word)
+    except ValueError:
+        return True
+    return False
+
+
+_BOOL_WORDS = {"true", "false", "yes", "no", "on", "off"}
+_NO_VALUE = {"-h", "--help", "--print_config"}
+
+
+def flag_form(
+    args: list[str] | None,
+    positional: str | None = None,
+    many: bool = False,
+    lists: Collection[str] = (),
+    switches: Collection[str] = (),
+) -> list[str]:
+    """Rewrite a classic (argparse-style) command line into the ``--name value`` form that
+    :func:`run_command` parses, so that command lines written before the one command layer keep working.
+
+    - Bare words that are not an option's value (``gan-style compare runs/a runs/b``, ``gan-style download
+      horse2zebra``) become ``--<positional> [a,b]`` (``many``) or ``--<positional> WORD`` (the first word;
+      further words are left for the parser to reject). Everything after ``--`` is such a word.
+    - ``--<list> a b c`` (every word up to the next option) becomes one list ``--<list> ["a","b","c"]``; a
+      value already written as a list (``--metrics [fid,kid]``) or as ``--<list>=VALUE`` is left as it is.
+    - ``--<switch>`` alone becomes ``--<switch> true`` (``--list``, ``--force``); ``--<switch> false`` stays.
+
+    Lists are written as JSON, so paths with commas, spaces or ``#`` arrive unchanged. Any other option takes
+    the next word as its value unless it is written ``--name=value`` or is ``--help``.
+
+    Args:
+        args: the subcommand's arguments (None: ``sys.argv[2:]``, as :func:`run_command` reads them).
+        positional: the parameter that takes the bare words (e.g. ``"runs"``, ``"name"``); None: bare words
+            are left as they are.
+        many: the bare words are a list (``--runs``) rather than one value (``--name``).
+        lists: parameters given as several words (e.g. ``["metrics"]``; names without ``--``).
+        switches: boolean parameters that may be given without a value (e.g. ``["list", "force"]``).
+
+    Returns:
+        The rewritten arguments; the bare words' flag first.
+    """
+    words = list(sys.argv[2:] if args is None else args)
+    list_flags = {f"--{name}" for name in lists}
+    switch_flags = {f"--{name}" for name in switches}
+    out: list[str] = []
+    bare: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        i += 1
+        if word == "--":
+            bare += words[i:]
+            break
+        if not _is_option(word):
+            bare.append(word)
+        elif "=" in word or word in _NO_VALUE:
+            out.append(word)
+        elif word in switch_flags:
+            if i < len(words) and words[i].lower() in _BOOL_WORDS:
+                out += [word, words[i]]
+                i += 1
+            else:
+                out += [word, "true"]
+        elif word in list_flags:
+            if i < len(words) and words[i].startswith("["):
+                out += [word, words[i]]
+                i += 1
+                continue
+            values = []
+            while i < len(words) and not _is_option(words[i]):
+                values.append(words[i])
+                i += 1
+            out += [word, json.dumps(values)] if values else [word]
+        else:
+            out.append(word)
+            if i < len(words) and not _is_option(words[i]):
+                out.append(words[i])
+                i += 1
+    if positional is None or not bare:
+        return out + bare
+    if many:
+        return [f"--{positional}", json.dumps(bare), *out]
+    return [f"--{positional}", bare[0], *out, *bare[1:]]
 
 
 def run_command(function: Callable[..., Any], args: list[str] | None, prog: str) -> Any:

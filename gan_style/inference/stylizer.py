@@ -200,9 +200,9 @@ class Stylizer(nn.Module):
                 control this stylizer does not accept (the message lists those it does).
         """
         if self.takes_style and not styles:
-            raise ValueError(f"{self.describe()} needs style images (--style)")
+            raise ValueError(f"{self.describe()} needs --style images")
         if not self.takes_style and styles:
-            raise ValueError(f"{self.describe()} translates images and takes no style images (--style)")
+            raise ValueError(f"{self.describe()} translates images and takes no --style images")
         unknown = [name for name, value in controls.items() if value is not None and name not in self.controls]
         if unknown:
             accepted = ", ".join(f"--{c}" for c in self.controls) or "none"
