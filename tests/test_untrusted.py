@@ -162,8 +162,20 @@ def test_a_nested_foreign_class_path_is_refused_before_anything_is_built(chain):
     assert not marker.exists()
 
 
+def _cli_in_process(args, capsys, monkeypatch) -> tuple[int, str]:
+    """``gan-style ARGS`` in this process (no interpreter start-up); returns (exit status, stderr)."""
+    import sys
+
+    from gan_style.cli import main
+
+    monkeypatch.setattr(sys, "argv", sys.argv[:1])  # pytest's own arguments are not the command's
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    return exit_info.value.code, capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", ["stylize", "export", "fit", "predict"])
-def test_every_command_refuses_the_chain(chain, tmp_path, command):
+def test_every_command_refuses_the_chain(chain, tmp_path, command, capsys, monkeypatch):
     path, marker = chain
     if command in ("stylize", "export"):
         extra = ["--content", str(SAMPLE_ROOT / "testA")] if command == "stylize" else []
@@ -179,11 +191,12 @@ def test_every_command_refuses_the_chain(chain, tmp_path, command):
             "--trainer.max_steps=2",
             f"--ckpt_path={path}",
         ]
-    proc = gan_style(*args, cwd=tmp_path, check=False)
-    assert proc.returncode == 2, proc.stderr[-2000:]
-    assert "torch_fidelity.feature_extractor_inceptionv3.FeatureExtractorInceptionV3" in proc.stderr
-    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
-    assert not marker.exists() and not (tmp_path / "out").exists()
+    status, stderr = _cli_in_process(args, capsys, monkeypatch)
+    assert status == 2, stderr[-2000:]
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("gan-style") and ": error: " in last and "Traceback" not in stderr
+    assert "torch_fidelity.feature_extractor_inceptionv3.FeatureExtractorInceptionV3" in last
+    assert not marker.exists() and not (tmp_path / "out").exists() and not (tmp_path / "run").exists()
 
 
 def test_other_instantiators_are_refused(tmp_path):
