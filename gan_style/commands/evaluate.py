@@ -45,6 +45,7 @@ from torch import nn
 
 from gan_style.data.images import list_images
 from gan_style.errors import DatasetNotFoundError, ImageLoadError
+from gan_style.io.atomic import atomic_write
 from gan_style.metrics import METRIC_NAMES, ImageMetrics, MetricInputError, image_batches
 
 __all__ = ["evaluate", "evaluate_command", "main", "match_files"]
@@ -123,18 +124,9 @@ def match_files(
 
 
 def _write_json(data: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, allow_nan=False)
+        f.write("\n")
 
 
 def _format(value: float) -> str:
