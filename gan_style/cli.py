@@ -34,6 +34,7 @@ import gan_style.callbacks  # noqa: F401  (makes short class names resolvable in
 import gan_style.data  # noqa: F401
 import gan_style.methods  # noqa: F401
 from gan_style.callbacks import RunSummary
+from gan_style.callbacks.wandb import WandbConfigAndSummary, wandb_run_settings
 from gan_style.commands.runner import exit_status, handled, print_error
 from gan_style.errors import GanStyleError, InvalidSettingError, UnsafeFileError
 from gan_style.io.untrusted import is_local, safe_load
@@ -75,7 +76,9 @@ class GanStyleCLI(LightningCLI):
 
     - any LightningModule and LightningDataModule by ``class_path`` (subclass mode);
     - methods configure their own optimizers (``--optimizer`` is not added);
-    - the resolved config is saved as ``config.yaml`` in the log folder, replaced on resume;
+    - the resolved config is saved as ``config.yaml`` in the log folder, replaced on resume, and W&B runs are
+      named from the recipes (:func:`gan_style.callbacks.wandb.wandb_run_settings`) and get the resolved config
+      and the final metrics (:class:`gan_style.callbacks.wandb.WandbConfigAndSummary`);
     - ``ModelCheckpoint`` callbacks without ``dirpath`` write to ``<default_root_dir>/checkpoints``, and
       loggers whose ``save_dir`` is ``.`` (WandbLogger's default) write under ``default_root_dir``;
     - checkpoints are written atomically and read with ``weights_only=True``
@@ -91,6 +94,7 @@ class GanStyleCLI(LightningCLI):
         kwargs.setdefault("subclass_mode_data", True)
         kwargs.setdefault("auto_configure_optimizers", False)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
+        kwargs.setdefault("save_config_callback", WandbConfigAndSummary)
         kwargs.setdefault("trainer_defaults", {"callbacks": [RunSummary()]})
         kwargs.setdefault(
             "parser_kwargs",
@@ -121,32 +125,15 @@ class GanStyleCLI(LightningCLI):
             if init_args is not None and "save_dir" in init_args and init_args.get("save_dir") in (None, ".", "./"):
                 init_args.save_dir = root
             if str(getattr(logger, "class_path", "")).endswith("WandbLogger"):
-                self._describe_wandb_run(config, logger)
-
-    def _describe_wandb_run(self, config: Any, logger: Any) -> None:
-        """Name, group and tag a W&B run from its method, recipes and dataset, unless the recipe set them:
-        group = method class (``CycleGAN``), name = recipe stems (``cyclegan+cpu``), tags = method, recipes,
-        dataset folder, precision; ``job_type`` = the subcommand (fit, test ...)."""
-        model = config.get("model")
-        method = str(getattr(model, "class_path", "") or type(model).__name__).rpartition(".")[2] or "model"
-        recipes = [os.path.splitext(os.path.basename(str(p)))[0] for p in _as_list(config.get("config"))]
-        recipes = [r for r in recipes if r not in ("wandb", "csv", "tensorboard")] or [method.lower()]
-        data = config.get("data")
-        root = getattr(getattr(data, "init_args", None), "root", None) if data is not None else None
-        dataset = os.path.basename(os.path.normpath(str(root))) if root else None
-        if logger.init_args.get("name") is None:
-            logger.init_args.name = "+".join(dict.fromkeys(recipes))
-        extra = dict(logger.get("dict_kwargs") or {})
-        extra.setdefault("group", method)
-        extra.setdefault("job_type", str(self.config.get("subcommand") or "run"))
-        tags = [
-            method,
-            *recipes,
-            *([dataset] if dataset else []),
-            f"precision-{config.trainer.get('precision') or '32-true'}",
-        ]
-        extra.setdefault("tags", list(dict.fromkeys(str(t)[:64] for t in tags)))
-        logger.dict_kwargs = extra
+                # name, group, job type and tags from the recipes, unless the recipe set them
+                settings = wandb_run_settings(config, self.config.get("subcommand"))
+                if logger.init_args.get("name") is None:
+                    logger.init_args.name = settings.pop("name")
+                settings.pop("name", None)
+                extra = dict(logger.get("dict_kwargs") or {})
+                for key, value in settings.items():
+                    extra.setdefault(key, value)
+                logger.dict_kwargs = extra
 
     def instantiate_classes(self) -> None:
         try:
@@ -196,43 +183,9 @@ class GanStyleCLI(LightningCLI):
             config["strategy"] = "ddp_find_unused_parameters_true"
         return super()._instantiate_trainer(config, callbacks)
 
-    def _wandb_loggers(self) -> list:
-        from lightning.pytorch.loggers import WandbLogger
-
-        trainer = getattr(self, "trainer", None)
-        if trainer is None or trainer.global_rank != 0:
-            return []
-        return [lg for lg in trainer.loggers if isinstance(lg, WandbLogger)]
-
-    def _wandb_start(self, subcommand: str) -> None:
-        """The full resolved config (what ``--print_config`` shows) in the W&B run's config."""
-        loggers = self._wandb_loggers()
-        if not loggers:
-            return
-        import yaml
-
-        dumped = yaml.safe_load(self.parser.dump(self.config, skip_none=False, skip_link_targets=False))
-        resolved = dumped.get(subcommand, dumped)
-        for logger in loggers:
-            logger.experiment.config.update({"gan_style": resolved}, allow_val_change=True)
-
-    def _wandb_finish(self) -> None:
-        """The final value of every logged metric in the W&B run summary (``val/fid``, ``test/psnr`` ...)."""
-        loggers = self._wandb_loggers()
-        if not loggers:
-            return
-        metrics = {
-            k: float(v) for k, v in self.trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1
-        }
-        metrics["trainer/global_step"] = self.trainer.global_step
-        for logger in loggers:
-            logger.experiment.summary.update(metrics)
-
     def _run_subcommand(self, subcommand: str) -> None:
         try:
-            self._wandb_start(subcommand)
             super()._run_subcommand(subcommand)
-            self._wandb_finish()
         except SIGTERMException:
             trainer = self.trainer
             saved = [

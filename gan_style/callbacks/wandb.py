@@ -1,0 +1,97 @@
+"""Weights & Biases runs that compare: named from their recipes, grouped by method, tagged, with the resolved
+config and the final metrics.
+
+- :func:`wandb_run_settings`: the name, group, job type and tags of a run from its resolved config, used by the
+  ``gan-style`` command for every ``WandbLogger`` a recipe configures (the recipe's own values win);
+- :class:`WandbConfigAndSummary`: LightningCLI's config-saving callback (``config.yaml`` in the log folder,
+  replaced on resume) that also puts the full resolved config (what ``--print_config`` shows) into each W&B
+  run's config, and the final value of every logged metric (``val/fid``, ``test/psnr`` ...) into its summary.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.cli import SaveConfigCallback
+
+__all__ = ["WandbConfigAndSummary", "wandb_run_settings"]
+
+#: Recipe pieces that choose a logger, not the experiment: left out of run names.
+LOGGER_RECIPES = ("wandb", "csv", "tensorboard")
+
+
+def _as_list(value: Any) -> list:
+    if value is None or isinstance(value, bool):
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def wandb_run_settings(config: Any, subcommand: str | None) -> dict[str, Any]:
+    """How a W&B run is described, from the resolved config of one subcommand.
+
+    Args:
+        config: the subcommand's config namespace (``model``, ``data``, ``trainer``, ``config`` = the recipe
+            files given with ``--config``).
+        subcommand: ``fit``, ``test`` ... (None: ``"run"``).
+
+    Returns:
+        ``{"name": recipe stems joined by "+" ("cyclegan+cpu"), "group": the method class ("CycleGAN"),
+        "job_type": the subcommand, "tags": [method, recipes..., dataset folder, "precision-<p>"]}`` (tags at
+        most 64 characters each, without duplicates).
+    """
+    model = config.get("model")
+    method = str(getattr(model, "class_path", "") or type(model).__name__).rpartition(".")[2] or "model"
+    recipes = [os.path.splitext(os.path.basename(str(p)))[0] for p in _as_list(config.get("config"))]
+    recipes = [r for r in recipes if r not in LOGGER_RECIPES] or [method.lower()]
+    data = config.get("data")
+    root = getattr(getattr(data, "init_args", None), "root", None) if data is not None else None
+    dataset = os.path.basename(os.path.normpath(str(root))) if root else None
+    trainer = config.get("trainer") or {}
+    tags = [method, *recipes, *([dataset] if dataset else []), f"precision-{trainer.get('precision') or '32-true'}"]
+    return {
+        "name": "+".join(dict.fromkeys(recipes)),
+        "group": method,
+        "job_type": str(subcommand or "run"),
+        "tags": list(dict.fromkeys(str(t)[:64] for t in tags)),
+    }
+
+
+def _wandb_loggers(trainer: L.Trainer) -> list:
+    from lightning.pytorch.loggers import WandbLogger
+
+    if not trainer.is_global_zero:
+        return []
+    return [logger for logger in trainer.loggers if isinstance(logger, WandbLogger)]
+
+
+class WandbConfigAndSummary(SaveConfigCallback):
+    """LightningCLI's ``SaveConfigCallback`` (same arguments) that also fills each W&B run, on rank 0:
+
+    - at setup (:meth:`save_config`, Lightning's hook for logging the config), the run config gets the full
+      resolved config under ``gan_style``;
+    - at teardown of every stage, the run summary gets the final value of every scalar logged metric and
+      ``trainer/global_step``.
+
+    Without a ``WandbLogger`` it only writes ``config.yaml``, as its base class.
+    """
+
+    def save_config(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        loggers = _wandb_loggers(trainer)
+        if not loggers:
+            return
+        import yaml
+
+        resolved = yaml.safe_load(self.parser.dump(self.config, skip_none=False, skip_link_targets=False))
+        for logger in loggers:
+            logger.experiment.config.update({"gan_style": resolved}, allow_val_change=True)
+
+    def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        loggers = _wandb_loggers(trainer)
+        if not loggers:
+            return
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
+        metrics["trainer/global_step"] = trainer.global_step
+        for logger in loggers:
+            logger.experiment.summary.update(metrics)
