@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
+import random
+import subprocess
+import sys
+import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -129,3 +137,158 @@ TINY_PIX2PIX_CLI_ARGS = [
     "--trainer.enable_progress_bar=false",
     "--trainer.enable_model_summary=false",
 ]
+
+
+# --- the gan-style command in this process ------------------------------------------------------------------
+
+_LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric")
+
+# A fresh interpreter's warning filters (no -W options): what ``python -m gan_style`` shows on stderr.
+_FRESH_WARNING_FILTERS = [
+    ("default", DeprecationWarning, "__main__"),
+    ("ignore", DeprecationWarning, ""),
+    ("ignore", PendingDeprecationWarning, ""),
+    ("ignore", ImportWarning, ""),
+    ("ignore", ResourceWarning, ""),
+]
+
+
+@contextlib.contextmanager
+def _logging_to(out: io.StringIO, err: io.StringIO):
+    """Lightning's log messages to ``out``/``err`` while the command runs, as in a process of its own.
+
+    A stream handler bound to the real stdout/stderr (Lightning's, created at import, holds the stream of that
+    moment) writes to ``out``/``err`` meanwhile; Lightning's loggers, which get a stderr handler of their own only
+    when the root logger has none at import (always so in ``python -m gan_style``, not under pytest), get one
+    on ``err``."""
+    real = {id(sys.stdout): out, id(sys.__stdout__): out, id(sys.stderr): err, id(sys.__stderr__): err}
+    loggers = [logging.getLogger()] + [
+        lg for lg in list(logging.Logger.manager.loggerDict.values()) if isinstance(lg, logging.Logger)
+    ]
+    swapped: list[tuple[logging.StreamHandler, object]] = []
+    added: list[tuple[logging.Logger, logging.Handler, bool]] = []
+    try:
+        for logger in loggers:
+            for handler in logger.handlers:
+                if type(handler) is logging.StreamHandler and id(handler.stream) in real:
+                    swapped.append((handler, handler.setStream(real[id(handler.stream)])))
+        for name in _LIGHTNING_LOGGERS:
+            logger = logging.getLogger(name)
+            if not any(type(h) is logging.StreamHandler for h in logger.handlers):
+                handler = logging.StreamHandler(err)
+                logger.addHandler(handler)
+                added.append((logger, handler, logger.propagate))
+                logger.propagate = False
+        yield
+    finally:
+        for logger, handler, propagate in added:
+            logger.removeHandler(handler)
+            logger.propagate = propagate
+        for handler, stream in swapped:
+            handler.setStream(stream)
+
+
+def gan_style_in_process(*args, cwd, env_extra=None, check=True) -> subprocess.CompletedProcess:
+    """``gan-style ARGS`` run by ``gan_style.cli.main`` in this process, without the interpreter start-up (about
+    7 s: torch and Lightning) of ``test_cli.gan_style``, which it stands in for: same arguments, same result
+    (``returncode``, ``stdout``, ``stderr``), same ``check``.
+
+    As in that subprocess: the working directory is ``cwd``; the environment is this one without ``WANDB*``
+    variables, plus ``env_extra`` (whose ``PYTHONPATH`` entries also go to the front of ``sys.path``);
+    ``sys.argv`` holds no pytest arguments; stdout, stderr, Lightning's log messages and warnings (with a fresh
+    interpreter's filters) are captured; ``SystemExit`` gives the exit status (0 when ``main`` returns) and an
+    uncaught exception status 1 with its traceback on stderr. Afterwards the working directory, ``os.environ``
+    (the recipes' ``seed_everything`` sets ``PL_GLOBAL_SEED``), ``sys.argv``, ``sys.path``, the global RNGs
+    (torch, NumPy, ``random``) and torch's deterministic-algorithms switch (off during the run, as in a new
+    process) are as they were.
+
+    Not for what needs a process of its own: signals, DDP, errors from DataLoader worker processes, a module
+    that must not have been imported yet, the interpreter's own output."""
+    import numpy as np
+    import torch
+
+    from gan_style.cli import main
+
+    env_extra = dict(env_extra or {})
+    saved_environ, saved_cwd = dict(os.environ), os.getcwd()
+    saved_argv, saved_path = sys.argv, list(sys.path)
+    saved_rng = (torch.random.get_rng_state(), np.random.get_state(), random.getstate())
+    saved_deterministic = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+    )
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        for key in [k for k in os.environ if k.startswith("WANDB")]:
+            del os.environ[key]
+        os.environ.update(env_extra)
+        sys.path[:0] = [p for p in env_extra.get("PYTHONPATH", "").split(os.pathsep) if p]
+        sys.argv = [saved_argv[0]]
+        torch.use_deterministic_algorithms(False)  # as in a new process (a Trainer(deterministic=True) leaves it on)
+        os.chdir(cwd)
+        with (
+            _logging_to(out, err),  # first: it looks for handlers on the streams sys.stdout/stderr are now
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+            warnings.catch_warnings(),
+        ):
+            warnings.resetwarnings()
+            for action, category, module in _FRESH_WARNING_FILTERS:
+                warnings.filterwarnings(action, category=category, module=module, append=True)
+            warnings.showwarning = _show_warning
+            try:
+                main(list(args))
+                returncode = 0
+            except SystemExit as exc:
+                if exc.code is None or isinstance(exc.code, int):
+                    returncode = exc.code or 0
+                else:
+                    print(exc.code, file=sys.stderr)
+                    returncode = 1
+            except Exception:
+                traceback.print_exc(file=sys.stderr)
+                returncode = 1
+    finally:
+        os.chdir(saved_cwd)
+        sys.argv = saved_argv
+        sys.path[:] = saved_path
+        os.environ.clear()
+        os.environ.update(saved_environ)
+        torch.random.set_rng_state(saved_rng[0])
+        np.random.set_state(saved_rng[1])
+        random.setstate(saved_rng[2])
+        torch.use_deterministic_algorithms(saved_deterministic[0], warn_only=saved_deterministic[1])
+    proc = subprocess.CompletedProcess(["gan-style", *args], returncode, out.getvalue(), err.getvalue())
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"gan-style {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+        )
+    return proc
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings printed on (the captured) stderr, as the interpreter prints them."""
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+@pytest.fixture(scope="session")
+def tiny_cyclegan_checkpoint(tmp_path_factory) -> Path:
+    """``last.ckpt`` of a 2-step ``gan-style fit`` of the CycleGAN recipe with ``TINY_CLI_ARGS`` on the sample
+    images (no validation), made once for the tests that read such a checkpoint (export, stylize). Shared:
+    read it, write nothing into its run folder."""
+    tmp = tmp_path_factory.mktemp("tiny_cyclegan")
+    run = tmp / "cyclegan"
+    gan_style_in_process(
+        "fit",
+        "--config",
+        str(REPO / "recipes" / "cyclegan.yaml"),
+        *TINY_CLI_ARGS,
+        f"--data.init_args.root={SAMPLE_ROOT}",
+        f"--trainer.default_root_dir={run}",
+        "--trainer.max_steps=2",
+        "--trainer.limit_val_batches=0",
+        cwd=tmp,
+    )
+    ckpt = run / "checkpoints" / "last.ckpt"
+    assert ckpt.is_file()
+    return ckpt

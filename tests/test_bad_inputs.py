@@ -2,8 +2,9 @@
 setting and the fix, or is converted as documented (mode, size, pixel values are asserted).
 
 Most cases run at the library level (DataModules and datasets, methods built with tiny networks). The few
-``gan-style`` subprocess cases are started together by the module fixture ``cli`` and run in parallel,
-since each mostly waits on importing torch and Lightning.
+``gan-style`` command cases are made by the module fixture ``cli``: the one whose error comes from a DataLoader
+worker process runs in a subprocess, started first, while the others run in this process
+(``conftest.gan_style_in_process``: no interpreter start-up).
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS, tiny_cyclegan_kwargs, tiny_pix2pix_kwargs, write_image
+from conftest import (
+    REPO,
+    SAMPLE_ROOT,
+    TINY_CLI_ARGS,
+    gan_style_in_process,
+    tiny_cyclegan_kwargs,
+    tiny_pix2pix_kwargs,
+    write_image,
+)
 from gan_style.data import (
     PREPROCESS_MODES,
     ContentStyleDataModule,
@@ -584,8 +593,8 @@ def test_method_rejects_nan_or_negative_setting(build, setting, value):
 
 # --- the gan-style command -----------------------------------------------------------------------------------
 class CliRuns:
-    """``gan-style`` subprocesses started at once (output to files in ``cwd``, so no pipe fills up);
-    ``result(name)`` waits for one of them."""
+    """``gan-style`` subprocesses started at once (output to files in ``cwd``, so no pipe fills up) and runs in
+    this process; ``result(name)`` waits for a subprocess or returns the run's result."""
 
     def __init__(self) -> None:
         self.procs: dict[str, tuple[subprocess.Popen, Path]] = {}
@@ -604,6 +613,15 @@ class CliRuns:
                 stderr=err,
             )
         self.procs[name] = (proc, cwd)
+
+    def run_here(self, name: str, *args: str, cwd: Path) -> None:
+        """``gan-style ARGS`` in this process, with the environment ``start`` gives its subprocesses."""
+        traceback_setting = os.environ.pop("GAN_STYLE_TRACEBACK", None)
+        try:
+            self.results[name] = gan_style_in_process(*args, cwd=cwd, check=False)
+        finally:
+            if traceback_setting is not None:
+                os.environ["GAN_STYLE_TRACEBACK"] = traceback_setting
 
     def result(self, name: str) -> subprocess.CompletedProcess:
         if name not in self.results:
@@ -646,7 +664,8 @@ CONFIG_CASES = {  # name: (the setting the message must name, extra arguments or
 def cli(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cli")
     runs = CliRuns()
-    # 1. an unreadable image read by a DataLoader worker
+    # 1. an unreadable image read by a DataLoader worker: its error comes back from a worker process through a
+    # real command, so in a subprocess, started first to run alongside the others
     worker = tmp / "worker"
     runs.paths["bad"] = make_bad_file(worker / "data" / "trainA", "text_as_png")
     write_image(worker / "data" / "trainB" / "b.png")
@@ -662,7 +681,7 @@ def cli(tmp_path_factory):
     write_image(root / "testA" / "été 1.png", seed=1)
     write_image(root / "testA" / "日本 写真.jpg", seed=2)
     runs.paths["unicode_run"] = uni / "rün ñ"
-    runs.start(
+    runs.run_here(
         "unicode",
         "predict",
         "--config",
@@ -679,7 +698,7 @@ def cli(tmp_path_factory):
         if isinstance(extra, str):
             (case / "bad.yaml").write_text(extra)
             extra = ["--config", str(case / "bad.yaml")]
-        runs.start(name, *_tiny_fit_args(SAMPLE_ROOT, case / "run"), *extra, cwd=case)
+        runs.run_here(name, *_tiny_fit_args(SAMPLE_ROOT, case / "run"), *extra, cwd=case)
     yield runs
     runs.stop()
 

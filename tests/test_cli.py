@@ -1,4 +1,6 @@
-"""The ``gan-style`` command end to end, in subprocesses, on the bundled sample images."""
+"""The ``gan-style`` command end to end on the bundled sample images: through ``python -m gan_style`` in
+subprocesses (``gan_style``) where a real process matters, otherwise through ``gan_style.cli.main`` in this process
+(``gan_style_in_process``, the same command without the interpreter start-up)."""
 
 import csv
 import os
@@ -10,12 +12,14 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS
+from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS, gan_style_in_process
 
 RECIPE = str(REPO / "recipes" / "cyclegan.yaml")
 
 
 def gan_style(*args, cwd, env_extra=None, check=True):
+    """``python -m gan_style ARGS`` in a new interpreter; ``conftest.gan_style_in_process`` runs the same in this
+    process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB")}
     env.update(env_extra or {})
     proc = subprocess.run(
@@ -97,7 +101,7 @@ def test_fit_then_predict_through_the_cli(tmp_path):
 
 def test_resume_with_ckpt_path_last(tmp_path):
     run = tmp_path / "run"
-    gan_style(
+    gan_style_in_process(
         "fit",
         *base_args(run),
         "--trainer.max_epochs=1",
@@ -107,7 +111,7 @@ def test_resume_with_ckpt_path_last(tmp_path):
     )
     first = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert (first["epoch"], first["global_step"]) == (1, 6)  # saved when training ended: 1 epoch done
-    proc = gan_style(
+    proc = gan_style_in_process(
         "fit",
         *base_args(run),
         "--trainer.max_epochs=2",
@@ -123,7 +127,7 @@ def test_resume_with_ckpt_path_last(tmp_path):
 
 
 def test_print_config_composes_recipes(tmp_path):
-    proc = gan_style(
+    proc = gan_style_in_process(
         "fit",
         "--config",
         RECIPE,
@@ -137,9 +141,9 @@ def test_print_config_composes_recipes(tmp_path):
 
 
 def test_bad_setting_is_a_clear_error(tmp_path):
-    proc = gan_style("fit", "--config", RECIPE, "--model.init_args.gan_mode=wgan", cwd=tmp_path, check=False)
+    proc = gan_style_in_process("fit", "--config", RECIPE, "--model.init_args.gan_mode=wgan", cwd=tmp_path, check=False)
     assert proc.returncode != 0 and "gan_mode" in proc.stderr
-    proc = gan_style(
+    proc = gan_style_in_process(
         "fit",
         "--config",
         RECIPE,
@@ -149,6 +153,28 @@ def test_bad_setting_is_a_clear_error(tmp_path):
         check=False,
     )
     assert proc.returncode != 0 and "nowhere" in proc.stderr and "does not exist" in proc.stderr
+
+
+def test_the_in_process_runner_captures_like_a_process_and_leaves_this_one_as_it_was(tmp_path):
+    environ, cwd, path, argv = dict(os.environ), os.getcwd(), list(sys.path), list(sys.argv)
+    rng = torch.random.get_rng_state()
+    proc = gan_style_in_process(
+        "fit",
+        "--config",
+        RECIPE,
+        f"--data.init_args.root={tmp_path / 'nowhere'}",
+        "--trainer.max_steps=1",
+        cwd=tmp_path,
+        env_extra={"PYTHONPATH": str(tmp_path / "extra")},
+        check=False,
+    )
+    assert proc.returncode == 2
+    # Lightning's log messages (lightning.fabric's and lightning.pytorch's loggers) and the one-line error
+    assert "Seed set to 0" in proc.stderr and "GPU available" in proc.stderr
+    assert proc.stderr.rstrip().splitlines()[-1].startswith("gan-style: error: dataset root")
+    assert dict(os.environ) == environ  # the recipe's seed_everything set PL_GLOBAL_SEED in it
+    assert (os.getcwd(), sys.path, sys.argv) == (cwd, path, argv)
+    assert torch.equal(torch.random.get_rng_state(), rng)
 
 
 @pytest.mark.parametrize(
@@ -199,7 +225,7 @@ def test_pix2pix_fit_test_and_predict(tmp_path):
         f"--data.init_args.root={FACADES_ROOT}",
         f"--trainer.default_root_dir={run}",
     ]
-    gan_style(
+    gan_style_in_process(
         "fit",
         *args,
         "--trainer.max_epochs=1",
@@ -210,10 +236,10 @@ def test_pix2pix_fit_test_and_predict(tmp_path):
     last = run / "checkpoints" / "last.ckpt"
     ckpt = torch.load(last, map_location="cpu", weights_only=True)
     assert ckpt["global_step"] == 8 and ckpt["hyper_parameters"]["_class_path"] == "gan_style.methods.Pix2Pix"
-    proc = gan_style("test", *args, f"--ckpt_path={last}", "--trainer.limit_test_batches=3", cwd=tmp_path)
+    proc = gan_style_in_process("test", *args, f"--ckpt_path={last}", "--trainer.limit_test_batches=3", cwd=tmp_path)
     for key in ("test/psnr", "test/ssim", "test/l1"):
         assert key in proc.stdout
-    gan_style("predict", *args, f"--ckpt_path={last}", cwd=tmp_path)
+    gan_style_in_process("predict", *args, f"--ckpt_path={last}", cwd=tmp_path)
     written = sorted((run / "predictions").iterdir())
     assert len(written) == 25  # every test pair, labels -> photo
     with Image.open(written[0]) as img:

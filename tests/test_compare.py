@@ -6,9 +6,8 @@ import json
 
 import pytest
 from PIL import Image
-from test_cli import gan_style
 
-from conftest import FACADES_ROOT, REPO, SAMPLE_ROOT, TINY_CLI_ARGS, TINY_PIX2PIX_CLI_ARGS
+from conftest import FACADES_ROOT, REPO, SAMPLE_ROOT, TINY_CLI_ARGS, TINY_PIX2PIX_CLI_ARGS, gan_style_in_process
 from gan_style.commands.compare import main as compare_main
 
 
@@ -17,7 +16,7 @@ def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("compare")
     cyclegan, pix2pix = tmp / "cyclegan_run", tmp / "pix2pix_run"
     common = ["--trainer.limit_val_batches=1", "--trainer.logger=false"]
-    gan_style(
+    gan_style_in_process(
         "fit",
         "--config",
         str(REPO / "recipes" / "cyclegan.yaml"),
@@ -36,8 +35,8 @@ def runs(tmp_path_factory):
         f"--trainer.default_root_dir={pix2pix}",
         *common,
     ]
-    gan_style("fit", *p2p, "--trainer.max_epochs=1", "--trainer.limit_train_batches=8", cwd=tmp)
-    gan_style("test", *p2p, "--ckpt_path=last", "--trainer.limit_test_batches=2", cwd=tmp)
+    gan_style_in_process("fit", *p2p, "--trainer.max_epochs=1", "--trainer.limit_train_batches=8", cwd=tmp)
+    gan_style_in_process("test", *p2p, "--ckpt_path=last", "--trainer.limit_test_batches=2", cwd=tmp)
     return tmp, cyclegan, pix2pix
 
 
@@ -60,7 +59,7 @@ def test_compare_writes_a_table_and_a_grid(runs, fmt):
     out = tmp / f"report.{fmt}"
     args = [str(cyclegan), str(pix2pix), f"--output={out}", "--inputs", *map(str, inputs), "--size=64"]
     if fmt == "md":
-        gan_style("compare", *args, cwd=tmp)  # through the command line once
+        gan_style_in_process("compare", *args, cwd=tmp)  # through the command line once
     else:
         compare_main(args)
     text = out.read_text()

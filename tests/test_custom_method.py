@@ -12,14 +12,14 @@ import torch
 from PIL import Image
 from test_cli import gan_style
 
-from conftest import REPO, SAMPLE_ROOT
+from conftest import REPO, SAMPLE_ROOT, gan_style_in_process
 
 EXAMPLES = REPO / "examples"
 
 
 def _run(*args, cwd, check=True):
     env = {"PYTHONPATH": os.pathsep.join([str(EXAMPLES), os.environ.get("PYTHONPATH", "")])}
-    return gan_style(*args, cwd=cwd, env_extra=env, check=check)
+    return gan_style_in_process(*args, cwd=cwd, env_extra=env, check=check)
 
 
 @pytest.fixture(scope="module")

@@ -113,9 +113,11 @@ def _fit(kind: str, root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory) -> dict[str, Path]:
+def checkpoints(tmp_path_factory, tiny_cyclegan_checkpoint) -> dict[str, Path]:
+    """The CycleGAN run is the session's ``tiny_cyclegan_checkpoint`` (the same 2-step fit of ``FIT_ARGS``'s
+    arguments, shared with test_stylize); the other methods are fitted here."""
     root = tmp_path_factory.mktemp("export_runs")
-    return {kind: _fit(kind, root) for kind in FIT_ARGS}
+    return {kind: tiny_cyclegan_checkpoint if kind == "cyclegan" else _fit(kind, root) for kind in FIT_ARGS}
 
 
 def _images(*shape: int, seed: int = 1) -> torch.Tensor:

@@ -13,9 +13,8 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
-from test_cli import gan_style
 
-from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS, tiny_cyclegan_kwargs
+from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS, gan_style_in_process, tiny_cyclegan_kwargs
 from gan_style.data import UnpairedImageDataModule
 from gan_style.errors import NonFiniteLossError
 from gan_style.io.atomic import atomic_torch_save
@@ -57,7 +56,7 @@ def _load(path: Path) -> dict:
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("uninterrupted")
-    gan_style(*_fit_args(tmp, tmp / "run"), cwd=tmp)
+    gan_style_in_process(*_fit_args(tmp, tmp / "run"), cwd=tmp)
     return _load(tmp / "run" / "checkpoints" / "last.ckpt")
 
 
@@ -101,7 +100,7 @@ def test_sigkill_mid_epoch_then_resume_ends_like_an_uninterrupted_run(tmp_path, 
     for ckpt in (run / "checkpoints").glob("*.ckpt"):
         _load(ckpt)  # every visible checkpoint is complete
 
-    gan_style(*_fit_args(tmp_path, run), "--ckpt_path=last", cwd=tmp_path)
+    gan_style_in_process(*_fit_args(tmp_path, run), "--ckpt_path=last", cwd=tmp_path)  # the resume: no signal
     _assert_same_weights(_load(run / "checkpoints" / "last.ckpt"), uninterrupted)
 
 
@@ -116,7 +115,7 @@ def test_sigterm_saves_exits_143_and_resumes(tmp_path, uninterrupted):
     assert step_before <= saved["global_step"] < MAX_STEPS  # saved at the batch where the signal arrived
     assert f"optimizer step {saved['global_step']} " in stderr
 
-    gan_style(*_fit_args(tmp_path, run), "--ckpt_path=last", cwd=tmp_path)
+    gan_style_in_process(*_fit_args(tmp_path, run), "--ckpt_path=last", cwd=tmp_path)  # the resume: no signal
     _assert_same_weights(_load(run / "checkpoints" / "last.ckpt"), uninterrupted)
 
 

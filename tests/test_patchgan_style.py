@@ -1,9 +1,8 @@
 import lightning as L
 import pytest
 import torch
-from test_cli import gan_style
 
-from conftest import REPO, SAMPLE_ROOT
+from conftest import REPO, SAMPLE_ROOT, gan_style_in_process
 from gan_style.data import ContentStyleDataModule
 from gan_style.losses import r1_penalty
 from gan_style.methods import PatchGANStyle
@@ -96,7 +95,7 @@ def test_training_steps(gan_mode, tmp_path, make_trainer):
 
 def test_short_fit_and_stylize_through_the_cli(tmp_path):
     run = tmp_path / "run"
-    gan_style(
+    gan_style_in_process(
         "fit",
         "--config",
         str(REPO / "recipes" / "patchgan.yaml"),
@@ -120,7 +119,7 @@ def test_short_fit_and_stylize_through_the_cli(tmp_path):
     ckpt = run / "checkpoints" / "last.ckpt"
     assert torch.load(ckpt, map_location="cpu", weights_only=True)["global_step"] == 4
     out = tmp_path / "out"
-    gan_style(
+    gan_style_in_process(
         "stylize",
         "--checkpoint",
         str(ckpt),

@@ -3,9 +3,8 @@
 import pytest
 import torch
 from PIL import Image
-from test_cli import gan_style
 
-from conftest import REPO, SAMPLE_ROOT
+from conftest import REPO, SAMPLE_ROOT, gan_style_in_process
 
 CONTENT = SAMPLE_ROOT / "testA"
 STYLE_1 = SAMPLE_ROOT / "testB" / "starry_night_crop.jpg"
@@ -16,7 +15,7 @@ STYLE_2 = SAMPLE_ROOT / "trainB" / "mondrian.jpg"
 def adain_checkpoint(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("adain")
     run = tmp / "run"
-    gan_style(
+    gan_style_in_process(
         "fit",
         "--config",
         str(REPO / "recipes" / "adain.yaml"),
@@ -47,7 +46,7 @@ def test_adain_fit_through_the_cli(adain_checkpoint):
 
 def test_stylize_with_adain(adain_checkpoint, tmp_path):
     out = tmp_path / "out"
-    gan_style(
+    gan_style_in_process(
         "stylize",
         "--checkpoint",
         str(adain_checkpoint),
@@ -69,7 +68,7 @@ def test_stylize_with_adain(adain_checkpoint, tmp_path):
         assert img.size == (64, 64)  # sailboat is square; shorter side = --size
     mask = tmp_path / "mask.png"
     Image.new("L", (64, 64), 255).save(mask)
-    gan_style(
+    gan_style_in_process(
         "stylize",
         "--checkpoint",
         str(adain_checkpoint),
@@ -93,11 +92,13 @@ def test_stylize_with_adain(adain_checkpoint, tmp_path):
 
 
 def test_stylize_refuses_bad_requests(adain_checkpoint, tmp_path):
-    proc = gan_style(
+    proc = gan_style_in_process(
         "stylize", "--checkpoint", str(adain_checkpoint), "--content", str(CONTENT), cwd=tmp_path, check=False
     )
     assert proc.returncode == 2 and "needs --style" in proc.stderr
-    proc = gan_style("stylize", "--content", str(CONTENT), "--style", str(STYLE_1), cwd=tmp_path, check=False)
+    proc = gan_style_in_process(
+        "stylize", "--content", str(CONTENT), "--style", str(STYLE_1), cwd=tmp_path, check=False
+    )
     assert proc.returncode == 2 and "--checkpoint" in proc.stderr
     # writing next to the inputs with the same name would overwrite an input: refused, input unchanged
     inputs = tmp_path / "inputs"
@@ -106,7 +107,7 @@ def test_stylize_refuses_bad_requests(adain_checkpoint, tmp_path):
     Image.open(CONTENT / "sailboat.jpg").save(photo)
     Image.open(CONTENT / "newyork.jpg").save(src)
     before = src.read_bytes()
-    proc = gan_style(
+    proc = gan_style_in_process(
         "stylize",
         "--checkpoint",
         str(adain_checkpoint),
@@ -125,26 +126,13 @@ def test_stylize_refuses_bad_requests(adain_checkpoint, tmp_path):
     assert src.read_bytes() == before
 
 
-def test_stylize_translates_with_a_cyclegan_checkpoint(tmp_path):
-    from conftest import TINY_CLI_ARGS
-
-    run = tmp_path / "run"
-    gan_style(
-        "fit",
-        "--config",
-        str(REPO / "recipes" / "cyclegan.yaml"),
-        *TINY_CLI_ARGS,
-        f"--data.init_args.root={SAMPLE_ROOT}",
-        f"--trainer.default_root_dir={run}",
-        "--trainer.max_steps=2",
-        "--trainer.limit_val_batches=0",
-        cwd=tmp_path,
-    )
+def test_stylize_translates_with_a_cyclegan_checkpoint(tiny_cyclegan_checkpoint, tmp_path):
+    ckpt = tiny_cyclegan_checkpoint  # a 2-step fit of the tiny CycleGAN recipe, shared with test_export
     out = tmp_path / "out"
-    gan_style(
+    gan_style_in_process(
         "stylize",
         "--checkpoint",
-        str(run / "checkpoints" / "last.ckpt"),
+        str(ckpt),
         "--content",
         str(CONTENT),
         "--size",
@@ -154,10 +142,10 @@ def test_stylize_translates_with_a_cyclegan_checkpoint(tmp_path):
         cwd=tmp_path,
     )
     assert sorted(p.name for p in out.iterdir()) == ["newyork.png", "sailboat.png"]
-    proc = gan_style(
+    proc = gan_style_in_process(
         "stylize",
         "--checkpoint",
-        str(run / "checkpoints" / "last.ckpt"),
+        str(ckpt),
         "--content",
         str(CONTENT),
         "--style",
@@ -169,7 +157,7 @@ def test_stylize_translates_with_a_cyclegan_checkpoint(tmp_path):
 
 
 def test_gatys_through_fit_and_stylize(tmp_path):
-    gan_style(
+    gan_style_in_process(
         "fit",
         "--config",
         str(REPO / "recipes" / "gatys.yaml"),
@@ -183,7 +171,7 @@ def test_gatys_through_fit_and_stylize(tmp_path):
         cwd=tmp_path,
     )
     assert (tmp_path / "run" / "stylized" / "sailboat_starry_night_crop.png").is_file()
-    gan_style(
+    gan_style_in_process(
         "stylize",
         "--method",
         "gatys",

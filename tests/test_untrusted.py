@@ -6,9 +6,8 @@ import os
 
 import pytest
 import torch
-from test_cli import gan_style
 
-from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS
+from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS, gan_style_in_process
 from gan_style.errors import UnreadableFileError, UnsafeFileError
 from gan_style.io.untrusted import safe_load
 from gan_style.methods import load_method
@@ -62,7 +61,7 @@ def test_a_pickle_that_would_run_code_is_refused(evil, load):
 
 def test_resuming_from_a_malicious_checkpoint_is_a_clear_error(evil, tmp_path):
     path, marker = evil
-    proc = gan_style(
+    proc = gan_style_in_process(
         "fit",
         "--config",
         str(REPO / "recipes" / "cyclegan.yaml"),
@@ -231,7 +230,7 @@ def test_a_remote_ckpt_path_is_refused_and_never_fetched(evil, tmp_path):
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/{path.name}"
     try:
-        proc = gan_style(
+        proc = gan_style_in_process(
             "fit",
             "--config",
             str(REPO / "recipes" / "cyclegan.yaml"),
