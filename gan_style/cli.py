@@ -16,6 +16,7 @@ sample grids to ``<run>/samples`` and predictions to ``<run>/predictions``.
 
 from __future__ import annotations
 
+import contextlib
 import netrc
 import os
 import sys
@@ -37,6 +38,7 @@ from gan_style.callbacks import RunSummary
 from gan_style.callbacks.wandb import WandbConfigAndSummary, wandb_run_settings
 from gan_style.commands.runner import exit_status, handled, print_error
 from gan_style.errors import GanStyleError, InvalidSettingError, UnsafeFileError
+from gan_style.io.lock import run_folder_lock
 from gan_style.io.untrusted import is_local, safe_load
 from gan_style.methods.gatys import NO_OPTIMIZER_WARNING
 from gan_style.methods.loading import check_class_paths, import_modules, load_plugins
@@ -184,8 +186,12 @@ class GanStyleCLI(LightningCLI):
         return super()._instantiate_trainer(config, callbacks)
 
     def _run_subcommand(self, subcommand: str) -> None:
+        # one writer per run folder: the launching process holds it (DDP workers of the same run do not)
+        primary = os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
+        lock = run_folder_lock(self.trainer.default_root_dir) if primary else contextlib.nullcontext()
         try:
-            super()._run_subcommand(subcommand)
+            with lock:
+                super()._run_subcommand(subcommand)
         except SIGTERMException:
             trainer = self.trainer
             saved = [

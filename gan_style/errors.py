@@ -26,6 +26,7 @@ __all__ = [
     "MissingDependencyError",
     "NonFiniteLossError",
     "PluginError",
+    "RunFolderInUseError",
     "OfflineError",
     "UnreadableFileError",
     "UnsafeArchiveError",
@@ -148,3 +149,8 @@ class ExportCheckError(GanStyleError, RuntimeError):
 class MissingDependencyError(GanStyleError, ImportError):
     """A package needed for the requested work (``onnx``, ``onnxruntime``, ``onnxscript`` for export) is not
     installed; the message says what to ``pip install``."""
+
+
+class RunFolderInUseError(GanStyleError, RuntimeError):
+    """Another running process writes into the run folder (checkpoints, logs, samples); the message names it.
+    Two runs in one folder would corrupt each other, so the second is refused before it writes anything."""

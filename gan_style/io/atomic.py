@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import torch
 
-__all__ = ["atomic_torch_save", "atomic_write", "temporary_path"]
+__all__ = ["atomic_torch_save", "atomic_write", "temporary_path", "writer_alive"]
 
 
 def temporary_path(target: str | os.PathLike) -> Path:
@@ -24,6 +24,23 @@ def temporary_path(target: str | os.PathLike) -> Path:
     the final rename stays on one file system."""
     target = Path(target)
     return target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def writer_alive(temporary: str | os.PathLike) -> bool:
+    """Whether the process that created the temporary file ``temporary`` (named by :func:`temporary_path`, or the
+    older ``.<name>.tmp-<pid>``) still runs on this machine; False when the name holds no pid."""
+    pid = Path(temporary).name.rpartition(".tmp-")[2].split("-")[0]
+    if not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False  # this process is not writing it now: a leftover of an earlier, failed save
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists (owned by another user) or cannot be asked: leave the file alone
+        return True
+    return True
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -74,9 +91,11 @@ def atomic_write(target: str | os.PathLike, mode: str = "wb", encoding: str | No
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
     """``torch.save(obj, path)`` through :func:`atomic_write`: after a crash at any moment, ``path`` holds
     either its previous content or ``obj`` in full. Temporary files left by a killed writer of the same target
-    (``.<name>.tmp-<pid>...``) are removed on the next save. The folder is created if needed."""
+    (``.<name>.tmp-<pid>...``) are removed on the next save, only when their writer process is gone (a
+    temporary file of a live writer is left alone). The folder is created if needed."""
     target = Path(path)
     for stale in target.parent.glob(f".{target.name}.tmp-*"):
-        stale.unlink(missing_ok=True)
+        if not writer_alive(stale):
+            stale.unlink(missing_ok=True)
     with atomic_write(target) as f:
         torch.save(obj, f)
