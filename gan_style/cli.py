@@ -19,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import netrc
 import os
+import signal
 import sys
+import threading
 import warnings
 from typing import Any
 
@@ -36,7 +38,7 @@ import gan_style.data  # noqa: F401
 import gan_style.methods  # noqa: F401
 from gan_style.callbacks import RunSummary
 from gan_style.callbacks.wandb import WandbConfigAndSummary, wandb_run_settings
-from gan_style.commands.runner import exit_status, handled, print_error
+from gan_style.commands.runner import EXIT_INTERRUPTED, exit_status, handled, print_error
 from gan_style.errors import GanStyleError, InvalidSettingError, UnsafeFileError
 from gan_style.io.lock import run_folder_lock
 from gan_style.io.untrusted import is_local, safe_load
@@ -189,8 +191,9 @@ class GanStyleCLI(LightningCLI):
         # one writer per run folder: the launching process holds it (DDP workers of the same run do not)
         primary = os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
         lock = run_folder_lock(self.trainer.default_root_dir) if primary else contextlib.nullcontext()
+        interrupt = _CtrlCStopsLikeSigterm()
         try:
-            with lock:
+            with lock, interrupt:
                 super()._run_subcommand(subcommand)
         except SIGTERMException:
             trainer = self.trainer
@@ -200,12 +203,50 @@ class GanStyleCLI(LightningCLI):
                 if isinstance(cb, ModelCheckpoint) and (cb.last_model_path or cb.best_model_path)
             ]
             where = f"the newest checkpoint is {saved[-1]}" if saved else "no checkpoint was saved"
+            what = "Ctrl-C (SIGINT)" if interrupt.received else "SIGTERM"
             print(
-                f"gan-style: stopped by SIGTERM at optimizer step {trainer.global_step} (epoch {trainer.current_epoch}); "
+                f"gan-style: stopped by {what} at optimizer step {trainer.global_step} (epoch {trainer.current_epoch}); "
                 f"{where}. Resume with the same command and --ckpt_path last",
                 file=sys.stderr,
             )
-            raise SystemExit(EXIT_TERMINATED) from None
+            raise SystemExit(EXIT_INTERRUPTED if interrupt.received else EXIT_TERMINATED) from None
+
+
+class _CtrlCStopsLikeSigterm:
+    """While a run is under way, the first Ctrl-C (SIGINT) stops it as SIGTERM does: the current batch (the
+    generator and the discriminator update) finishes, a ``ModelCheckpoint`` with ``save_on_exception`` saves,
+    and the command prints the resume hint and exits with status 130. It is turned into a SIGTERM to this
+    process, which Lightning's own handler turns into a stop at the end of the batch (synchronised across DDP
+    processes). A second Ctrl-C, or one before Lightning listens for SIGTERM (while the run is being set up),
+    interrupts at once (``KeyboardInterrupt``). Outside the main thread it does nothing."""
+
+    def __init__(self) -> None:
+        self.received = False
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> _CtrlCStopsLikeSigterm:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        listening = signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None)
+        if self.received or not listening:
+            raise KeyboardInterrupt
+        self.received = True
+        print(
+            "gan-style: Ctrl-C: finishing the current batch and saving (press Ctrl-C again to stop at once)",
+            file=sys.stderr,
+        )
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
 
 
 #: Lightning's warning that step checkpoints under manual optimization hold the weights after the step's

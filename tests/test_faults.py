@@ -104,15 +104,21 @@ def test_sigkill_mid_epoch_then_resume_ends_like_an_uninterrupted_run(tmp_path, 
     _assert_same_weights(_load(run / "checkpoints" / "last.ckpt"), uninterrupted)
 
 
-def test_sigterm_saves_exits_143_and_resumes(tmp_path, uninterrupted):
+@pytest.mark.parametrize(
+    "sig, status, name",
+    [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "Ctrl-C (SIGINT)")],
+    ids=["sigterm", "sigint"],
+)
+def test_sigterm_and_ctrl_c_save_a_whole_batch_exit_and_resume(tmp_path, uninterrupted, sig, status, name):
     run = tmp_path / "run"
-    proc, step_before = _start_and_signal(tmp_path, run, signal.SIGTERM)
+    proc, step_before = _start_and_signal(tmp_path, run, sig)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 143, stderr[-3000:]
-    assert "stopped by SIGTERM at optimizer step" in stderr and "--ckpt_path last" in stderr
+    assert proc.returncode == status, stderr[-3000:]
+    assert f"stopped by {name} at optimizer step" in stderr and "--ckpt_path last" in stderr
     assert "Traceback" not in stderr
     saved = _load(run / "checkpoints" / "last.ckpt")
     assert step_before <= saved["global_step"] < MAX_STEPS  # saved at the batch where the signal arrived
+    assert saved["global_step"] % 2 == 0  # a whole batch: the generator and the discriminator update
     assert f"optimizer step {saved['global_step']} " in stderr
 
     gan_style_in_process(*_fit_args(tmp_path, run), "--ckpt_path=last", cwd=tmp_path)  # the resume: no signal

@@ -11,7 +11,7 @@ status  meaning
         downloaded, an export whose check failed, a missing optional package, a full disk
 2       a bad request: an invalid setting or argument, a missing or unreadable input file, an unsafe
         file (a checkpoint that would run code), an unknown name; nothing was written
-130     interrupted (Ctrl-C)
+130     interrupted (Ctrl-C; ``fit`` finishes the batch and saves first, as on SIGTERM)
 143     stopped by SIGTERM after saving (``fit``)
 ======  =========================================================================================
 
