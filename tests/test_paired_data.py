@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -128,3 +130,25 @@ def test_argument_errors(tmp_path):
     (tmp_path / "empty" / "train").mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match="contains no images"):
         PairedImageDataModule(root=str(tmp_path / "empty")).setup("fit")
+
+
+def test_split_folders_layout_is_paired_by_stem_never_cut(tmp_path):
+    """root/{train,test}/{A,B} (SPADE / COCO-stuff): read as pairs by stem, whole images, not as A|B halves."""
+    root = tmp_path / "spade"
+    for split, stems in (("train", ["a", "b", "c"]), ("test", ["t"])):
+        for i, stem in enumerate(stems):
+            write_image(root / split / "A" / f"{stem}.png", size=(40, 32), mode="L", seed=i)  # a label map
+            write_image(root / split / "B" / f"{stem}.jpg", size=(40, 32), seed=10 + i)
+    dm = PairedImageDataModule(root=str(root), load_size=32, crop_size=32, flip=False, num_workers=0, seed=0)
+    dm.setup("fit")
+    assert dm.layout == "split_folders" and len(dm.train_set) == 3 and len(dm.eval_set) == 1
+    batch = next(iter(dm.train_dataloader()))
+    assert batch["A"].shape == batch["B"].shape == (1, 3, 32, 32)  # whole 40x32 images resized, not 20-wide halves
+    path_a, path_b = Path(batch["A_path"][0]), Path(batch["B_path"][0])
+    assert path_a.parent.name == "A" and path_b.parent.name == "B" and path_a.stem == path_b.stem
+    dm.setup("predict")
+    assert len(dm.predict_set) == 1
+    # the same folders read as aligned would cut every image in half: refused, naming the fix
+    aligned_dm = PairedImageDataModule(root=str(root), layout="aligned", num_workers=0)
+    with pytest.raises(FileNotFoundError, match="split_folders"):
+        aligned_dm.setup("fit")

@@ -21,7 +21,7 @@ from gan_style.errors import DatasetNotFoundError
 __all__ = ["AlignedImageDataset", "PairedFolderDataset", "PairedImageDataModule", "split_aligned"]
 
 Direction = Literal["AtoB", "BtoA"]
-Layout = Literal["auto", "aligned", "folders"]
+Layout = Literal["auto", "aligned", "folders", "split_folders"]
 
 
 def split_aligned(img: Image.Image, path: str | os.PathLike) -> tuple[Image.Image, Image.Image]:
@@ -159,8 +159,12 @@ class PairedImageDataModule(SeededDataModule):
 
     - ``aligned``: ``root/{train,val,test}/*.jpg``, each file A|B side by side (split at half width);
     - ``folders``: ``root/A/{train,val,test}/`` and ``root/B/{train,val,test}/``, matched by file stem;
-    - ``auto`` (default): ``folders`` when ``root/A`` and ``root/B`` exist, or when only one of them exists
-      and there is no ``root/train`` (so the error names the missing ``A/`` or ``B/`` folder); else ``aligned``.
+    - ``split_folders``: ``root/{train,val,test}/A/`` and ``root/{train,val,test}/B/`` (the SPADE / COCO-stuff
+      layout), matched by file stem as ``folders``;
+    - ``auto`` (default): ``split_folders`` when ``root/train/A`` and ``root/train/B`` exist; ``folders`` when
+      ``root/A`` and ``root/B`` exist, or when only one of them exists and there is no ``root/train`` (so the
+      error names the missing ``A/`` or ``B/`` folder); else ``aligned``. An ``aligned`` split folder that holds
+      ``A/`` or ``B/`` subfolders is refused rather than cut in half.
 
     fit uses ``train`` (random crop and flip, the same for A and B) and validates on ``val``, or on
     ``test`` when there is no ``val`` folder (validation is skipped when neither exists); test uses
@@ -197,8 +201,8 @@ class PairedImageDataModule(SeededDataModule):
     ) -> None:
         super().__init__()
         self._check_common(batch_size, num_workers, direction)
-        if layout not in ("auto", "aligned", "folders"):
-            raise ValueError(f"layout must be 'auto', 'aligned' or 'folders', got {layout!r}")
+        if layout not in ("auto", "aligned", "folders", "split_folders"):
+            raise ValueError(f"layout must be 'auto', 'aligned', 'folders' or 'split_folders', got {layout!r}")
         self.save_hyperparameters()
         self.root = Path(root)
         self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
@@ -209,21 +213,37 @@ class PairedImageDataModule(SeededDataModule):
     def layout(self) -> str:
         if self.hparams.layout != "auto":
             return self.hparams.layout
+        if (self.root / "train" / "A").is_dir() and (self.root / "train" / "B").is_dir():
+            return "split_folders"
         has_a, has_b = (self.root / "A").is_dir(), (self.root / "B").is_dir()
         if (has_a and has_b) or ((has_a or has_b) and not (self.root / "train").is_dir()):
             return "folders"
         return "aligned"
 
+    def _pair_dirs(self, split: str) -> tuple[Path, Path]:
+        """The A and B folders of ``split`` in the ``folders`` or ``split_folders`` layout."""
+        if self.layout == "split_folders":
+            return self.root / split / "A", self.root / split / "B"
+        return self.root / "A" / split, self.root / "B" / split
+
     def _exists(self, split: str) -> bool:
         if self.layout == "aligned":
             return (self.root / split).is_dir()
-        return (self.root / "A" / split).is_dir() and (self.root / "B" / split).is_dir()
+        return all(d.is_dir() for d in self._pair_dirs(split))
 
     def _dataset(self, split: str, transform: ImageTransform) -> Dataset:
         swap, skip = self.hparams.direction == "BtoA", self.hparams.skip_bad_images
         if self.layout == "aligned":
+            nested = [d.name for d in (self.root / split / "A", self.root / split / "B") if d.is_dir()]
+            if nested:
+                raise DatasetNotFoundError(
+                    f"'{self.root / split}' holds {'/'.join(nested)}/ subfolders, not side-by-side A|B images; "
+                    f"use layout: split_folders (root/{split}/A + root/{split}/B, paired by file stem) so no "
+                    "image is cut in half"
+                )
             return AlignedImageDataset(self.root / split, transform, swap, skip)
-        return PairedFolderDataset(self.root / "A" / split, self.root / "B" / split, transform, swap, skip)
+        dir_a, dir_b = self._pair_dirs(split)
+        return PairedFolderDataset(dir_a, dir_b, transform, swap, skip)
 
     def setup(self, stage: str) -> None:
         if not self.root.is_dir():
@@ -244,7 +264,10 @@ class PairedImageDataModule(SeededDataModule):
             if self.layout == "aligned":
                 self.predict_set = self._dataset("test", self.eval_transform)
             else:
-                source = "B" if self.hparams.direction == "BtoA" else "A"
+                dir_a, dir_b = self._pair_dirs("test")
                 self.predict_set = ImageFolderDataset(
-                    self.root / source / "test", self.eval_transform, "A", self.hparams.skip_bad_images
+                    dir_b if self.hparams.direction == "BtoA" else dir_a,
+                    self.eval_transform,
+                    "A",
+                    self.hparams.skip_bad_images,
                 )
