@@ -30,6 +30,7 @@ its ``stylizer()`` returns one of these (for a plain generator, :class:`Generato
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -93,7 +94,7 @@ class TilePlan:
     finish: Callable[[Tensor], Tensor] | None = None
 
 
-class ExportModule(nn.Module):
+class ExportModule(nn.Module, abc.ABC):
     """What TorchScript / ONNX export traces: a module with fixed positional inputs.
 
     Subclasses set ``input_names`` / ``output_names`` and implement ``forward`` (tensors in, one tensor out),
@@ -104,14 +105,14 @@ class ExportModule(nn.Module):
     input_names: tuple[str, ...] = ("image",)
     output_names: tuple[str, ...] = ("output",)
 
+    @abc.abstractmethod
     def example_inputs(self, batch: int, height: int, width: int, generator: torch.Generator) -> tuple[Tensor, ...]:
         """Random inputs for tracing and for the check: the first is the content ``(batch, C, height, width)``
         in [-1, 1]."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def dynamic_axes(self) -> dict[str, dict[int, str]]:
         """ONNX dynamic axes per input and output name (``{"image": {0: "batch", 2: "height", 3: "width"}}``)."""
-        raise NotImplementedError
 
     def notes(self) -> list[str]:
         """Remarks for the export's metadata file (e.g. a control left out of the graph); empty by default."""
@@ -155,7 +156,7 @@ class ImageToImageExport(ExportModule):
         return list(self._notes)
 
 
-class Stylizer(nn.Module):
+class Stylizer(nn.Module, abc.ABC):
     """Base class of the inference modules methods hand out (see the module docstring for the contract).
 
     ``forward(content, styles=None, **controls)``:
@@ -169,7 +170,7 @@ class Stylizer(nn.Module):
     returns ``(N, C_out, H, W)`` in [-1, 1] (clamped), at the content's size. Gradients are not needed at
     inference: call it under ``torch.no_grad()`` (consumers do).
 
-    Subclasses implement :meth:`run`; :meth:`forward` checks the inputs (:meth:`check_inputs`) first.
+    Subclasses implement :meth:`run` (abstract); :meth:`forward` checks the inputs (:meth:`check_inputs`) first.
     """
 
     size_multiple: int = 1
@@ -183,10 +184,11 @@ class Stylizer(nn.Module):
         self.check_inputs(styles, controls)
         return self.run(content, list(styles) if styles else [], **controls)
 
+    @abc.abstractmethod
     def run(self, content: Tensor, styles: list[Tensor], **controls: Any) -> Tensor:
         """The computation: ``content`` (N, C, H, W) in [-1, 1], checked ``styles`` and ``controls`` ->
-        (N, C_out, H, W) in [-1, 1]."""
-        raise NotImplementedError(f"{type(self).__name__} implements no run(content, styles, **controls)")
+        (N, C_out, H, W) in [-1, 1]. Every stylizer implements it (an abstract method: a subclass without it
+        cannot be built)."""
 
     def describe(self) -> str:
         """A short name for messages (``"CycleGAN generator_ab"``); the class name by default."""
