@@ -50,32 +50,33 @@ def sample_root() -> Path:
     return SAMPLE_ROOT
 
 
-@pytest.fixture
-def make_trainer(tmp_path: Path):
-    """A factory for quiet single-process CPU Lightning trainers: ``make_trainer(**overrides) -> L.Trainer``.
-
-    Defaults: ``accelerator="cpu"``, ``devices=1``, no logger, no checkpointing, no progress bar, no model
-    summary, and ``default_root_dir=tmp_path`` (the test's own temporary folder, so nothing is written to
-    the working directory). Every keyword given overrides the default of the same name and any other keyword
-    goes to ``L.Trainer`` as it is; the run's length (``max_steps``/``max_epochs``), validation limits and
-    callbacks are for each test to choose. Pass ``enable_checkpointing=True`` together with a
+def quiet_trainer(root: Path, **overrides):
+    """A quiet single-process CPU Lightning trainer writing under ``root``: ``accelerator="cpu"``,
+    ``devices=1``, no logger, no checkpointing, no progress bar, no model summary,
+    ``default_root_dir=root``. Every keyword given overrides the default of the same name and any other
+    keyword goes to ``L.Trainer`` as it is; the run's length (``max_steps``/``max_epochs``), validation
+    limits and callbacks are for each test to choose. Pass ``enable_checkpointing=True`` together with a
     ``ModelCheckpoint`` callback (Lightning refuses one while checkpointing is off)."""
     import lightning as L
 
-    def make(**overrides) -> L.Trainer:
-        options = dict(
-            accelerator="cpu",
-            devices=1,
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            default_root_dir=tmp_path,
-        )
-        options.update(overrides)
-        return L.Trainer(**options)
+    options = dict(
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=root,
+    )
+    options.update(overrides)
+    return L.Trainer(**options)
 
-    return make
+
+@pytest.fixture
+def make_trainer(tmp_path: Path):
+    """A factory ``make_trainer(**overrides) -> L.Trainer`` of :func:`quiet_trainer` in the test's own
+    temporary folder (so nothing is written to the working directory)."""
+    return lambda **overrides: quiet_trainer(tmp_path, **overrides)
 
 
 def tiny_cyclegan_kwargs() -> dict:

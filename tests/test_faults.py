@@ -13,6 +13,7 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 
 from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS, gan_style_in_process, tiny_cyclegan_kwargs
 from gan_style.data import UnpairedImageDataModule
@@ -241,6 +242,45 @@ def test_skip_policy_leaves_the_weights_unchanged_and_continues(make_trainer):
     # every batch made two updates except the skipped one (max_steps is checked between batches)
     assert trainer.global_step == 2 * (model.batches + 1) - 1 >= 12
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+class NaNDiscriminator(CycleGAN):
+    """CycleGAN whose discriminator loss is NaN from batch ``nan_batch`` on (the generator update of that batch,
+    made first, is applied)."""
+
+    def __init__(self, nan_batch: int):
+        super().__init__(**tiny_cyclegan_kwargs())
+        self.nan_batch = nan_batch
+
+    def discriminator_loss(self, *args, **kwargs):
+        loss, logs = super().discriminator_loss(*args, **kwargs)
+        if self.training and self.trainer.fit_loop.epoch_loop.batch_progress.total.ready > self.nan_batch:
+            loss = loss + torch.tensor(float("nan"))
+        return loss, logs
+
+
+@pytest.mark.parametrize("model_class", [NaNCycle, NaNDiscriminator], ids=["generator_step", "discriminator_step"])
+def test_a_nan_stop_never_saves_half_a_batch(make_trainer, tmp_path, model_class):
+    """A stop at the generator update (the batch's first) is saved on exception: a whole batch. A stop at the
+    discriminator update, after the generator's was applied, is not: the newest checkpoint is the previous
+    step checkpoint, and the message names it."""
+    L.seed_everything(0, verbose=False)
+    saver = ModelCheckpoint(
+        dirpath=tmp_path / "ck", every_n_train_steps=4, save_top_k=-1, save_last=True, save_on_exception=True
+    )
+    trainer = make_trainer(
+        max_steps=40, limit_val_batches=0, num_sanity_val_steps=0, callbacks=[saver], enable_checkpointing=True
+    )
+    with pytest.raises(NonFiniteLossError) as err:
+        trainer.fit(model_class(nan_batch=5), _tiny_data())
+    steps = {path.name: _load(path)["global_step"] for path in (tmp_path / "ck").glob("*.ckpt")}
+    assert all(step % 2 == 0 for step in steps.values()), steps
+    if model_class is NaNCycle:
+        assert steps["last.ckpt"] == 10  # saved on the exception, after batches 0..4
+    else:
+        assert steps["last.ckpt"] == 8  # the step checkpoint of batch 3; batch 5's generator update is not saved
+        assert "no checkpoint of the half-done batch is written; the newest checkpoint is" in str(err.value)
+        assert str(tmp_path / "ck" / "last.ckpt") in str(err.value)
 
 
 def test_unknown_nonfinite_policy_is_refused():

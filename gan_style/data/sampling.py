@@ -105,10 +105,15 @@ def resume_position(trainer, batch_size: int) -> tuple[int, int]:
     fit_loop = trainer.fit_loop
     if not fit_loop.restarting:
         return 0, 0
-    epoch = fit_loop.epoch_progress.current.processed
-    # "processed": a checkpoint written in on_train_batch_end counts that batch as processed, not completed
-    done = fit_loop.epoch_loop.batch_progress.current.processed
-    return epoch, done * batch_size
+    epochs = fit_loop.epoch_progress.current
+    batches = fit_loop.epoch_loop.batch_progress
+    if epochs.processed < epochs.started:
+        # inside epoch ``processed``; "processed" batches: a checkpoint written in on_train_batch_end counts that
+        # batch as processed, not completed. After its last batch the rest of the epoch is empty.
+        return epochs.processed, batches.current.processed * batch_size
+    # the checkpoint was written after the epoch ended (its end hooks, validation, the end of the run): the
+    # next epoch starts from its first batch
+    return epochs.processed, 0
 
 
 class ResumableDataLoader(DataLoader):

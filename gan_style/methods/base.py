@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from gan_style.errors import InferenceUnavailableError, NonFiniteLossError
 from gan_style.inference.stylizer import Stylizer
+from gan_style.methods.resume import normalize_fit_loop_state
 from gan_style.nets import load_reference_state_dict
 
 __all__ = ["GanStyleModule", "LinearDecay", "NonFinitePolicy", "check_loss_finite"]
@@ -19,6 +20,8 @@ __all__ = ["GanStyleModule", "LinearDecay", "NonFinitePolicy", "check_loss_finit
 #: What a method does when a training loss is NaN or infinite: ``"stop"`` raises
 #: :class:`~gan_style.errors.NonFiniteLossError` naming the step and the loss term; ``"skip"`` leaves the
 #: weights and optimizer state unchanged for that update, warns, and counts it in ``train/skipped_steps``.
+#: A stop at a later update of a batch whose earlier update was applied (a discriminator step after the
+#: generator step) writes no checkpoint of that half-done batch: the newest checkpoint stays a whole batch.
 NonFinitePolicy = Literal["stop", "skip"]
 
 
@@ -158,6 +161,7 @@ class GanStyleModule(L.LightningModule):
         self._pending_rng: dict[str, Any] | None = None
         self.active_optimizer: Any = None
         self.skipped_steps = 0
+        self._applied: tuple[int, int] = (-1, 0)  # (training batch counter, updates applied in it)
 
     # --- the inference hook ------------------------------------------------------------------------------
     def stylizer(self, network: str | None = None) -> Stylizer:
@@ -278,11 +282,45 @@ class GanStyleModule(L.LightningModule):
 
     def loss_is_finite(self, loss: Tensor, terms: Mapping[str, Tensor] | None = None) -> bool:
         """Whether the training ``loss`` (a scalar tensor) is finite on every process; when it is not, the
-        ``on_nonfinite_loss`` policy applies (see :func:`check_loss_finite`)."""
-        finite, self.skipped_steps = check_loss_finite(
-            self, loss, terms, self.hparams.get("on_nonfinite_loss", "stop"), self.skipped_steps
-        )
+        ``on_nonfinite_loss`` policy applies (see :func:`check_loss_finite`).
+
+        Raises:
+            NonFiniteLossError: the loss is not finite and the policy is ``"stop"``. When an earlier update of the
+                same batch was applied (:meth:`backward_step`), the run's ``ModelCheckpoint`` callbacks do not save
+                on this exception (a checkpoint of half a batch would not resume exactly) and the message names
+                the newest checkpoint.
+        """
+        try:
+            finite, self.skipped_steps = check_loss_finite(
+                self, loss, terms, self.hparams.get("on_nonfinite_loss", "stop"), self.skipped_steps
+            )
+        except NonFiniteLossError as err:
+            if self._updates_applied_in_this_batch() == 0:
+                raise
+            raise NonFiniteLossError(f"{err} {self._no_half_batch_checkpoint()}") from None
         return finite
+
+    def _batch_counter(self) -> int:
+        trainer = self._trainer
+        return -1 if trainer is None else int(trainer.fit_loop.epoch_loop.batch_progress.total.ready)
+
+    def _updates_applied_in_this_batch(self) -> int:
+        batch, applied = self._applied
+        return applied if batch == self._batch_counter() >= 0 else 0
+
+    def _no_half_batch_checkpoint(self) -> str:
+        """Turn off saving on exception for this run's ``ModelCheckpoint`` callbacks; the sentence saying so."""
+        from lightning.pytorch.callbacks import ModelCheckpoint
+
+        newest = ""
+        for callback in self.trainer.checkpoint_callbacks:
+            if isinstance(callback, ModelCheckpoint):
+                callback.save_on_exception = False
+                newest = newest or callback.last_model_path or callback.best_model_path
+        where = f"the newest checkpoint is {newest}" if newest else "no checkpoint of this run was saved"
+        return (
+            f"An earlier update of this batch was applied, so no checkpoint of the half-done batch is written; {where}."
+        )
 
     def backward_step(self, optimizer: Any, loss: Tensor, terms: Mapping[str, Tensor] | None = None) -> bool:
         """One guarded update: zero the gradients, then, if ``loss`` is finite (:meth:`loss_is_finite`),
@@ -306,6 +344,8 @@ class GanStyleModule(L.LightningModule):
         finally:
             self.active_optimizer = None
         optimizer.step()
+        counter = self._batch_counter()
+        self._applied = (counter, self._updates_applied_in_this_batch() + 1)
         return True
 
     def adam(self, params: Any, lr: float, betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Adam:
@@ -355,6 +395,7 @@ class GanStyleModule(L.LightningModule):
                     del state[key]
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        normalize_fit_loop_state(checkpoint)  # exact resume from every position (gan_style.methods.resume)
         self._pending_rng = checkpoint.get("gan_style_rng")
         self.skipped_steps = int(checkpoint.get("gan_style_skipped_steps", 0))
         state = checkpoint.get("state_dict", {})
