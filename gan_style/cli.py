@@ -44,7 +44,7 @@ from gan_style.io.lock import run_folder_lock
 from gan_style.io.untrusted import is_local, safe_load
 from gan_style.methods.gatys import NO_OPTIMIZER_WARNING
 from gan_style.methods.loading import check_class_paths, import_modules, load_plugins
-from gan_style.plugins.checkpoint_io import AtomicCheckpointIO
+from gan_style.plugins.checkpoint_io import AtomicCheckpointIO, NoRetryAfterWriteError
 from gan_style.plugins.precision import PerOptimizerMixedPrecision
 
 #: Exit status after SIGTERM: the run saved its state and stopped before finishing (128 + SIGTERM).
@@ -87,7 +87,8 @@ class GanStyleCLI(LightningCLI):
       loggers whose ``save_dir`` is ``.`` (WandbLogger's default) write under ``default_root_dir``;
     - checkpoints are written atomically and read with ``weights_only=True``
       (:class:`~gan_style.plugins.AtomicCheckpointIO`) unless ``trainer.plugins`` names another
-      ``CheckpointIO``;
+      ``CheckpointIO``; a write the file system refuses (a full disk) stops the run with one line, keeping the
+      previous checkpoint, and is not retried on the way out (:class:`~gan_style.plugins.NoRetryAfterWriteError`);
     - on SIGTERM (a scheduler's preemption, ``kill``), the run stops after the current batch; a
       ``ModelCheckpoint`` with ``save_on_exception: true`` (the recipes' ``last.ckpt`` one) saves it, and the
       process exits with status 143 after saying how to resume.
@@ -185,7 +186,7 @@ class GanStyleCLI(LightningCLI):
             # a GAN's generator step leaves the discriminators without gradients (and vice versa): DDP must
             # look for parameters a backward did not reach
             config["strategy"] = "ddp_find_unused_parameters_true"
-        return super()._instantiate_trainer(config, callbacks)
+        return super()._instantiate_trainer(config, [*callbacks, NoRetryAfterWriteError()])
 
     def _run_subcommand(self, subcommand: str) -> None:
         # one writer per run folder: the launching process holds it (DDP workers of the same run do not)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "ArchiveError",
+    "CheckpointWriteError",
     "ChecksumError",
     "DatasetNotFoundError",
     "ExportCheckError",
@@ -31,6 +32,7 @@ __all__ = [
     "UnreadableFileError",
     "UnsafeArchiveError",
     "UnsafeFileError",
+    "UnwritableFolderError",
     "WeightsUnavailableError",
 ]
 
@@ -154,3 +156,14 @@ class MissingDependencyError(GanStyleError, ImportError):
 class RunFolderInUseError(GanStyleError, RuntimeError):
     """Another running process writes into the run folder (checkpoints, logs, samples); the message names it.
     Two runs in one folder would corrupt each other, so the second is refused before it writes anything."""
+
+
+class UnwritableFolderError(GanStyleError, ValueError):
+    """An output folder named in a setting (the run folder ``trainer.default_root_dir``, an output folder) cannot
+    be created or written: no permission, a read-only file system, or a file in the way. Found before anything
+    is written; the message names the folder, the reason and the setting to change."""
+
+
+class CheckpointWriteError(GanStyleError, OSError):
+    """A checkpoint could not be written (a full disk, a quota, an I/O error). Nothing partial is left under the
+    checkpoint's name: the previous file of that name is kept, and the message says so and how to resume."""

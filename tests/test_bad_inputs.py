@@ -657,6 +657,8 @@ CONFIG_CASES = {  # name: (the setting the message must name, extra arguments or
     "batch_size_zero_arg": ("batch_size", ["--data.init_args.batch_size=0"]),
     "crop_size_negative_arg": ("crop_size", ["--data.init_args.crop_size=-5"]),
     "lambda_cycle_nan_yaml": ("lambda_cycle", "model:\n  init_args:\n    lambda_cycle: .nan\n"),
+    # a crop the ResNet generators cannot take (two stride-2 steps: multiples of 4), refused at setup
+    "crop_size_not_a_multiple": ("crop_size", ["--data.init_args.crop_size=30"]),
 }
 
 
@@ -743,13 +745,36 @@ def test_cli_predict_with_unicode_paths(cli):
         "batch_size_zero_arg",
         "crop_size_negative_arg",
         "lambda_cycle_nan_yaml",
+        "crop_size_not_a_multiple",
     ],
 )
 def test_cli_nan_or_negative_setting(cli, name):
     setting = CONFIG_CASES[name][0]
     proc = cli.result(name)
-    assert proc.returncode != 0
+    assert proc.returncode == 2  # a bad request, in every command (gan_style.commands.runner)
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     tail = proc.stderr[-2000:]
     assert re.search(rf"\b{setting}\b", tail), tail
     assert "error:" in tail
+
+
+def test_cli_crop_size_the_generator_cannot_take_names_the_fix(cli):
+    message = assert_clean_cli_error(cli.result("crop_size_not_a_multiple"))
+    assert message == (
+        "data.init_args.crop_size=30 does not suit CycleGAN's generator_ab (ResnetGenerator), which needs image "
+        "sides that are multiples of 4: use 28 or 32"
+    )
+
+
+def test_pix2pix_crop_size_the_unet_cannot_take_is_refused_at_setup(tmp_path, make_trainer):
+    from gan_style.errors import InvalidSettingError
+    from gan_style.methods import Pix2Pix
+
+    data = PairedImageDataModule(root=str(REPO / "examples/data/facades"), load_size=36, crop_size=36, num_workers=0)
+    model = Pix2Pix(**tiny_pix2pix_kwargs())
+    with pytest.raises(InvalidSettingError) as err:
+        make_trainer(max_steps=1).fit(model, data)
+    assert str(err.value) == (
+        "data.init_args.crop_size=36 does not suit Pix2Pix's generator (UnetGenerator), which needs image sides "
+        "that are multiples of 32: use 32 or 64"
+    )

@@ -17,7 +17,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 
 from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS, gan_style_in_process, tiny_cyclegan_kwargs
 from gan_style.data import UnpairedImageDataModule
-from gan_style.errors import NonFiniteLossError
+from gan_style.errors import CheckpointWriteError, NonFiniteLossError
 from gan_style.io.atomic import atomic_torch_save
 from gan_style.methods import CycleGAN
 from gan_style.plugins.checkpoint_io import AtomicCheckpointIO
@@ -173,11 +173,64 @@ def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(torch, "save", broken_save)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(CheckpointWriteError, match=r"No space left on device; the previous .*last.ckpt' is kept"):
         io.save_checkpoint({"step": 2}, target)
     monkeypatch.undo()
     assert io.load_checkpoint(target) == {"step": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]
+
+
+def test_a_full_disk_during_fit_stops_with_one_line_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    """The disk fills up after the first checkpoint: the run stops with status 1 and one line naming the file,
+    does not retry on the way out, and the newest complete checkpoint stays readable; no partial file is left."""
+    real_save, calls = torch.save, []
+
+    def filling_disk(obj, f, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:  # after step 4's two files (epoch=0-step=4.ckpt and last.ckpt)
+            f.write(b"PK\x03\x04 partial")
+            raise OSError(28, "No space left on device")
+        real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", filling_disk)
+    run = tmp_path / "run"
+    result = gan_style_in_process(*_fit_args(tmp_path, run), cwd=tmp_path, check=False)
+    monkeypatch.undo()
+    assert result.returncode == 1, result.stderr[-3000:]
+    last = run / "checkpoints" / "last.ckpt"
+    step8 = run / "checkpoints" / "epoch=0-step=8.ckpt"
+    assert [line for line in result.stderr.splitlines() if "error:" in line] == [
+        f"gan-style: error: could not write checkpoint '{step8}': No space left on device; nothing was written "
+        "under its name. Free space (or choose another --trainer.default_root_dir) and resume with --ckpt_path last"
+    ]
+    assert "Traceback" not in result.stderr
+    assert len(calls) == 3  # step 4's files written, step 8's refused, no retry on the way out
+    assert _load(last)["global_step"] == 4
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch=0-step=4.ckpt", "last.ckpt"]
+
+
+def test_an_unwritable_run_folder_is_refused_with_one_line(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    result = gan_style_in_process(*_fit_args(tmp_path, blocker / "run"), cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"gan-style: error: run folder '{blocker / 'run'}' cannot be written: Not a directory; choose a writable "
+        "folder with --trainer.default_root_dir"
+    )
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="file permissions do not bind root")
+def test_a_read_only_run_folder_is_refused_with_one_line(tmp_path):
+    parent = tmp_path / "read_only"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        result = gan_style_in_process(*_fit_args(tmp_path, parent / "run"), cwd=tmp_path, check=False)
+    finally:
+        parent.chmod(0o755)
+    assert result.returncode == 2
+    assert "cannot be written: Permission denied" in result.stderr.strip().splitlines()[-1]
 
 
 # --- non-finite losses ---------------------------------------------------------------------------------

@@ -106,6 +106,13 @@ class ImageTransform:
             f"crop_size={self.crop_size}, flip={self.flip}, train={self.train})"
         )
 
+    @property
+    def output_size(self) -> int | None:
+        """The height and width (pixels) of every output image: ``crop_size`` in the cropping modes
+        (``resize_and_crop``, ``crop``, ``scale_width_and_crop``, ``scale_shorter_and_crop``); None where each
+        image keeps a size of its own (``scale_width``, ``none``)."""
+        return self.crop_size if self._crops() else None
+
     def resized_size(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) after the resize step, before cropping."""
         mode, load, crop = self.preprocess, self.load_size, self.crop_size

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from gan_style.errors import RunFolderInUseError
+from gan_style.errors import RunFolderInUseError, UnwritableFolderError
 
 __all__ = ["LOCK_FILE", "pid_alive", "run_folder_lock"]
 
@@ -53,14 +53,23 @@ def run_folder_lock(folder: str | os.PathLike) -> Iterator[Path]:
     Raises:
         RunFolderInUseError: another process holds the folder; the message names its pid, host, command and
             start time, and what to do.
+        UnwritableFolderError: the folder cannot be created or written (no permission, a read-only file system,
+            a file in the way).
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_FILE
     info = path.with_name(LOCK_FILE + ".json")
     lock = FileLock(str(path), timeout=0)
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         lock.acquire()
+    except OSError as err:
+        reason = err.strerror or str(err)
+        where = f" ('{err.filename}')" if err.filename and os.fspath(err.filename) != os.fspath(folder) else ""
+        raise UnwritableFolderError(
+            f"run folder '{folder}' cannot be written: {reason}{where}; choose a writable folder with "
+            "--trainer.default_root_dir"
+        ) from None
     except Timeout:
         try:
             holder = json.loads(info.read_text(encoding="utf-8"))

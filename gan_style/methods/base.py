@@ -271,6 +271,7 @@ class GanStyleModule(L.LightningModule):
     def setup(self, stage: str) -> None:
         """Load frozen pretrained networks, then ``reference_weights`` (network name -> published weights
         file) once, before any Lightning checkpoint given with ``ckpt_path`` is restored over them."""
+        self.check_image_sizes()
         for attr in self.frozen_networks:
             getattr(self, attr).load_pretrained()
         weights = self.hparams.get("reference_weights") if hasattr(self, "hparams") else None
@@ -279,6 +280,44 @@ class GanStyleModule(L.LightningModule):
         for name, path in weights.items():
             load_reference_state_dict(getattr(self, name), path)
         self._reference_loaded = True
+
+    def check_image_sizes(self, datamodule: Any = None) -> None:
+        """Refuse, before training or evaluation starts, an image size some network of this method cannot take.
+
+        The sizes are those the data module's ``train_transform`` and ``eval_transform`` produce
+        (:attr:`gan_style.data.ImageTransform.output_size`: ``crop_size`` in the cropping modes); each network
+        (direct submodule) declaring a ``size_multiple`` (:func:`~gan_style.inference.size_multiple_of`: 4 for
+        the ResNet generator, 2^num_downs for the U-Net) needs a multiple of it. Modes without a fixed size
+        (``scale_width``, ``none``) are not checked here.
+
+        Args:
+            datamodule: the data module (None, the default: the trainer's).
+
+        Raises:
+            InvalidSettingError: a size that is not a multiple; the message names ``data.init_args.crop_size``,
+                the network and the nearest sizes that work.
+        """
+        from gan_style.errors import InvalidSettingError
+        from gan_style.inference.stylizer import size_multiple_of
+
+        if datamodule is None:
+            trainer = self._trainer
+            datamodule = getattr(trainer, "datamodule", None) if trainer is not None else None
+        sizes = {
+            getattr(getattr(datamodule, attr, None), "output_size", None)
+            for attr in ("train_transform", "eval_transform")
+        }
+        for size in sorted(s for s in sizes if isinstance(s, int)):
+            for name, network in self.named_children():
+                multiple = size_multiple_of(network)
+                if multiple > 1 and size % multiple:
+                    below, above = size // multiple * multiple, (size // multiple + 1) * multiple
+                    use = f"{below} or {above}" if below else str(above)
+                    raise InvalidSettingError(
+                        f"data.init_args.crop_size={size} does not suit {type(self).__name__}'s {name} "
+                        f"({type(network).__name__}), which needs image sides that are multiples of {multiple}: "
+                        f"use {use}"
+                    )
 
     def loss_is_finite(self, loss: Tensor, terms: Mapping[str, Tensor] | None = None) -> bool:
         """Whether the training ``loss`` (a scalar tensor) is finite on every process; when it is not, the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from gan_style.errors import InvalidSettingError
 from gan_style.nets.init import InitType, init_weights
 from gan_style.nets.norm import NormType, norm_layer, uses_bias
 
@@ -100,7 +101,7 @@ class UnetGenerator(nn.Module):
 
     Raises:
         ValueError: ``num_downs < 5``, an unknown norm or init type; at ``forward``, a spatial size not
-            divisible by ``2 ** num_downs``.
+            divisible by ``2 ** num_downs`` (:class:`~gan_style.errors.InvalidSettingError`, a ``ValueError``).
     """
 
     def __init__(
@@ -139,7 +140,7 @@ class UnetGenerator(nn.Module):
         """(N, input_nc, H, W) in [-1, 1] -> (N, output_nc, H, W) in [-1, 1]."""
         step = 2**self.num_downs
         if x.shape[-1] % step or x.shape[-2] % step:
-            raise ValueError(
+            raise InvalidSettingError(
                 f"UnetGenerator with num_downs={self.num_downs} needs height and width divisible by {step}, "
                 f"got {tuple(x.shape[-2:])}; set crop_size to a multiple of {step} or use fewer num_downs"
             )
