@@ -37,6 +37,7 @@ import gan_style.callbacks  # noqa: F401  (makes short class names resolvable in
 import gan_style.data  # noqa: F401
 import gan_style.methods  # noqa: F401
 from gan_style.callbacks import RunSummary
+from gan_style.callbacks.cleanup import StaleFileCleanup
 from gan_style.callbacks.wandb import WandbConfigAndSummary, wandb_run_settings
 from gan_style.commands.runner import EXIT_INTERRUPTED, exit_status, handled, print_error
 from gan_style.errors import GanStyleError, InvalidSettingError, UnsafeFileError
@@ -89,6 +90,9 @@ class GanStyleCLI(LightningCLI):
       (:class:`~gan_style.plugins.AtomicCheckpointIO`) unless ``trainer.plugins`` names another
       ``CheckpointIO``; a write the file system refuses (a full disk) stops the run with one line, keeping the
       previous checkpoint, and is not retried on the way out (:class:`~gan_style.plugins.NoRetryAfterWriteError`);
+    - training starts by removing what killed runs provably left in the run folder: temporary files of dead
+      writers and, when resuming, checkpoints a ``save_top_k`` callback wrote and no longer keeps
+      (:class:`~gan_style.callbacks.StaleFileCleanup`);
     - on SIGTERM (a scheduler's preemption, ``kill``), the run stops after the current batch; a
       ``ModelCheckpoint`` with ``save_on_exception: true`` (the recipes' ``last.ckpt`` one) saves it, and the
       process exits with status 143 after saying how to resume.
@@ -186,7 +190,7 @@ class GanStyleCLI(LightningCLI):
             # a GAN's generator step leaves the discriminators without gradients (and vice versa): DDP must
             # look for parameters a backward did not reach
             config["strategy"] = "ddp_find_unused_parameters_true"
-        return super()._instantiate_trainer(config, [*callbacks, NoRetryAfterWriteError()])
+        return super()._instantiate_trainer(config, [*callbacks, NoRetryAfterWriteError(), StaleFileCleanup()])
 
     def _run_subcommand(self, subcommand: str) -> None:
         # one writer per run folder: the launching process holds it (DDP workers of the same run do not)
@@ -277,6 +281,45 @@ def _pop_imports(argv: list[str]) -> tuple[list[str], list[str]]:
     return rest, modules
 
 
+def check_config_files(argv: list[str]) -> None:
+    """Read every ``--config FILE`` / ``--config=FILE`` / ``-c FILE`` of a ``fit`` / ``validate`` / ``test`` /
+    ``predict`` command line as YAML first, so that a syntax error is reported with the file's name and the
+    position (jsonargparse reports it as an anonymous string).
+
+    Raises:
+        FileMissingError: a config file that does not exist.
+        InvalidSettingError: a config file that is not valid YAML; the message names the file, the line and
+            column, and the problem.
+    """
+    import yaml
+
+    from gan_style.errors import FileMissingError, InvalidSettingError
+
+    paths = []
+    for i, arg in enumerate(argv):
+        if arg in ("--config", "-c") and i + 1 < len(argv):
+            paths.append(argv[i + 1])
+        elif arg.startswith("--config="):
+            paths.append(arg.split("=", 1)[1])
+    for path in paths:
+        if not os.path.isfile(path):
+            raise FileMissingError(f"config file '{path}' does not exist; check the path given to --config")
+        try:
+            with open(path, encoding="utf-8") as f:
+                yaml.safe_load(f)
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(err, "problem", None) or str(err)
+            context = getattr(err, "context", None)
+            also = f" ({context})" if context else ""
+            raise InvalidSettingError(
+                f"config file '{path}' is not valid YAML{where}: {problem}{also}; fix the file"
+            ) from None
+        except UnicodeDecodeError as err:
+            raise InvalidSettingError(f"config file '{path}' is not UTF-8 text ({err.reason}); fix the file") from None
+
+
 def main(args: list[str] | None = None) -> None:
     """Entry point of ``gan-style`` and ``python -m gan_style``.
 
@@ -294,6 +337,8 @@ def main(args: list[str] | None = None) -> None:
     prog = f"gan-style {argv[0]}" if argv and argv[0] in SUBCOMMANDS else "gan-style"
     try:
         argv, modules = _pop_imports(argv)
+        if not argv or argv[0] not in SUBCOMMANDS:
+            check_config_files(argv)
         load_plugins()
         import_modules(modules)
     except Exception as exc:

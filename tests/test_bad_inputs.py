@@ -422,6 +422,60 @@ def test_missing_or_empty_folder_is_named(tmp_path, case):
         assert "create it and put images in it, or fix the path" in message
 
 
+@pytest.mark.parametrize("where", ["folder", "subfolder"])
+def test_unreadable_folder_is_named_not_called_empty(tmp_path, monkeypatch, where):
+    """A folder the user may not read is reported as unreadable (naming it), not as holding no images. Root
+    ignores permissions, so the refusal of the operating system is simulated where listing happens."""
+    from gan_style.data import list_images
+
+    root = tmp_path / "trainA"
+    write_image(root / "a.png")
+    locked = root if where == "folder" else root / "private"
+    locked.mkdir(exist_ok=True)
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == os.fspath(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(DatasetNotFoundError) as info:
+        list_images(root)
+    assert str(info.value) == (
+        f"image folder '{locked}' cannot be read (Permission denied); give yourself read permission on it or fix "
+        "the path"
+    )
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="file permissions do not bind root")
+def test_unreadable_folder_without_simulation(tmp_path):
+    from gan_style.data import list_images
+
+    root = tmp_path / "trainA"
+    write_image(root / "a.png")
+    root.chmod(0o000)
+    try:
+        with pytest.raises(DatasetNotFoundError, match="cannot be read"):
+            list_images(root)
+    finally:
+        root.chmod(0o755)
+
+
+def test_yaml_syntax_error_names_the_config_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  init_args:\n    lr: [1, 2\n")
+    proc = gan_style_in_process("fit", "--config", RECIPE, "--config", str(bad), cwd=tmp_path, check=False)
+    assert assert_clean_cli_error(proc) == (
+        f"config file '{bad}' is not valid YAML at line 4, column 1: expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence); fix the file"
+    )
+    proc = gan_style_in_process("fit", f"--config={tmp_path / 'none.yaml'}", cwd=tmp_path, check=False)
+    assert assert_clean_cli_error(proc) == (
+        f"config file '{tmp_path / 'none.yaml'}' does not exist; check the path given to --config"
+    )
+
+
 # --- 7. paired data ------------------------------------------------------------------------------------------
 def test_aligned_odd_width_in_a_batch_names_the_file_and_the_fix(tmp_path):
     root = tmp_path / "d"

@@ -74,6 +74,30 @@ def test_compare_writes_a_table_and_a_grid(runs, fmt):
         assert grid.size == (2 * 64, 3 * 64)  # columns: inputs; rows: inputs, then each run
 
 
+def test_compare_says_which_run_lacks_metrics_json(runs, tmp_path, capsys):
+    """A run folder with only a checkpoint (an interrupted run): its row shows '-' and '?', and a note in the
+    report and on stderr says metrics.json (and config.yaml) is missing and what to do."""
+    _, cyclegan, _ = runs
+    partial = tmp_path / "interrupted"
+    (partial / "checkpoints").mkdir(parents=True)
+    (partial / "checkpoints" / "last.ckpt").write_bytes((cyclegan / "checkpoints" / "last.ckpt").read_bytes())
+    out = tmp_path / "report.md"
+    compare_main(
+        [str(cyclegan), str(partial), f"--output={out}", "--inputs", str(SAMPLE_ROOT / "testA" / "newyork.jpg")]
+    )
+    text, err = out.read_text(), capsys.readouterr().err
+    row = next(line for line in text.splitlines() if line.startswith("| interrupted |"))
+    assert row.startswith("| interrupted | ? | ? | 16 | - |")
+    note = (
+        "interrupted: no metrics.json (written when a run ends: this one was interrupted, is still running or "
+        "was not evaluated), so its metrics are '-'; run gan-style test with its config and --ckpt_path to compute "
+        "them; no config.yaml, so its method and dataset may show '?'"
+    )
+    assert f"- {note}" in text.splitlines()
+    assert f"compare: note: {note}" in err.splitlines()
+    assert "cyclegan_run:" not in text  # a complete run gets no note
+
+
 def test_compare_errors_name_the_folder(tmp_path, capsys):
     """One line ``gan-style compare: error: ...``, status 2 for a bad request (gan_style.commands.runner)."""
     with pytest.raises(SystemExit) as exit_info:

@@ -152,3 +152,22 @@ def test_split_folders_layout_is_paired_by_stem_never_cut(tmp_path):
     aligned_dm = PairedImageDataModule(root=str(root), layout="aligned", num_workers=0)
     with pytest.raises(FileNotFoundError, match="split_folders"):
         aligned_dm.setup("fit")
+
+
+def test_single_channel_label_maps_are_read_as_they_are(tmp_path):
+    """An 8-bit label map (mode L) with ids 0, 7 and 33, read without resizing: three equal channels holding
+    v / 127.5 - 1 for exactly those ids (docs/data.md, odd inputs)."""
+    root = tmp_path / "labels"
+    ids = np.array([[0, 7], [33, 7]], dtype=np.uint8).repeat(16, axis=0).repeat(16, axis=1)  # 32 x 32
+    for split in ("train", "test"):
+        (root / split / "A").mkdir(parents=True)
+        Image.fromarray(ids).save(root / split / "A" / "x.png")
+        write_image(root / split / "B" / "x.png", size=(32, 32))
+    dm = PairedImageDataModule(root=str(root), preprocess="crop", crop_size=32, flip=False, num_workers=0, seed=0)
+    dm.setup("fit")
+    a = dm.train_set[0]["A"]
+    assert a.shape == (3, 32, 32)
+    assert torch.equal(a[0], a[1]) and torch.equal(a[1], a[2])
+    expected = torch.from_numpy(ids).float() / 127.5 - 1
+    assert torch.allclose(a[0], expected, atol=1e-6)
+    assert sorted(round(v, 4) for v in a.unique().tolist()) == sorted(round(v / 127.5 - 1, 4) for v in (0, 7, 33))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import lightning as L
@@ -17,6 +19,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
 from conftest import SAMPLE_ROOT, quiet_trainer, tiny_cyclegan_kwargs
+from gan_style.callbacks import StaleFileCleanup
 from gan_style.data import ContentStyleDataModule, UnpairedImageDataModule
 from gan_style.methods import AdaIN, CycleGAN
 
@@ -214,3 +217,75 @@ def test_a_finished_run_extended_is_exact(
         make_trainer, method, data_root, tmp_path / "resumed", _max_steps(method), ckpt_path=ckpt, by_epochs=by_epochs
     )
     _assert_continues(uninterrupted, method, model, trainer, events, first_steps)
+
+
+# --- what interrupted runs leave behind ---------------------------------------------------------------------
+
+
+class FailAtStep(Callback):
+    """Raises at the end of the batch that reaches optimizer step ``step`` (an interrupted run)."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step == self.step:
+            raise RuntimeError("interrupted")
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_resumed_run_removes_what_the_interrupted_run_provably_left(make_trainer, data_root, tmp_path):
+    """The interrupted run leaves: the file save_on_exception writes (never tracked by save_top_k: 1), and
+    temporary files of writers killed mid-write. The resumed run removes exactly those; another callback's
+    snapshots, a live writer's temporary file and the user's own files stay."""
+    folder = tmp_path / "run" / "checkpoints"
+
+    def callbacks():
+        newest = ModelCheckpoint(
+            dirpath=folder, every_n_train_steps=4, save_top_k=1, save_last=True, save_on_exception=True
+        )
+        snapshots = ModelCheckpoint(dirpath=folder, filename="snapshot-{step}", every_n_train_steps=6, save_top_k=-1)
+        return [newest, snapshots]
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        _fit(make_trainer, "cyclegan", data_root, tmp_path / "run", 18, [*callbacks(), FailAtStep(10)])
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "epoch=1-step=10.ckpt",  # written on the exception: an orphan for save_top_k: 1
+        "epoch=1-step=8.ckpt",
+        "last.ckpt",
+        "snapshot-step=6.ckpt",
+    ]
+    dead, live = _dead_pid(), 1  # pid 1 always runs
+    stale = [folder / f".last.ckpt.tmp-{dead}-0a1b2c3d", tmp_path / "run" / "samples" / f".grid.png.tmp-{dead}-9f"]
+    kept = [folder / f".epoch=1-step=8.ckpt.tmp-{live}-5e6f7a8b", folder / "mine.ckpt"]
+    for path in stale + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"partial")
+
+    with pytest.warns(UserWarning, match=r"removed 3 file\(s\) left by an interrupted run") as record:
+        _fit(
+            make_trainer,
+            "cyclegan",
+            data_root,
+            tmp_path / "run",
+            18,
+            [*callbacks(), StaleFileCleanup()],
+            ckpt_path=folder / "last.ckpt",
+        )
+    message = next(str(w.message) for w in record if "removed" in str(w.message))
+    assert str(folder / "epoch=1-step=10.ckpt") in message and all(str(p) in message for p in stale)
+    assert not any(p.exists() for p in stale)
+    assert all(p.exists() for p in kept)
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
+        "epoch=2-step=16.ckpt",
+        "last.ckpt",
+        "mine.ckpt",
+        "snapshot-step=12.ckpt",
+        "snapshot-step=18.ckpt",
+        "snapshot-step=6.ckpt",
+    ]

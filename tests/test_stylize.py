@@ -156,6 +156,37 @@ def test_stylize_translates_with_a_cyclegan_checkpoint(tiny_cyclegan_checkpoint,
     assert proc.returncode == 2 and "takes no --style" in proc.stderr
 
 
+def test_stylize_skips_bad_images_only_when_asked_and_cleans_stale_partials(tiny_cyclegan_checkpoint, tmp_path):
+    """A folder with an unreadable image: refused naming it and --skip_bad_images (which stylize has); with the
+    switch, skipped with a warning and counted. Partial images a killed stylize left in the output folder are
+    removed."""
+    import shutil
+    import subprocess
+    import sys
+
+    photos = tmp_path / "photos"
+    shutil.copytree(CONTENT, photos)
+    (photos / "broken.png").write_bytes(b"not an image")
+    out = tmp_path / "out"
+    out.mkdir()
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # a writer that is gone
+    partial = out / f".newyork.png.tmp-{child.pid}-0a1b2c3d"
+    partial.write_bytes(b"half a png")
+    args = ["stylize", "--checkpoint", str(tiny_cyclegan_checkpoint), "--content", str(photos), "--size", "32"]
+    proc = gan_style_in_process(*args, "--output_dir", str(out), cwd=tmp_path, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"gan-style stylize: error: image file '{photos / 'broken.png'}' is not a readable image (cannot identify "
+        f"image file '{photos / 'broken.png'}'); replace or remove it, or pass --skip_bad_images to skip "
+        "unreadable files with a warning"
+    )
+    proc = gan_style_in_process(*args, "--output_dir", str(out), "--skip_bad_images", cwd=tmp_path)
+    assert f"stylize: wrote 2 image(s) to {out} (skipped 1 unreadable: {photos / 'broken.png'})" in proc.stdout
+    assert "broken.png" in proc.stderr and "skipped" in proc.stderr  # the warning
+    assert sorted(p.name for p in out.iterdir()) == ["newyork.png", "sailboat.png"]
+
+
 def test_gatys_through_fit_and_stylize(tmp_path):
     gan_style_in_process(
         "fit",

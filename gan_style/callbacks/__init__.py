@@ -1,5 +1,6 @@
-"""Callbacks: sample image grids, prediction files, evaluation metrics, the run summary."""
+"""Callbacks: sample image grids, prediction files, evaluation metrics, the run summary, stale-file cleanup."""
 
+from gan_style.callbacks.cleanup import StaleFileCleanup
 from gan_style.callbacks.images import ImageWriter, SampleGrid, image_grid
 from gan_style.callbacks.metrics import EvaluationMetrics
 from gan_style.callbacks.performance import Performance
@@ -9,6 +10,7 @@ __all__ = [
     "EvaluationMetrics",
     "Performance",
     "SampleGrid",
+    "StaleFileCleanup",
     "ImageWriter",
     "RunSummary",
     "image_grid",

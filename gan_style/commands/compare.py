@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,8 @@ def _find_checkpoint(run: Path) -> Path | None:
 
 def collect_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     """One row of the comparison: ``run``, ``method``, ``dataset``, ``steps``, each of :data:`METRICS`
-    (None when not logged), ``train images/s``, and ``checkpoint`` (Path or None).
+    (None when not logged), ``train images/s``, ``checkpoint`` (Path or None) and ``missing`` (which of
+    ``metrics.json`` and ``config.yaml`` the folder lacks).
 
     Raises:
         FileMissingError: ``run_dir`` is not a folder, or holds neither a ``metrics.json``, a
@@ -77,6 +79,7 @@ def collect_run(run_dir: str | os.PathLike) -> dict[str, Any]:
         "steps": summary.get("global_step"),
         "train images/s": metrics.get("train/images_per_s"),
         "checkpoint": checkpoint,
+        "missing": [name for name, found in (("metrics.json", summary), ("config.yaml", config)) if not found],
     }
     for name in METRICS:
         row[name] = metrics.get(f"test/{name}", metrics.get(f"val/{name}"))
@@ -85,6 +88,19 @@ def collect_run(run_dir: str | os.PathLike) -> dict[str, Any]:
 
         row["steps"] = safe_load(checkpoint).get("global_step")
     return row
+
+
+def _missing_note(row: dict[str, Any]) -> str:
+    """Why a row shows ``?`` or ``-``: the files its run folder lacks, and what to do."""
+    parts = []
+    if "metrics.json" in row["missing"]:
+        parts.append(
+            "no metrics.json (written when a run ends: this one was interrupted, is still running or was not "
+            "evaluated), so its metrics are '-'; run gan-style test with its config and --ckpt_path to compute them"
+        )
+    if "config.yaml" in row["missing"]:
+        parts.append("no config.yaml, so its method and dataset may show '?'")
+    return f"{row['run']}: " + "; ".join(parts)
 
 
 def _fmt(value: Any) -> str:
@@ -162,7 +178,7 @@ def compare(
         if root and (Path(root) / "testA").is_dir():
             inputs = [str(Path(root) / "testA")]
     grid_path = out.with_suffix(".png")
-    notes: list[str] = []
+    notes: list[str] = [_missing_note(row) for row in rows if row["missing"]]
     if inputs:
         images: list[Path] = []
         for item in inputs:
@@ -224,6 +240,9 @@ def compare(
         )
     with atomic_write(out, "w", encoding="utf-8") as f:
         f.write(text)
+    for row in rows:
+        if row["missing"]:
+            print(f"compare: note: {_missing_note(row)}", file=sys.stderr)
     print(f"compare: wrote {out}" + (f" and {grid_path}" if inputs else ""))
     return out
 

@@ -19,6 +19,7 @@ controls it accepts, how it runs in tiles.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -28,10 +29,10 @@ from PIL import Image
 
 from gan_style.data.images import is_image_file, list_images, load_image
 from gan_style.data.transforms import to_image, to_tensor
-from gan_style.errors import DatasetNotFoundError
+from gan_style.errors import DatasetNotFoundError, ImageLoadError
 from gan_style.inference.stylizer import Stylizer
 from gan_style.inference.tiling import stylize_tiled, tile_spans
-from gan_style.io.atomic import atomic_write
+from gan_style.io.atomic import atomic_write, remove_stale_temporaries
 from gan_style.methods.loading import load_method
 
 __all__ = ["load_stylizer", "stylize"]
@@ -120,6 +121,7 @@ def stylize(
     tile: int | None = None,
     tile_overlap: int = 64,
     tile_norm: Literal["image", "tile"] = "image",
+    skip_bad_images: bool = False,
 ) -> list[Path]:
     """Stylize or translate images with a trained method, or with Gatys optimization.
 
@@ -160,6 +162,8 @@ def stylize(
             norm layer (about 10x the compute of ``tile`` for the CycleGAN ResNet generator, cheap on a GPU)
             and one encoder pass for AdaIN. ``tile``: each tile's own (fastest; tiles can differ in tone,
             blended smoothly but visible as soft patches on flat regions).
+        skip_bad_images: False (default): an unreadable content image stops the command (images already
+            written stay). True: it is skipped with a warning naming it, and the summary line counts it.
 
     Returns:
         The written files.
@@ -171,6 +175,8 @@ def stylize(
             or a ``tile`` / ``tile_overlap`` that :func:`gan_style.inference.tiled_apply` refuses; two inputs
             with the same output name.
         FileNotFoundError: a missing content, style, mask or checkpoint file.
+        ImageLoadError: an unreadable content or style image (a content image is skipped instead with
+            ``skip_bad_images``).
         InferenceUnavailableError: the checkpoint's method hands out no stylizer.
     """
     if (checkpoint is None) == (method is None):
@@ -222,17 +228,28 @@ def stylize(
 
     original = stylizer.resizes_inputs
     written: list[Path] = []
+    skipped: list[Path] = []
+    remove_stale_temporaries(out_dir)  # partial images of an earlier, killed stylize
     with torch.no_grad():
         style_tensors = [
             to_tensor(load_image(s)).unsqueeze(0).to(dev) if original else _prepare(s, size, 1, dev) for s in styles
         ]
         for path, target in targets.items():
-            if original:
-                x = to_tensor(load_image(path)).unsqueeze(0).to(dev)
-            elif tile:
-                x = _prepare(path, size, 1, torch.device("cpu"))
-            else:
-                x = _prepare(path, size, stylizer.size_multiple, dev)
+            try:
+                if original:
+                    x = to_tensor(load_image(path)).unsqueeze(0).to(dev)
+                elif tile:
+                    x = _prepare(path, size, 1, torch.device("cpu"))
+                else:
+                    x = _prepare(path, size, stylizer.size_multiple, dev)
+            except ImageLoadError as err:
+                if not skip_bad_images:
+                    raise ImageLoadError(
+                        str(err).replace("set skip_bad_images: true", "pass --skip_bad_images")
+                    ) from None
+                warnings.warn(f"{err}; skipped", UserWarning, stacklevel=2)
+                skipped.append(path)
+                continue
             run_controls = dict(controls)
             if masks:
                 run_controls["masks"] = _load_masks(masks, x.shape[-2], x.shape[-1], dev)
@@ -244,13 +261,14 @@ def stylize(
             else:
                 y = stylizer(x, style_tensors or None, **run_controls)
             written.append(_write(y.clamp(-1, 1), target))
-    print(f"stylize: wrote {len(written)} image(s) to {out_dir}")
+    note = f" (skipped {len(skipped)} unreadable: {', '.join(str(p) for p in skipped)})" if skipped else ""
+    print(f"stylize: wrote {len(written)} image(s) to {out_dir}{note}")
     return written
 
 
 def main(args: list[str] | None = None) -> None:
     """Entry point of ``gan-style stylize``: arguments parsed from :func:`stylize`'s signature; errors as one
     line with the exit status of :mod:`gan_style.commands.runner`."""
-    from gan_style.commands.runner import run_command
+    from gan_style.commands.runner import flag_form, run_command
 
-    run_command(stylize, args, "gan-style stylize")
+    run_command(stylize, flag_form(args, switches=["skip_bad_images"]), "gan-style stylize")

@@ -25,19 +25,27 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
     """Sorted image files in ``folder`` (and its subfolders when ``recursive``), hidden files excluded.
 
     Raises:
-        DatasetNotFoundError: ``folder`` does not exist, is not a folder, or holds no image files (the
-            message lists the accepted endings). A subclass of ``FileNotFoundError``.
+        DatasetNotFoundError: ``folder`` does not exist, is not a folder, cannot be read (no permission: the
+            message names the folder or subfolder), or holds no image files (the message lists the accepted
+            endings). A subclass of ``FileNotFoundError``.
     """
     root = Path(folder)
     if not root.is_dir():
         what = "is not a folder" if root.exists() else "does not exist"
         raise DatasetNotFoundError(f"image folder '{root}' {what}; create it and put images in it, or fix the path")
-    pattern = root.rglob("*") if recursive else root.glob("*")
-    files = sorted(
-        p
-        for p in pattern
-        if p.is_file() and is_image_file(p.name) and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
+    unreadable: list[OSError] = []
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable.append):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
+        here = Path(dirpath)
+        files += [here / f for f in filenames if not f.startswith(".") and is_image_file(f) and (here / f).is_file()]
+    if unreadable:
+        err = unreadable[0]
+        raise DatasetNotFoundError(
+            f"image folder '{err.filename or root}' cannot be read ({err.strerror or err}); give yourself read "
+            "permission on it or fix the path"
+        )
+    files.sort()
     if not files:
         raise DatasetNotFoundError(
             f"image folder '{root}' contains no images (looked for {', '.join(IMG_EXTENSIONS)}); "

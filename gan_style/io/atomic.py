@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import torch
 
-__all__ = ["atomic_torch_save", "atomic_write", "temporary_path", "writer_alive"]
+__all__ = ["atomic_torch_save", "atomic_write", "remove_stale_temporaries", "temporary_path", "writer_alive"]
 
 
 def temporary_path(target: str | os.PathLike) -> Path:
@@ -41,6 +41,26 @@ def writer_alive(temporary: str | os.PathLike) -> bool:
     except OSError:  # exists (owned by another user) or cannot be asked: leave the file alone
         return True
     return True
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, recursive: bool = False) -> list[Path]:
+    """Remove the temporary files (``.<name>.tmp-<pid>-...``, :func:`temporary_path`) that writers killed before
+    their rename left in ``folder``: only those whose writer process is gone (:func:`writer_alive`); a live
+    writer's file is left alone. Returns the removed paths.
+
+    Args:
+        folder: the folder to clean; a missing folder is fine (nothing removed).
+        recursive: also its subfolders (False).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for path in (folder.rglob if recursive else folder.glob)(".*.tmp-*"):
+        if path.is_file() and not writer_alive(path):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def _fsync_folder(folder: Path) -> None:

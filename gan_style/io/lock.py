@@ -63,13 +63,6 @@ def run_folder_lock(folder: str | os.PathLike) -> Iterator[Path]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         lock.acquire()
-    except OSError as err:
-        reason = err.strerror or str(err)
-        where = f" ('{err.filename}')" if err.filename and os.fspath(err.filename) != os.fspath(folder) else ""
-        raise UnwritableFolderError(
-            f"run folder '{folder}' cannot be written: {reason}{where}; choose a writable folder with "
-            "--trainer.default_root_dir"
-        ) from None
     except Timeout:
         try:
             holder = json.loads(info.read_text(encoding="utf-8"))
@@ -83,6 +76,13 @@ def run_folder_lock(folder: str | os.PathLike) -> Iterator[Path]:
         )
         raise RunFolderInUseError(
             f"run folder '{folder}' is in use by {who}; wait for it to finish, stop it, or give another "
+            "--trainer.default_root_dir"
+        ) from None
+    except OSError as err:
+        reason = err.strerror or str(err)
+        where = f" ('{err.filename}')" if err.filename and os.fspath(err.filename) != os.fspath(folder) else ""
+        raise UnwritableFolderError(
+            f"run folder '{folder}' cannot be written: {reason}{where}; choose a writable folder with "
             "--trainer.default_root_dir"
         ) from None
     try:
