@@ -286,6 +286,18 @@ def test_cli_main(checkpoints, tmp_path, capsys):
     assert "generator_ab, generator_ba" in err and "Traceback" not in err
 
 
+def test_a_run_folder_given_as_checkpoint_names_the_file_to_give(checkpoints, tmp_path, capsys):
+    run = checkpoints["cyclegan"].parent.parent  # <run>/checkpoints/last.ckpt
+    with pytest.raises(SystemExit) as exc:
+        export_module.main(["--checkpoint", str(run), "--output_dir", str(tmp_path / "x")])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"gan-style export: error: checkpoint '{run}' is a folder; give a checkpoint file such as "
+        f"{run / 'checkpoints' / 'last.ckpt'}"
+    )
+    assert not (tmp_path / "x").exists()
+
+
 def test_unknown_network_lists_the_choices(checkpoints, tmp_path):
     with pytest.raises(ExportError, match="choose one of: generator_ab, generator_ba") as exc:
         export(str(checkpoints["cyclegan"]), output_dir=str(tmp_path / "x"), network="discriminator_a")

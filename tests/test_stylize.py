@@ -156,6 +156,41 @@ def test_stylize_translates_with_a_cyclegan_checkpoint(tiny_cyclegan_checkpoint,
     assert proc.returncode == 2 and "takes no --style" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--size", "0"], "--size must be a number of pixels >= 1 (the shorter side) or null, got 0"),
+        (["--size", "-1"], "--size must be a number of pixels >= 1 (the shorter side) or null, got -1"),
+        (["--alpha", "0.5"], "does not take --alpha"),
+    ],
+    ids=["size_0", "size_negative", "alpha_for_translation"],
+)
+def test_stylize_refuses_settings_it_cannot_honour(tiny_cyclegan_checkpoint, tmp_path, extra, message):
+    out = tmp_path / "out"
+    args = ["stylize", "--checkpoint", str(tiny_cyclegan_checkpoint), "--content", str(CONTENT)]
+    proc = gan_style_in_process(*args, "--output_dir", str(out), *extra, cwd=tmp_path, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert message in proc.stderr.strip().splitlines()[-1]
+    assert not out.exists()
+
+
+def test_stylize_refuses_two_inputs_with_one_output_name(tiny_cyclegan_checkpoint, tmp_path):
+    """x.jpg and x.png would both become x.png: refused before anything is written, naming both."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.open(CONTENT / "newyork.jpg").save(photos / "x.jpg")
+    Image.open(CONTENT / "sailboat.jpg").save(photos / "x.png")
+    out = tmp_path / "out"
+    args = ["stylize", "--checkpoint", str(tiny_cyclegan_checkpoint), "--content", str(photos), "--size", "32"]
+    proc = gan_style_in_process(*args, "--output_dir", str(out), cwd=tmp_path, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"gan-style stylize: error: content images '{photos / 'x.jpg'}' and '{photos / 'x.png'}' would both be "
+        f"written to '{out / 'x.png'}'; stylize them into separate output folders or rename one"
+    )
+    assert not out.exists()
+
+
 def test_stylize_skips_bad_images_only_when_asked_and_cleans_stale_partials(tiny_cyclegan_checkpoint, tmp_path):
     """A folder with an unreadable image: refused naming it and --skip_bad_images (which stylize has); with the
     switch, skipped with a warning and counted. Partial images a killed stylize left in the output folder are
