@@ -258,7 +258,7 @@ class _CtrlCStopsLikeSigterm:
 #: updates: the state the resume logic expects (the restored run continues with the next batch).
 MANUAL_CHECKPOINT_WARNING = "Using ModelCheckpoint with manual optimization and every_n_train_steps"
 
-SUBCOMMANDS = ("stylize", "export", "download", "compare", "evaluate")
+SUBCOMMANDS = ("stylize", "export", "download", "compare", "evaluate", "pretrained")
 
 
 def _pop_imports(argv: list[str]) -> tuple[list[str], list[str]]:

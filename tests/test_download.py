@@ -9,12 +9,9 @@ import dataclasses
 import hashlib
 import io
 import os
-import socket
 import stat
 import tarfile
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -34,72 +31,6 @@ from gan_style.errors import (
 from gan_style.io import archive as archive_module
 from gan_style.io.archive import extract_archive
 from gan_style.io.download import check_sha256, download_file, file_sha256, offline_message
-
-# ------------------------------------------------------------------------------------------ server
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep pytest output clean
-        pass
-
-    def do_GET(self) -> None:
-        server = self.server
-        server.requests.append({"path": self.path, "range": self.headers.get("Range")})
-        data = server.files.get(self.path)
-        if data is None:
-            self.send_error(404)
-            return
-        start = 0
-        header = self.headers.get("Range")
-        if header and not server.ignore_range:
-            start = int(header.removeprefix("bytes=").split("-")[0])
-            if start >= len(data):
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{len(data)}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        else:
-            self.send_response(200)
-        body = data[start:]
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if server.cut_next:  # announce everything, send half, hang up
-            server.cut_next = False
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self.wfile.write(body)
-
-
-@pytest.fixture
-def server():
-    """A threading HTTP server on a random local port with Range support.
-
-    Attributes: ``files`` (path -> bytes), ``requests`` (path and Range header of each GET),
-    ``cut_next`` (send only half of the next body, then close), ``ignore_range`` (always answer 200),
-    ``url(path)``.
-    """
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.files, httpd.requests, httpd.cut_next, httpd.ignore_range = {}, [], False, False
-    httpd.url = lambda path: f"http://127.0.0.1:{httpd.server_address[1]}{path}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture
-def dead_url() -> str:
-    """A URL on a local port where nothing listens (connection refused)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/horse2zebra.zip"
 
 
 def _sha(data: bytes) -> str:

@@ -9,6 +9,8 @@ Examples::
     gan-style stylize --checkpoint runs/cyclegan/checkpoints/last.ckpt --content photos/      # translation
     gan-style stylize --checkpoint runs/cyclegan/checkpoints/last.ckpt --network generator_ba --content paintings/
     gan-style stylize --method gatys --content photo.jpg --style art.jpg --size 512 --num_iterations 300
+    gan-style stylize --pretrained horse2zebra --content photos/                    # a published model
+    gan-style stylize --pretrained adain --content photo.jpg --style art.jpg
     gan-style stylize --import my_package.my_method --checkpoint runs/mine/checkpoints/last.ckpt --content photos/
 
 Everything method-specific comes from the stylizer the checkpoint's method hands out
@@ -107,6 +109,7 @@ def stylize(
     style: str | list[str] | None = None,
     checkpoint: str | None = None,
     method: Literal["gatys"] | None = None,
+    pretrained: str | None = None,
     network: str | None = None,
     output_dir: str = "stylized",
     size: int | None = 512,
@@ -132,7 +135,11 @@ def stylize(
         checkpoint: a checkpoint written by ``gan-style fit`` (any method that hands out a stylizer; a method of
             your own with ``--import its.module``). None (default): give ``method``.
         method: ``gatys`` to optimize each image instead of loading a checkpoint. None (default): give
-            ``checkpoint``.
+            ``checkpoint`` or ``pretrained``.
+        pretrained: a published model by name (``horse2zebra``, ``cyclegan/style_monet``, ``adain``,
+            ``fast_neural_style/candy``; ``gan-style pretrained`` lists them), downloaded once into the torch hub
+            cache (:func:`gan_style.pretrained.from_pretrained`). None (default): give ``checkpoint`` or
+            ``method``.
         network: which of the method's networks runs (CycleGAN: ``generator_ab``, the default, or
             ``generator_ba``). None (default): the method's default.
         output_dir: where ``<content>_<styles>.png`` (or ``<content>.png`` for translation) is written
@@ -169,7 +176,7 @@ def stylize(
         The written files.
 
     Raises:
-        ValueError: neither or both of ``checkpoint`` and ``method``; style images missing for a stylizer that
+        ValueError: not exactly one of ``checkpoint``, ``method`` and ``pretrained``; an unknown ``pretrained`` name; style images missing for a stylizer that
             needs them or given to one that does not; a control the stylizer does not take (``--alpha`` for a
             translation model); masks with the wrong count; ``size`` < 1; ``tile`` with Gatys or ``--masks``,
             or a ``tile`` / ``tile_overlap`` that :func:`gan_style.inference.tiled_apply` refuses; two inputs
@@ -178,9 +185,15 @@ def stylize(
         ImageLoadError: an unreadable content or style image (a content image is skipped instead with
             ``skip_bad_images``).
         InferenceUnavailableError: the checkpoint's method hands out no stylizer.
+        OfflineError, DownloadError, ChecksumError: a ``pretrained`` model that is not cached and cannot be
+            downloaded; the message names the URL and where to put the file.
     """
-    if (checkpoint is None) == (method is None):
-        raise ValueError("give either --checkpoint (a trained method) or --method gatys")
+    if sum(x is not None for x in (checkpoint, method, pretrained)) != 1:
+        raise ValueError(
+            "give one of --checkpoint (a trained method), --pretrained NAME (a published model) or --method gatys"
+        )
+    if pretrained is not None and network is not None:
+        raise ValueError("--network picks a network of a checkpoint's method; a --pretrained model has one")
     if tile_norm not in ("image", "tile"):
         raise ValueError(f"tile_norm must be 'image' or 'tile', got {tile_norm!r}")
     if size is not None and (isinstance(size, bool) or size < 1):
@@ -197,6 +210,10 @@ def stylize(
         stylizer: Stylizer = OPTIMIZATION_METHODS[method](
             size=size, num_iterations=num_iterations, vgg_weights=vgg_weights, style_weight=style_weight
         )
+    elif pretrained is not None:
+        from gan_style.pretrained import from_pretrained
+
+        stylizer = from_pretrained(pretrained, dev)
     else:
         stylizer, _ = load_stylizer(checkpoint, network, dev)
     controls = {"alpha": alpha, "style_weights": style_weights, "masks": masks, "preserve_color": preserve_color}

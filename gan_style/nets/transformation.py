@@ -4,6 +4,8 @@ Distill 2016)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -38,21 +40,31 @@ class TransformationNetwork(nn.Module):
     hence no checkerboard artifacts); each upsampling resizes to the exact size of the matching encoder
     level, so any input size comes back unchanged, odd sizes included.
 
-    Input (N, 3, H, W) in [-1, 1]; output (N, 3, H, W) in [-1, 1].
+    Input (N, 3, H, W) in [-1, 1]; output (N, 3, H, W) in [-1, 1] (with ``output_activation="none"``
+    the last convolution's output as it is: the PyTorch fast-neural-style network, which works in [0, 255]).
 
     Args:
         channels: filters of the first layer (32); the next levels use 2x and 4x.
         n_residual: residual blocks (5).
-        init_type: see :func:`gan_style.nets.init_weights` (``normal``, 0.02).
-        init_gain: see ``init_type``.
+        init_type: weight initialisation, see :func:`gan_style.nets.init_weights` (``"normal"``).
+        init_gain: its scale (0.02).
+        output_activation: ``"tanh"`` (default) or ``"none"``.
     """
 
     def __init__(
-        self, channels: int = 32, n_residual: int = 5, init_type: InitType = "normal", init_gain: float = 0.02
+        self,
+        channels: int = 32,
+        n_residual: int = 5,
+        init_type: InitType = "normal",
+        init_gain: float = 0.02,
+        output_activation: Literal["tanh", "none"] = "tanh",
     ) -> None:
         super().__init__()
         if n_residual < 0 or channels < 1:
             raise ValueError(f"channels must be >= 1 and n_residual >= 0, got {channels} and {n_residual}")
+        if output_activation not in ("tanh", "none"):
+            raise ValueError(f"output_activation must be 'tanh' or 'none', got {output_activation!r}")
+        self.output_activation = output_activation
         c = channels
         self.head = _conv(3, c, 9)
         self.down1 = _conv(c, 2 * c, 3, stride=2)
@@ -75,4 +87,5 @@ class TransformationNetwork(nn.Module):
         h = self.residual(self.down2(h1))
         h = self.up1(F.interpolate(h, size=h1.shape[-2:], mode="nearest"))
         h = self.up2(F.interpolate(h, size=h0.shape[-2:], mode="nearest"))
-        return self.tail(h).tanh()
+        out = self.tail(h)
+        return out.tanh() if self.output_activation == "tanh" else out
