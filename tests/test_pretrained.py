@@ -5,9 +5,13 @@ wrong-combination cases."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import pickle
+import threading
 import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -414,3 +418,158 @@ def test_pretrained_command_lists_and_downloads(zoo, tmp_path):
     assert next(line for line in proc.stdout.splitlines() if line.startswith("cyclegan/horse2zebra ")).endswith("yes")
     proc = gan_style_in_process("pretrained", "--download", cwd=tmp_path, check=False)
     assert proc.returncode == 2 and "--download needs a model name" in proc.stderr
+
+
+# --- your own models: model folders and the Hub --------------------------------------------------------------------
+
+
+@pytest.fixture
+def model_folder(tiny_cyclegan_checkpoint, tmp_path) -> Path:
+    """``gan-style export --formats [safetensors] --network generator_ba`` of the session's tiny CycleGAN."""
+    out = tmp_path / "exported"
+    gan_style_in_process(
+        "export",
+        "--checkpoint",
+        str(tiny_cyclegan_checkpoint),
+        "--formats",
+        "[safetensors]",
+        "--network",
+        "generator_ba",
+        "--height",
+        "32",
+        "--width",
+        "32",
+        "--output_dir",
+        str(out),
+        cwd=tmp_path,
+    )
+    return out / "cyclegan_generator_ba"
+
+
+def test_export_writes_a_model_folder_that_pretrained_loads(model_folder, tiny_cyclegan_checkpoint, tmp_path):
+    from safetensors.torch import load_file
+
+    from gan_style.methods.loading import load_method
+
+    assert sorted(p.name for p in model_folder.iterdir()) == ["config.json", "model.safetensors"]
+    config = json.loads((model_folder / "config.json").read_text())
+    assert config["format"] == "gan-style-model" and config["network"] == "generator_ba"
+    assert config["gan_style_class"] == "gan_style.methods.cyclegan.CycleGAN"
+    model = load_method(tiny_cyclegan_checkpoint)
+    weights = load_file(str(model_folder / "model.safetensors"))
+    assert weights.keys() == model.state_dict().keys()
+    stylizer = from_pretrained(str(model_folder))
+    x = _image(32)
+    with torch.no_grad():
+        assert torch.equal(stylizer(x), model.stylizer("generator_ba")(x))
+    out = tmp_path / "out"
+    gan_style_in_process(
+        "stylize",
+        "--pretrained",
+        str(model_folder),
+        "--content",
+        str(CONTENT),
+        "--size",
+        "32",
+        "--output_dir",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["newyork.png", "sailboat.png"]
+
+
+def test_a_model_folder_naming_a_foreign_class_is_refused_before_anything_is_built(model_folder, tmp_path):
+    config_path = model_folder / "config.json"
+    config = json.loads(config_path.read_text())
+    config["hyper_parameters"]["generator_ab"]["class_path"] = (
+        "torch_fidelity.feature_extractor_inceptionv3.FeatureExtractorInceptionV3"
+    )
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(UnsafeFileError, match="FeatureExtractorInceptionV3"):
+        from_pretrained(str(model_folder))
+    (model_folder / "model.safetensors").unlink()
+    with pytest.raises(FileNotFoundError, match="has no model.safetensors"):
+        from_pretrained(str(model_folder))
+
+
+class _HubHandler(BaseHTTPRequestHandler):
+    """The Hub's file endpoint, ``/<owner>/<name>/resolve/<revision>/<file>``: HEAD answers with the commit, ETag
+    and size headers huggingface_hub reads, GET with the file."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def _file(self) -> bytes | None:
+        """The file asked for, or None after answering 404 with the Hub's error code (RepoNotFound or
+        EntryNotFound), which huggingface_hub turns into its exceptions."""
+        self.server.requests.append((self.command, self.path))
+        parts = self.path.split("?")[0].strip("/").split("/")
+        repo = self.server.repos.get(f"{parts[0]}/{parts[1]}") if len(parts) == 5 and parts[2] == "resolve" else None
+        data = None if repo is None else repo.get(parts[4])
+        if data is None:
+            self.send_response(404)
+            self.send_header("X-Error-Code", "RepoNotFound" if repo is None else "EntryNotFound")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        return data
+
+    def _headers(self, data: bytes) -> None:
+        self.send_response(200)
+        self.send_header("X-Repo-Commit", "0123456789abcdef0123456789abcdef01234567")
+        self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+
+    def do_HEAD(self) -> None:
+        data = self._file()
+        if data is not None:
+            self._headers(data)
+
+    def do_GET(self) -> None:
+        data = self._file()
+        if data is None:
+            return
+        self._headers(data)
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _HubHandler)
+    httpd.repos, httpd.requests = {}, []
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    endpoint = f"http://127.0.0.1:{httpd.server_address[1]}"
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    import huggingface_hub.constants as hf_constants
+
+    monkeypatch.setattr(hf_constants, "ENDPOINT", endpoint)  # read at import time
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "hf_home" / "hub"))
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_model_folder_on_the_hub_loads_and_then_works_offline(model_folder, hub, monkeypatch):
+    hub.repos["someone/cyclegan-mine"] = {p.name: p.read_bytes() for p in model_folder.iterdir()}
+    stylizer = from_pretrained("hf://someone/cyclegan-mine")
+    assert ("GET", "/someone/cyclegan-mine/resolve/main/model.safetensors") in hub.requests
+    x = _image(32)
+    reference = from_pretrained(str(model_folder))
+    with torch.no_grad():
+        assert torch.equal(stylizer(x), reference(x))
+    import huggingface_hub.constants as hf_constants
+
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
+    seen = len(hub.requests)
+    from_pretrained("hf://someone/cyclegan-mine")  # from the Hub cache, no request
+    assert len(hub.requests) == seen
+    with pytest.raises(OfflineError, match="hf://someone/other"):
+        from_pretrained("hf://someone/other")
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    with pytest.raises(FileNotFoundError, match="not found on the Hub"):
+        from_pretrained("hf://someone/missing")
+    with pytest.raises(ValueError, match="hf://owner/name"):
+        from_pretrained("hf://just-a-name")

@@ -29,7 +29,10 @@ Networks run in eval mode: batch norm uses its running statistics and dropout is
 
 Files, written atomically (a temporary file renamed into place; nothing is replaced unless every check passes):
 ``<output_dir>/<method>_<network>.pt`` (TorchScript, ``torch.jit.load``), ``.onnx`` (ONNX) and ``.json``
-(input/output names and shapes, value range, opset, the check's max abs differences).
+(input/output names and shapes, value range, opset, the check's max abs differences); with ``safetensors``, the
+folder ``<output_dir>/<method>_<network>/`` (``config.json`` + ``model.safetensors``: the method's settings and
+weights, no pickle) that ``gan-style stylize --pretrained FOLDER`` and ``gan_style.from_pretrained`` load
+(:mod:`gan_style.pretrained.folder`), checked by loading it back and running it.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import inspect
 import json
 import math
 import os
+import shutil
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -71,9 +75,10 @@ __all__ = [
     "main",
 ]
 
-Format = Literal["torchscript", "onnx"]
-FORMATS: tuple[str, ...] = ("torchscript", "onnx")
-SUFFIXES = {"torchscript": ".pt", "onnx": ".onnx"}
+Format = Literal["torchscript", "onnx", "safetensors"]
+FORMATS: tuple[str, ...] = ("torchscript", "onnx", "safetensors")
+#: what each format writes after ``<output_dir>/<method>_<network>``: a file suffix, or "" for a folder
+SUFFIXES = {"torchscript": ".pt", "onnx": ".onnx", "safetensors": ""}
 
 
 # --- choosing what to export ------------------------------------------------------------------------------
@@ -212,6 +217,17 @@ def _run_onnx(path: Path, names: Sequence[str], inputs: tuple[Tensor, ...]) -> T
 # --- the command -------------------------------------------------------------------------------------------
 
 
+def _move_into_place(tmp: Path, target: Path) -> None:
+    """Rename a finished file or folder to ``target``; an existing folder there is replaced, removed only after."""
+    if tmp.is_dir() and target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+        return
+    os.replace(tmp, target)
+
+
 def export(
     checkpoint: str,
     output_dir: str = "exported",
@@ -239,7 +255,8 @@ def export(
     Args:
         checkpoint: a checkpoint written by ``gan-style fit``.
         output_dir: folder for ``<method>_<network>.pt`` / ``.onnx`` / ``.json`` (created; "exported").
-        formats: ``torchscript`` and/or ``onnx`` (both by default; ``[onnx]`` on the command line for one).
+        formats: ``torchscript``, ``onnx`` and/or ``safetensors`` (a model folder for ``--pretrained``); default
+            ``torchscript`` and ``onnx`` (``[onnx]`` on the command line for one).
         network: what to export: CycleGAN ``generator_ab`` (default) or ``generator_ba``; Pix2Pix and
             PatchGANStyle ``generator``; AdaIN ``stylizer``. None takes the default.
         height: trace size (256 x 256); multiples of 2^num_downs for a U-Net, of 4 for the ResNet generator.
@@ -338,6 +355,22 @@ def export(
                             f"{type(exc).__name__}: {exc}"
                         ) from exc
                     diffs["torchscript"] = _max_abs_diff(got, expected)
+            if "safetensors" in wanted:
+                from gan_style.pretrained.folder import load_model_folder, save_model_folder
+
+                temps["safetensors"] = temporary_path(targets["safetensors"])
+                from gan_style.io.untrusted import safe_load
+
+                settings = safe_load(checkpoint).get("hyper_parameters")  # networks as class_path configs
+                save_model_folder(model, temps["safetensors"], name, str(checkpoint), settings)
+                if check:
+                    try:
+                        got = load_model_folder(temps["safetensors"], "cpu").export_module()(*check_inputs)
+                    except Exception as exc:
+                        raise ExportCheckError(
+                            f"the exported model folder {stem} could not be loaded and run: {type(exc).__name__}: {exc}"
+                        ) from exc
+                    diffs["safetensors"] = _max_abs_diff(got, expected)
             if "onnx" in wanted:
                 temps["onnx"] = temporary_path(targets["onnx"])
                 _export_onnx(wrapper, trace_inputs, temps["onnx"], opset, dynamic, dynamo)
@@ -361,10 +394,10 @@ def export(
                 "--atol accepts it; if the network only traces correctly at one size, export with --dynamic false"
             )
         for fmt in wanted:
-            os.replace(temps.pop(fmt), targets[fmt])
+            _move_into_place(temps.pop(fmt), targets[fmt])
     finally:
         for tmp in temps.values():
-            tmp.unlink(missing_ok=True)
+            shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
 
     axes = wrapper.dynamic_axes() if dynamic else {}
     notes = wrapper.notes()

@@ -264,7 +264,8 @@ def stylize(
                     raise ImageLoadError(
                         str(err).replace("set skip_bad_images: true", "pass --skip_bad_images")
                     ) from None
-                warnings.warn(f"{err}; skipped", UserWarning, stacklevel=2)
+                reason = str(err).split("; replace or remove it")[0]
+                warnings.warn(f"{reason}; skipped (--skip_bad_images)", UserWarning, stacklevel=2)
                 skipped.append(path)
                 continue
             run_controls = dict(controls)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -62,7 +63,13 @@ def check_loss_finite(
     if trainer is not None:
         batch = trainer.fit_loop.epoch_loop.batch_progress.current.ready - 1
         where = f"at optimizer step {trainer.global_step} (epoch {trainer.current_epoch}, batch {batch})"
-    what = f"loss terms {values}" if bad else f"the loss ({float(loss.detach().float())}) on another process"
+    total = float(loss.detach().float())
+    if bad:
+        what = f"loss terms {values}"
+    elif trainer is not None and trainer.world_size > 1 and math.isfinite(total):
+        what = f"the loss on another process (here {total})"
+    else:
+        what = f"the total loss ({total}; no logged term is non-finite)"
     if policy == "skip":
         warnings.warn(
             f"non-finite loss {where}: {what}; this update was skipped (skipped so far: {skipped + 1})",

@@ -147,6 +147,11 @@ def download_pretrained(name: str | PretrainedModel, progress: bool = True) -> d
 def from_pretrained(name: str, device: str | torch.device = "cpu", progress: bool = True) -> Stylizer:
     """A published model, ready to run: the method's :class:`~gan_style.inference.Stylizer` in eval mode.
 
+    ``name`` is a catalogue name, a model folder (``config.json`` + ``model.safetensors``, written by
+    ``gan-style export --formats [safetensors]``), or ``hf://owner/name[@revision]``, such a folder on the
+    Hugging Face Hub (:mod:`gan_style.pretrained.folder`). A folder in the working directory whose name is also a
+    catalogue name is taken as the folder when it holds ``config.json``.
+
     ``stylizer(content)`` (translation and single-style models) or ``stylizer(content, [style])`` (AdaIN) maps
     (N, 3, H, W) images in [-1, 1] to outputs in [-1, 1]; H and W must be multiples of
     ``stylizer.size_multiple`` (4 for the CycleGAN ResNet and the fast-neural-style network, 256 for the pix2pix
@@ -162,7 +167,7 @@ def from_pretrained(name: str, device: str | torch.device = "cpu", progress: boo
 
     Args:
         name: a catalogue name, ``cyclegan/horse2zebra`` or ``horse2zebra`` (``gan-style pretrained`` lists
-            them).
+            them); a model folder's path; or ``hf://owner/name[@revision]``.
         device: where it runs ("cpu").
         progress: progress bars on stderr while downloading (True).
 
@@ -170,10 +175,17 @@ def from_pretrained(name: str, device: str | torch.device = "cpu", progress: boo
         DownloadSettingError: an unknown or ambiguous name.
         OfflineError, DownloadError, ChecksumError: see :func:`download_pretrained`.
         UnreadableFileError: a cached file that does not have the published layout (the message says to delete
-            it); UnsafeFileError: a file that would run code when unpickled.
+            it); UnsafeFileError: a file that would run code when unpickled, or a model folder naming a class
+            outside gan-style and the methods made known.
+        FileMissingError: a model folder without its files, or a Hub repository or file that does not exist.
     """
     from gan_style.pretrained.converters import CONVERTERS
+    from gan_style.pretrained.folder import CONFIG_FILE, HUB_PREFIX, hub_folder, load_model_folder
 
+    if name.startswith(HUB_PREFIX):
+        return load_model_folder(hub_folder(name), device)
+    if (Path(name) / CONFIG_FILE).is_file():
+        return load_model_folder(name, device)
     entry = resolve_pretrained(name)
     files = download_pretrained(entry, progress=progress)
     stylizer = CONVERTERS[entry.family](files, dict(entry.settings), entry.name)
