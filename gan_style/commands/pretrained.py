@@ -20,7 +20,6 @@ from gan_style.pretrained import (
     mirror_url,
     resolve_pretrained,
 )
-from gan_style.pretrained.catalogue import CATALOGUE
 
 __all__ = ["main", "pretrained_command"]
 
@@ -31,10 +30,9 @@ def _table(entries: list[PretrainedModel]) -> str:
         rows.append((e.name, e.method, e.task, f"{e.size_mb:.0f} MB", e.licence, "yes" if is_cached(e) else "no"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    short = sorted({e.short_name for e in CATALOGUE.values()} - {e.name for e in entries})
     lines.append(
-        f"\nA model name alone is enough where one family publishes it (horse2zebra, candy; {len(short)} names), "
-        "and 'adain' names its one model. Run one: gan-style stylize --pretrained NAME --content photos/"
+        "\nA model name alone is enough where one family publishes it (horse2zebra, candy), and 'adain' names its "
+        "one model. Run one: gan-style stylize --pretrained NAME --content photos/"
     )
     return "\n".join(lines)
 
