@@ -56,14 +56,17 @@ def _path(url: str) -> str:
 
 
 def cyclegan_file(seed: int = 0) -> tuple[dict, bytes]:
-    """A CycleGAN zoo generator: ResnetGenerator (9 blocks, instance norm) keys, plus the InstanceNorm
-    running-statistics keys that files saved with PyTorch < 0.4 carry."""
+    """A CycleGAN zoo generator: ResnetGenerator (9 blocks, instance norm) keys, plus the instance-norm
+    running-statistics keys (running_mean, running_var, num_batches_tracked) that the zoo files carry."""
     torch.manual_seed(seed)
     state = ResnetGenerator().state_dict()
     published = dict(state)
-    for key in ("model.2", "model.5"):  # instance-norm layers of the reference layout
-        published[f"{key}.running_mean"] = torch.zeros(1)
-        published[f"{key}.running_var"] = torch.ones(1)
+    net = ResnetGenerator()
+    for name, module in net.named_modules():  # every instance-norm layer, as the zoo files have them
+        if isinstance(module, torch.nn.InstanceNorm2d):
+            published[f"{name}.running_mean"] = torch.zeros(module.num_features)
+            published[f"{name}.running_var"] = torch.ones(module.num_features)
+            published[f"{name}.num_batches_tracked"] = torch.tensor(0)
     return state, _bytes(published)
 
 
@@ -279,7 +282,10 @@ def test_pix2pix_zoo_file_runs_as_the_reference_test_runs_it(server, tmp_path, m
     torch.manual_seed(3)
     net = UnetGenerator(norm="batch", use_dropout=True)
     state = {k: v.clone() for k, v in net.state_dict().items()}
-    server.files[_path(CATALOGUE["pix2pix/facades_label2photo"].files["generator"].url)] = _bytes(state)
+    # saved by PyTorch <= 0.4.0: batch norm without its step counter (load_state_dict fills in 0)
+    published = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
+    assert len(published) < len(state)
+    server.files[_path(CATALOGUE["pix2pix/facades_label2photo"].files["generator"].url)] = _bytes(published)
     stylizer = from_pretrained("pix2pix/facades_label2photo", progress=False)
     assert isinstance(stylizer, Pix2PixStylizer) and stylizer.size_multiple == 256
     x = _image(256)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+import torch
 from torch import Tensor, nn
 
 from gan_style.errors import UnreadableFileError
@@ -39,7 +40,8 @@ def load_reference_state_dict(
     ``source`` is a file path (read with ``weights_only=True``) or a state dict. A ``module.`` prefix
     (weights saved from ``DataParallel``) is stripped, and the running-statistics keys that PyTorch < 0.4
     wrote for ``InstanceNorm2d`` layers are dropped when the layer keeps no running statistics, as the
-    reference code does when it loads them.
+    reference code does when it loads them. A batch-norm layer saved without ``num_batches_tracked`` (PyTorch
+    <= 0.4.0) gets 0, as ``load_state_dict`` gives it.
 
     Raises:
         FileNotFoundError / ValueError: see :func:`read_weights_file`.
@@ -57,6 +59,15 @@ def load_reference_state_dict(
         if leaf in _LEGACY_NORM_KEYS and isinstance(module, nn.InstanceNorm2d) and not module.track_running_stats:
             del state[key]
     expected = net.state_dict()
+    for key in expected:  # files saved by PyTorch <= 0.4.0 have no batch-norm step counter: PyTorch fills in 0
+        prefix, _, leaf = key.rpartition(".")
+        if (
+            leaf == "num_batches_tracked"
+            and key not in state
+            and isinstance(modules.get(prefix), nn.modules.batchnorm._BatchNorm)
+            and f"{prefix}.running_mean" in state
+        ):
+            state[key] = torch.zeros_like(expected[key])
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     mismatched = [
