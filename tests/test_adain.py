@@ -30,6 +30,26 @@ def test_decoder_layout_matches_the_published_file(tmp_path):
     assert torch.equal(other(torch.ones(1, 512, 2, 2)), d(torch.ones(1, 512, 2, 2)))
 
 
+def test_the_published_decoder_is_refused_with_another_encoder(tmp_path):
+    """decoder.pth was trained with the normalised VGG-19: with torchvision's (the default "imagenet") it loads
+    but gives wrong images, so the combination is refused naming the fix; with vgg_normalised.pth it is taken."""
+    from gan_style.errors import InvalidSettingError
+    from gan_style.nets import VGGFeatures
+
+    decoder = tmp_path / "decoder.pth"
+    torch.save(AdaINDecoder().state_dict(), decoder)
+    torchvision_vgg = tmp_path / "vgg19_features.pth"
+    torch.save(VGGFeatures(["relu4_1"], weights=None).body.state_dict(), torchvision_vgg)
+    for encoder in ("imagenet", str(torchvision_vgg)):
+        with pytest.raises(InvalidSettingError, match="trained with the normalised VGG-19") as err:
+            AdaIN(encoder_weights=encoder, reference_weights={"decoder": str(decoder)})
+        assert "--model.init_args.encoder_weights to vgg_normalised.pth" in str(err.value)
+    normalised = tmp_path / "vgg_normalised.pth"
+    torch.save(VGGFeatures(["relu5_4"], weights=None, layout="adain").body.state_dict(), normalised)
+    model = AdaIN(encoder_weights=str(normalised), reference_weights={"decoder": str(decoder)})
+    assert model.encoder.layout == "adain"
+
+
 def test_adaptive_instance_norm_statistics():
     torch.manual_seed(0)
     c, s = torch.randn(2, 8, 5, 5) * 3 + 1, torch.randn(1, 8, 7, 7) * 0.5 - 2

@@ -34,12 +34,14 @@ this module converts to and from gan-style's [-1, 1] at its edges.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_style.errors import InvalidSettingError
 from gan_style.inference.color import combine_luminance, match_color
 from gan_style.inference.stylizer import ExportModule, Stylizer, TilePlan
 from gan_style.inference.tiling import blend_weights, pad_to, tile_spans
@@ -75,19 +77,23 @@ class AdaIN(GanStyleModule):
     Args:
         encoder_weights: VGG-19 weights: ``imagenet`` (torchvision, hub cache), a file (torchvision
             layout or the AdaIN ``vgg_normalised.pth``, recognised by its layout), or None (random; tests).
-        decoder: default :class:`gan_style.nets.AdaINDecoder`.
-        content_weight: 1 and 10 (Sec. 6).
-        style_weight: see ``content_weight``.
-        lr: Adam rate 1e-4 and its inverse decay 5e-5 per iteration.
-        lr_decay: see ``lr``.
+        decoder: the decoder g (None, the default: :class:`gan_style.nets.AdaINDecoder`).
+        content_weight: weight of the content loss L_c (1.0, Sec. 6).
+        style_weight: weight lambda of the style loss L_s (10.0, Sec. 6).
+        lr: Adam learning rate (1e-4, the AdaIN code's).
+        lr_decay: inverse-time decay per iteration, lr / (1 + lr_decay * step) (5e-5, the AdaIN code's).
         alpha: content-style trade-off used by validation and predict (1.0: full style).
         preserve_color: recolour styles like the content at predict (False).
-        reference_weights: ``{"decoder": "decoder.pth"}`` from the AdaIN code, loaded at ``setup``.
+        reference_weights: ``{"decoder": "decoder.pth"}`` from the AdaIN code, loaded at ``setup`` (None). That
+            decoder was trained with the normalised VGG-19 (``vgg_normalised.pth``), so ``encoder_weights`` must be
+            that file: another encoder is refused.
         on_nonfinite_loss: ``stop`` (default: raise an error naming the step and the loss term when a
             loss is NaN or infinite) or ``skip`` (leave that update out, warn, count ``train/skipped_steps``).
 
     Raises:
-        ValueError: negative weights, ``alpha`` outside [0, 1], an unknown name in ``reference_weights``.
+        ValueError: negative weights, ``alpha`` outside [0, 1], an unknown name in ``reference_weights``; a
+            published ``decoder.pth`` with an encoder other than the normalised VGG-19 it was trained with
+            (:class:`~gan_style.errors.InvalidSettingError`).
         WeightsUnavailableError: "imagenet" VGG weights neither cached nor downloadable.
     """
 
@@ -116,6 +122,15 @@ class AdaIN(GanStyleModule):
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         self.save_hyperparameters_plain()
         self.encoder = VGGFeatures(STYLE_LAYERS, weights=encoder_weights, defer=True)
+        known_encoder = encoder_weights in (None, "imagenet") or Path(str(encoder_weights)).is_file()
+        if (reference_weights or {}).get("decoder") and known_encoder and self.encoder.layout != "adain":
+            raise InvalidSettingError(
+                f"model.reference_weights.decoder ({reference_weights['decoder']}) is a decoder of the AdaIN code, "
+                f"trained with the normalised VGG-19 (vgg_normalised.pth), but encoder_weights is "
+                f"{encoder_weights!r} ({self.encoder.layout} VGG-19), which would give wrong images: set "
+                "--model.init_args.encoder_weights to vgg_normalised.pth, or run the published model with "
+                "gan-style stylize --pretrained adain"
+            )
         self.decoder = decoder if decoder is not None else AdaINDecoder()
         self.content_loss, self.style_loss = create_loss("content"), create_loss("mean_std")
 
