@@ -90,3 +90,23 @@ def test_colour_ops():
     flat_m, flat_r = matched.reshape(3, -1), ref.reshape(3, -1)
     assert torch.allclose(flat_m.mean(1), flat_r.mean(1), atol=1e-4)
     assert torch.allclose(torch.cov(flat_m), torch.cov(flat_r), atol=1e-4)
+
+
+def test_match_color_matches_each_image_of_a_batch_on_its_own():
+    """N = 2: the same as two single-image calls (not one mix of both images' colours); one style and two
+    content references give that style recoloured like each of them."""
+    torch.manual_seed(0)
+    images = torch.rand(2, 3, 8, 9) * 2 - 1
+    refs = torch.stack([torch.rand(3, 6, 5) * 0.5 - 0.8, torch.rand(3, 6, 5) * 0.4 + 0.3])
+    both = match_color(images, refs)
+    for i in range(2):
+        assert torch.allclose(both[i : i + 1], match_color(images[i : i + 1], refs[i : i + 1]), atol=1e-6)
+    assert not torch.allclose(both[0:1], match_color(images[0:1], refs[1:2]), atol=1e-3)
+    one_style = match_color(images[0:1], refs)
+    assert one_style.shape == (2, 3, 8, 9)
+    for i in range(2):
+        assert torch.allclose(one_style[i : i + 1], match_color(images[0:1], refs[i : i + 1]), atol=1e-6)
+    shared = match_color(images, refs[0:1])
+    assert torch.allclose(shared[1:2], match_color(images[1:2], refs[0:1]), atol=1e-6)
+    with pytest.raises(ValueError, match="3 references for 2 images"):
+        match_color(images, torch.rand(3, 3, 4, 4))

@@ -65,9 +65,23 @@ def match_color(image: Tensor, reference: Tensor) -> Tensor:
     covariance equal ``reference``'s, ``x' = C_r^{1/2} C_i^{-1/2} (x - mu_i) + mu_r`` (Gatys et al. 2016b,
     Sec. 2.1; Hertzmann 1998). Used to recolour the style image like the content before transfer.
 
-    ``image`` (3, H, W) or (1, 3, H, W) in [-1, 1]; ``reference`` likewise, any size. Returns ``image``'s
-    shape, clamped to [-1, 1].
+    ``image`` (3, H, W) or (N, 3, H, W) in [-1, 1]; ``reference`` (3, h, w), (1, 3, h, w) or (N, 3, h, w), any
+    size. Each image is matched on its own (its statistics, and the reference of the same index, or the one
+    reference for all); one image and N references give N images (one style recoloured like each of N content
+    images). Returns ``image``'s shape (or (N, 3, H, W) in that last case), clamped to [-1, 1].
+
+    Raises:
+        ValueError: a batch of references whose size is neither 1 nor ``image``'s.
     """
+    if reference.dim() == 4 and reference.shape[0] > 1 and (image.dim() == 3 or image.shape[0] == 1):
+        image = image.reshape(1, *image.shape[-3:]).expand(reference.shape[0], -1, -1, -1)
+    if image.dim() == 4 and image.shape[0] > 1:
+        refs = reference if reference.dim() == 4 else reference.unsqueeze(0)
+        if refs.shape[0] not in (1, image.shape[0]):
+            raise ValueError(f"match_color: {refs.shape[0]} references for {image.shape[0]} images; give 1 or N")
+        return torch.cat(
+            [match_color(image[i : i + 1], refs[i if refs.shape[0] > 1 else 0]) for i in range(image.shape[0])]
+        )
     x = image.reshape(3, -1).double()
     r = reference.reshape(3, -1).double()
     mu_x, mu_r = x.mean(1, keepdim=True), r.mean(1, keepdim=True)

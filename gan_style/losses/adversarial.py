@@ -139,8 +139,8 @@ def gradient_penalty(
 
     Args:
         discriminator: the critic.
-        real: (N, C, H, W) batches of equal shape; ``fake`` should be detached.
-        fake: see ``real``.
+        real: real images (N, C, H, W); detached here.
+        fake: generated images, same shape as ``real``; detached here, so no gradient reaches the generator.
         target_norm: the gradient norm the critic is pushed towards (1.0 in the paper).
 
     Raises:

@@ -96,7 +96,7 @@ class GramStyleLoss(nn.Module):
 @register_loss("mean_std")
 class MeanStdStyleLoss(nn.Module):
     """``||mu(F) - mu(S)||^2 + ||sigma(F) - sigma(S)||^2`` (each a mean over channels) of output features F
-    and style features S: the AdaIN style loss (Huang & Belongie 2017, Eq. 12), statistics from
+    and style features S: the AdaIN style loss L_s (Huang & Belongie 2017, Eq. 13; Eq. 12 is the content loss), statistics from
     :func:`mean_std`. Spatial sizes may differ."""
 
     def forward(self, features: Tensor, target: Tensor) -> Tensor:

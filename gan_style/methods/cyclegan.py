@@ -64,12 +64,14 @@ class CycleGAN(GanStyleModule):
     ``trainer.global_step`` counts optimizer steps: two per batch (generators, then discriminators).
 
     Args:
-        generator_ab: the generators; default ``ResnetGenerator()`` (resnet_9blocks,
-            instance norm), each built separately. In a recipe, give a ``class_path`` and ``init_args``.
-        generator_ba: see ``generator_ab``.
-        discriminator_a: the discriminators; default ``NLayerDiscriminator()`` (70x70
-            PatchGAN, instance norm).
-        discriminator_b: see ``discriminator_a``.
+        generator_ab: G, translating domain A to domain B; default ``ResnetGenerator()`` (resnet_9blocks,
+            instance norm). In a recipe, give a ``class_path`` and ``init_args``.
+        generator_ba: F, translating domain B to domain A; default ``ResnetGenerator()`` (resnet_9blocks,
+            instance norm), a module distinct from ``generator_ab``.
+        discriminator_a: D_X, judging domain A (real_A against F(real_B)); default ``NLayerDiscriminator()``
+            (70x70 PatchGAN, instance norm).
+        discriminator_b: D_Y, judging domain B (real_B against G(real_A)); default ``NLayerDiscriminator()``
+            (70x70 PatchGAN, instance norm), a module distinct from ``discriminator_a``.
         gan_mode: ``vanilla | lsgan | wgangp | hinge`` (lsgan, as in the paper).
         lambda_cycle: weight of the cycle-consistency loss (10, Eq. 3).
         lambda_identity: identity weight relative to ``lambda_cycle`` (0.5; 0 disables it and saves two
@@ -79,8 +81,8 @@ class CycleGAN(GanStyleModule):
         lr: Adam learning rate (2e-4).
         betas: Adam betas ((0.5, 0.999)).
 
-        n_epochs: epochs at the initial rate, then epochs of linear decay (100, 100).
-        n_epochs_decay: see ``n_epochs``.
+        n_epochs: epochs at the initial learning rate (100, as in the paper).
+        n_epochs_decay: epochs over which the learning rate then decays linearly to 0 (100, as in the paper).
         reference_weights: optional map of network name (``generator_ab`` ...) to a weights file of the
             reference CycleGAN code, loaded at ``setup`` (e.g. ``{"generator_ab": "latest_net_G_A.pth",
             "discriminator_b": "latest_net_D_A.pth"}``; the model zoo's ``latest_net_G.pth`` is a

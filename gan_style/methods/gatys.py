@@ -88,14 +88,17 @@ class Gatys(GanStyleModule):
         optimizer: ``lbfgs`` (default, as in the paper) or ``adam``.
         lr: step size; default 1.0 for L-BFGS, 0.02 for Adam (pixels live in [-1, 1]).
         init: start from the ``content`` image (default), the first ``style`` image or ``noise``.
-        content_layers: default ``["conv4_2"]`` with weight 1.
-        content_layer_weights: see ``content_layers``.
-        style_layers: default relu1_1 ... relu5_1 with weight 1 / 5 each.
-        style_layer_weights: see ``style_layers``.
-        content_weight: alpha, beta and the TV weight (1, 1e6, 0). With Gram
-            matrices normalized by C*H*W the style loss is small, hence the large beta.
-        style_weight: see ``content_weight``.
-        tv_weight: see ``content_weight``.
+        content_layers: VGG-19 layers whose responses must match the content's (``["conv4_2"]``, as in the paper).
+        content_layer_weights: weight c_l of each content layer, one number >= 0 per entry of ``content_layers``
+            (1.0 each).
+        style_layers: VGG-19 layers whose Gram matrices must match the style's (relu1_1, relu2_1, relu3_1,
+            relu4_1, relu5_1, as in the paper).
+        style_layer_weights: weight w_l of each style layer, one number >= 0 per entry of ``style_layers``
+            (``1 / len(style_layers)`` each: 1/5 at the default layers, as in the paper).
+        content_weight: alpha, the weight of ``L_content`` (1.0).
+        style_weight: beta, the weight of ``L_style`` (1e6; with Gram matrices normalized by C*H*W the style
+            loss is small, hence the large beta).
+        tv_weight: weight of the total variation term ``L_tv``, not in the paper (0.0: off).
         style_scale: style images are resized to ``style_scale`` times the current scale (1.0).
         preserve_color: ``none`` (default), ``luminance`` or ``histogram`` (see the module docstring).
         pooling: VGG pooling, ``max`` or ``avg``.

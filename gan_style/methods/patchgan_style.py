@@ -80,19 +80,22 @@ class PatchGANStyle(GanStyleModule):
         discriminator: default ``NLayerDiscriminator(n_layers=3, norm="instance")``; built only when
             ``adv_weight > 0``.
         vgg_weights: loss network weights (``imagenet``, a file, or None for tests).
-        content_layers: VGG-19 taps (Johnson's relu2_2; relu1_2, relu2_2, relu3_3, relu4_3).
-        style_layers: see ``content_layers``.
-        content_weight: 1, 1e5, 0.1, 0 (with Gram matrices normalized
-            by C*H*W; Johnson's ratio of style to content weight, 1e5).
-        style_weight: see ``content_weight``.
-        adv_weight: see ``content_weight``.
-        tv_weight: see ``content_weight``.
+        content_layers: VGG-19 layers of the content (feature reconstruction) loss (``["relu2_2"]``, as in
+            Johnson et al.).
+        style_layers: VGG-19 layers of the Gram style loss (``["relu1_2", "relu2_2", "relu3_3", "relu4_3"]``, as
+            in Johnson et al.).
+        content_weight: weight of ``L_content`` (1.0).
+        style_weight: weight of ``L_style`` (1e5: with Gram matrices normalized by C*H*W, Johnson's ratio of
+            style to content weight).
+        adv_weight: weight of the patch-adversarial term ``L_adv`` (0.1; 0 builds no discriminator and gives
+            Johnson et al.'s fast style transfer).
+        tv_weight: weight of the total variation term ``L_tv`` (0.0: off).
         gan_mode: ``vanilla | lsgan | wgangp | hinge`` (lsgan).
         r1_gamma: weight gamma of the R1 penalty, applied as gamma / 2 (0: off).
         patch_scales: crop fractions of the style image for real patches ([1.0, 0.75, 0.5]).
-        lr: Adam for the generator (1e-3, Johnson) and discriminator (1e-4), betas (0.5, 0.999).
-        lr_d: see ``lr``.
-        betas: see ``lr``.
+        lr: Adam learning rate of the generator (1e-3, as in Johnson et al.).
+        lr_d: Adam learning rate of the discriminator (1e-4).
+        betas: Adam betas of both the generator and the discriminator optimizer ((0.5, 0.999)).
         on_nonfinite_loss: ``stop`` (default: raise an error naming the step and the loss term when a
             loss is NaN or infinite) or ``skip`` (leave that update out, warn, count ``train/skipped_steps``).
 

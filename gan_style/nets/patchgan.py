@@ -26,8 +26,10 @@ class NLayerDiscriminator(nn.Module):
         ndf: filters in the first layer (64).
         n_layers: strided conv layers (3; must be >= 1).
         norm: ``batch`` (pix2pix), ``instance`` (CycleGAN) or ``none``.
-        init_type: see :func:`gan_style.nets.init_weights`.
-        init_gain: see ``init_type``.
+        init_type: weight initialization, ``normal`` (default), ``xavier``, ``kaiming`` or ``orthogonal``; see
+            :func:`gan_style.nets.init_weights`.
+        init_gain: scale of the initial weights: the standard deviation for ``normal`` (also of the batch-norm
+            weights around 1), the gain for ``xavier`` / ``orthogonal``; unused by ``kaiming`` (0.02).
         spectral_norm: wrap every convolution in spectral normalization (Miyato et al. 2018), usually
             with ``norm="none"``; False (default) keeps the reference key layout.
 
@@ -80,8 +82,13 @@ class PixelDiscriminator(nn.Module):
     Input (N, input_nc, H, W); output logits (N, 1, H, W). Keys ``net.{i}.weight`` as in the reference code.
 
     Args:
-        input_nc: input channels (3). ndf: filters of the first layer (64).
-        norm: ``batch``, ``instance`` (default) or ``none``. init_type, init_gain: see ``init_weights``.
+        input_nc: input channels (3).
+        ndf: filters of the first layer (64).
+        norm: ``batch``, ``instance`` (default) or ``none``.
+        init_type: weight initialization, ``normal`` (default), ``xavier``, ``kaiming`` or ``orthogonal``; see
+            :func:`gan_style.nets.init_weights`.
+        init_gain: scale of the initial weights: the standard deviation for ``normal`` (also of the batch-norm
+            weights around 1), the gain for ``xavier`` / ``orthogonal``; unused by ``kaiming`` (0.02).
     """
 
     def __init__(

@@ -62,15 +62,17 @@ class ResnetGenerator(nn.Module):
     :func:`gan_style.nets.load_reference_state_dict`.
 
     Args:
-        input_nc: image channels in and out (3).
-        output_nc: see ``input_nc``.
+        input_nc: channels of the input image (3).
+        output_nc: channels of the output image (3).
         ngf: filters in the first conv layer (64).
         norm: ``instance`` (default, as in CycleGAN), ``batch`` or ``none``.
         use_dropout: dropout 0.5 inside each residual block (False).
         n_blocks: residual blocks (9; must be >= 0).
         padding_type: ``reflect`` (default), ``replicate`` or ``zero``.
-        init_type: weight initialization, see :func:`gan_style.nets.init_weights`.
-        init_gain: see ``init_type``.
+        init_type: weight initialization, ``normal`` (default), ``xavier``, ``kaiming`` or ``orthogonal``; see
+            :func:`gan_style.nets.init_weights`.
+        init_gain: scale of the initial weights: the standard deviation for ``normal`` (also of the batch-norm
+            weights around 1), the gain for ``xavier`` / ``orthogonal``; unused by ``kaiming`` (0.02).
 
     Raises:
         ValueError: for ``n_blocks < 0`` or an unknown norm, padding or init type.

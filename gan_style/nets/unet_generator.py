@@ -90,14 +90,16 @@ class UnetGenerator(nn.Module):
     :func:`gan_style.nets.load_reference_state_dict`.
 
     Args:
-        input_nc: channels in and out (3).
-        output_nc: see ``input_nc``.
+        input_nc: channels of the input image (3).
+        output_nc: channels of the output image (3).
         num_downs: downsamplings (8 for 256x256 inputs, 7 for 128x128; at least 5).
         ngf: filters of the outermost level (64).
         norm: ``batch`` (default, as in pix2pix), ``instance`` or ``none``.
         use_dropout: dropout in the inner decoder levels (True, as in the paper, where it is the noise z).
-        init_type: see :func:`gan_style.nets.init_weights`.
-        init_gain: see ``init_type``.
+        init_type: weight initialization, ``normal`` (default), ``xavier``, ``kaiming`` or ``orthogonal``; see
+            :func:`gan_style.nets.init_weights`.
+        init_gain: scale of the initial weights: the standard deviation for ``normal`` (also of the batch-norm
+            weights around 1), the gain for ``xavier`` / ``orthogonal``; unused by ``kaiming`` (0.02).
 
     Raises:
         ValueError: ``num_downs < 5``, an unknown norm or init type; at ``forward``, a spatial size not
