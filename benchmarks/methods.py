@@ -120,6 +120,7 @@ def build_module(method: str, size: int, cfg: Settings, iterations: int = 1):
             image_size=size,
             num_iterations=iterations,
             vgg_weights=None,
+            content_layers=["conv4_2"],  # where the reference (the PyTorch tutorial's manner) puts its content loss
             output=str(cfg.tmp / f"gatys_{size}.png"),
         )
     raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")

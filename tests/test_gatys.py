@@ -63,11 +63,36 @@ def test_loss_terms_match_their_formulas(tmp_path):
     total, logs = model.losses(image)
     assert torch.allclose(total, 2.0 * logs["loss_content"] + 5.0 * logs["loss_style"] + 0.5 * logs["loss_tv"])
     feats = model.vgg(image)
-    content_target = model._targets["content"]["conv4_2"]
-    assert torch.allclose(logs["loss_content"], ((feats["conv4_2"] - content_target) ** 2).mean())
+    content_target = model._targets["content"]["relu4_2"]
+    assert torch.allclose(logs["loss_content"], ((feats["relu4_2"] - content_target) ** 2).mean())
     # two identical style images blended 1:3 give the single-style loss
     single = sum(0.2 * model.style_loss(feats[n], model._targets["style"][0][n]) for n in model.style_layers)
     assert torch.allclose(logs["loss_style"], single, rtol=1e-5)
+
+
+def test_the_content_layer_is_the_papers_conv4_2_after_its_relu():
+    """The paper's "conv4_2" is Caffe's blob, which the in-place ReLU overwrites: relu4_2 = relu(conv4_2)."""
+    from gan_style.nets import VGGFeatures
+
+    model = Gatys(content=CONTENT, style=STYLE, image_size=32, num_iterations=1, vgg_weights=None)
+    assert model.content_layers == ["relu4_2"]
+    torch.manual_seed(0)
+    vgg = VGGFeatures(["conv4_2", "relu4_2"], weights=None)
+    feats = vgg(torch.rand(1, 3, 32, 32) * 2 - 1)
+    assert torch.equal(feats["relu4_2"], feats["conv4_2"].clamp(min=0)) and (feats["conv4_2"] < 0).any()
+
+
+def test_the_gram_loss_is_eq_4_times_4_over_n_squared():
+    """mean((G - A)^2) with G = F F^T / (N M) equals (4 / N^2) E_l, E_l = sum((FF^T - SS^T)^2) / (4 N^2 M^2)."""
+    from gan_style.losses import create_loss
+
+    torch.manual_seed(0)
+    n, h, w = 6, 5, 7
+    f, s = torch.randn(1, n, h, w, dtype=torch.float64), torch.randn(1, n, h, w, dtype=torch.float64)
+    m = h * w
+    g, a = f.reshape(n, m) @ f.reshape(n, m).T, s.reshape(n, m) @ s.reshape(n, m).T
+    e_l = ((g - a) ** 2).sum() / (4 * n**2 * m**2)
+    assert torch.allclose(create_loss("gram")(f, s), 4 / n**2 * e_l)
 
 
 def test_style_targets_are_gram_matrices_and_tv_off_leaves_the_graph(tmp_path):

@@ -8,7 +8,9 @@ this code                 paper                meaning
 ``image``                 x                    the image being optimized (the parameter)
 ``content``               p                    the content photograph
 ``style``                 a                    the artwork(s)
-``content_layers``        l in {conv4_2}       layers whose responses F^l must match P^l
+``content_layers``        l in {conv4_2}       layers whose responses F^l must match P^l (relu4_2 here:
+                                               the paper's Caffe "conv4_2" blob is overwritten by its
+                                               in-place ReLU, so its response is after the ReLU)
 ``style_layers``          relu1_1 ... relu5_1  layers whose Gram matrices G^l must match A^l
 ``style_layer_weights``   w_l                  per-layer style weights (equal by default)
 ``content_weight``        alpha                weight of L_content
@@ -20,7 +22,10 @@ Losses (registry names ``content``, ``gram``, ``tv``; ``G`` is the Gram matrix n
 
 - ``L_content = sum_l c_l * mean((F^l(x) - F^l(p))^2)`` (Eq. 1);
 - ``L_style = sum_l w_l * sum_s b_s * mean((G(F^l(x)) - G(F^l(a_s)))^2)`` (Eq. 3-5), ``b_s`` the blend
-  weights of several style images (summing to 1);
+  weights of several style images (summing to 1). With ``G = F F^T / (N_l M_l)`` (N_l channels, M_l = H W
+  positions) the mean over the N_l^2 entries equals ``(4 / N_l^2) E_l`` of Eq. 4 (``E_l = sum (G - A)^2 /
+  (4 N_l^2 M_l^2)`` with unnormalized Gram matrices): layers with more channels count less than in Eq. 4, as in
+  jcjohnson/neural-style (Gram divided by C H W, mean squared error); ``style_layer_weights`` can undo it;
 - ``L_total = content_weight * L_content + style_weight * L_style + tv_weight * L_tv`` (Eq. 7).
 
 Optimization: L-BFGS on the pixels (the paper), or Adam; one iteration per Lightning step, so the progress
@@ -88,7 +93,9 @@ class Gatys(GanStyleModule):
         optimizer: ``lbfgs`` (default, as in the paper) or ``adam``.
         lr: step size; default 1.0 for L-BFGS, 0.02 for Adam (pixels live in [-1, 1]).
         init: start from the ``content`` image (default), the first ``style`` image or ``noise``.
-        content_layers: VGG-19 layers whose responses must match the content's (``["conv4_2"]``, as in the paper).
+        content_layers: VGG-19 layers whose responses must match the content's (None, the default:
+            ``["relu4_2"]``, the paper's "conv4_2" after its ReLU, as in Gatys' code (``r42``) and
+            jcjohnson/neural-style; ``conv4_2`` here is the response before the ReLU).
         content_layer_weights: weight c_l of each content layer, one number >= 0 per entry of ``content_layers``
             (1.0 each).
         style_layers: VGG-19 layers whose Gram matrices must match the style's (relu1_1, relu2_1, relu3_1,
@@ -143,7 +150,7 @@ class Gatys(GanStyleModule):
         blend = list(style_blend_weights) if style_blend_weights else [1.0] * len(styles)
         if len(blend) != len(styles) or any(not w >= 0 for w in blend) or sum(blend) <= 0:
             raise ValueError(f"style_blend_weights must be {len(styles)} numbers >= 0 with a positive sum, got {blend}")
-        content_layers = list(content_layers or ["conv4_2"])
+        content_layers = list(content_layers or ["relu4_2"])
         style_layers = list(style_layers or ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"])
         content_layer_weights = _layer_weights("content", content_layers, content_layer_weights, 1.0)
         style_layer_weights = _layer_weights("style", style_layers, style_layer_weights, 1.0 / len(style_layers))
@@ -374,7 +381,7 @@ def _layer_weights(kind: str, layers: list[str], weights: list[float] | None, de
     unknown = [n for n in layers if n not in VGG19_LAYERS]
     if unknown or not layers:
         raise ValueError(
-            f"unknown {kind} layers {unknown or '(none given)'}; use VGG-19 names such as conv4_2, relu1_1"
+            f"unknown {kind} layers {unknown or '(none given)'}; use VGG-19 names such as relu4_2, relu1_1"
         )
     weights = list(weights) if weights is not None else [default] * len(layers)
     if len(weights) != len(layers) or any(not w >= 0 for w in weights):
