@@ -259,8 +259,8 @@ def export(
             ``torchscript`` and ``onnx`` (``[onnx]`` on the command line for one).
         network: what to export: CycleGAN ``generator_ab`` (default) or ``generator_ba``; Pix2Pix and
             PatchGANStyle ``generator``; AdaIN ``stylizer``. None takes the default.
-        height: trace size (256 x 256); multiples of 2^num_downs for a U-Net, of 4 for the ResNet generator.
-        width: see ``height``.
+        height: height of the traced input, in pixels (256); a multiple of 2^num_downs for a U-Net, of 4 for ResNet.
+        width: width of the traced input, in pixels (256); a multiple of 2^num_downs for a U-Net, of 4 for ResNet.
         opset: ONNX opset version (17; the dynamo exporter needs 18 or more).
         dynamic: free batch, height and width (True); False fixes the traced shape.
         check: load and run each exported file and compare with PyTorch (True). ONNX is run with

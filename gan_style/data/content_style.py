@@ -76,14 +76,13 @@ class ContentStyleDataModule(SeededDataModule):
     in [-1, 1].
 
     Args:
-        content_dir: image folders (searched recursively).
-        style_dir: see ``content_dir``.
+        content_dir: folder of content photos, searched recursively (``examples/data/photo2painting/trainA``).
+        style_dir: folder of style images, searched recursively (``examples/data/photo2painting/trainB``).
         val_content_dir: content photos for validation, test and predict (default ``content_dir``).
-        preprocess: see :class:`gan_style.data.ImageTransform`
-            (default ``scale_shorter_and_crop``, 512, 256, no flips).
-        load_size: see ``preprocess``.
-        crop_size: see ``preprocess``.
-        flip: see ``preprocess``.
+        preprocess: resize/crop mode of :class:`gan_style.data.ImageTransform` (``scale_shorter_and_crop``).
+        load_size: side training images are scaled to before cropping, in pixels (512; by default the shorter side).
+        crop_size: side of the square crop each image is cut to, in pixels (256).
+        flip: flip training images left-right at random, with probability 0.5 (False; evaluation never flips).
         epoch_length: pairs per training epoch (default ``max(|content|, |style|)``).
         num_val: content images rendered in validation (4).
         batch_size: pairs per batch (8, as in AdaIN).

@@ -133,11 +133,10 @@ class UnpairedImageDataModule(SeededDataModule):
 
     Args:
         root: dataset folder.
-        preprocess: see :class:`gan_style.data.ImageTransform`
-            (defaults resize_and_crop 286 -> 256 with flips, as in the paper).
-        load_size: see ``preprocess``.
-        crop_size: see ``preprocess``.
-        flip: see ``preprocess``.
+        preprocess: resize/crop mode of :class:`gan_style.data.ImageTransform` (``resize_and_crop``, as in the paper).
+        load_size: side training images are resized to before cropping, in pixels (286; ``preprocess`` picks the side).
+        crop_size: side of the square crop each image is cut to, in pixels (256).
+        flip: flip training images left-right at random, with probability 0.5 (True; evaluation never flips).
         direction: ``AtoB`` or ``BtoA``.
         serial_batches: take B images in order instead of at random, and do not shuffle.
         batch_size: images per batch (1, as in the paper).

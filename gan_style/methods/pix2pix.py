@@ -91,10 +91,10 @@ class Pix2Pix(GanStyleModule):
         gan_mode: ``vanilla`` (default, the paper), ``lsgan``, ``wgangp`` or ``hinge``.
         lambda_l1: weight of the L1 term (100, Sec. 4).
         reconstruction_loss: registry name of the reconstruction term (``l1``).
-        lr: Adam settings (2e-4, (0.5, 0.999)).
-        betas: see ``lr``.
-        n_epochs: epochs at the initial rate, then epochs of linear decay (100, 100).
-        n_epochs_decay: see ``n_epochs``.
+        lr: Adam learning rate of the generator and the discriminator (2e-4, as in the paper).
+        betas: Adam betas of both optimizers ((0.5, 0.999), as in the paper).
+        n_epochs: epochs at the initial learning rate (100).
+        n_epochs_decay: epochs over which the learning rate then decays linearly to 0 (100).
         eval_mode: False (paper): dropout and batch statistics stay active at validation, test and
             predict, without touching the running statistics; True: usual eval mode.
         reference_weights: optional ``{"generator": "latest_net_G.pth", "discriminator":
