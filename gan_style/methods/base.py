@@ -90,9 +90,25 @@ class LinearDecay:
     ``n_epochs_decay`` epochs (CycleGAN, Zhu et al. 2017, Sec. 4; pix2pix code's ``linear`` policy).
 
     ``factor(e) = 1 - max(0, e + 1 - n_epochs) / (n_epochs_decay + 1)`` for the 0-based epoch ``e``, so
-    the last epoch runs at ``1 / (n_epochs_decay + 1)`` of the base rate, then 0.
+    the first ``n_epochs`` epochs run at the base rate and the last at ``1 / (n_epochs_decay + 1)`` of it.
+
+    This is the reference code's lambda rule (``1 - max(0, epoch + epoch_count - n_epochs) /
+    (n_epochs_decay + 1)``, ``epoch_count`` 1) evaluated at the number of epochs done before epoch ``e``. The
+    reference's ``train.py`` steps its scheduler at the *start* of each epoch, so it evaluates the rule one
+    step further: its epoch ``e`` runs at ``factor(e + 1)``, its 100th epoch already decayed and its last
+    (200th) epoch at learning rate 0, a whole epoch without updates. gan-style keeps the paper's text
+    ("the same learning rate for the first 100 epochs and linearly decay the rate to zero over the next 100
+    epochs", Sec. 4 / Appendix 7.1): every epoch trains, and the rate reaches 0 after the last one.
+    ``tests/test_schedules.py`` checks the whole 200-epoch table against the reference rule.
 
     A class rather than a lambda, so scheduler state pickles into checkpoints.
+
+    Args:
+        n_epochs: epochs at the base rate (100 in the paper), >= 0.
+        n_epochs_decay: epochs of linear decay after them (100 in the paper), >= 0.
+
+    Raises:
+        ValueError: a negative number of epochs.
     """
 
     def __init__(self, n_epochs: int, n_epochs_decay: int) -> None:
