@@ -50,6 +50,25 @@ def test_the_published_decoder_is_refused_with_another_encoder(tmp_path):
     assert model.encoder.layout == "adain"
 
 
+def test_a_checkpoint_records_its_encoder_and_refuses_another(tmp_path):
+    """The decoder belongs to the encoder it was trained with: the checkpoint says which, and loading it with
+    the other encoder is refused."""
+    from gan_style.errors import InvalidSettingError
+    from gan_style.nets import VGGFeatures
+
+    torchvision_vgg = tmp_path / "vgg19_features.pth"
+    torch.save(VGGFeatures(["relu4_1"], weights=None).body.state_dict(), torchvision_vgg)
+    normalised = tmp_path / "vgg_normalised.pth"
+    torch.save(VGGFeatures(["relu5_4"], weights=None, layout="adain").body.state_dict(), normalised)
+    model = AdaIN(encoder_weights=str(torchvision_vgg))
+    checkpoint: dict = {"state_dict": model.state_dict()}
+    model.on_save_checkpoint(checkpoint)
+    assert checkpoint["gan_style_adain_encoder"] == "torchvision"
+    AdaIN(encoder_weights=str(torchvision_vgg)).on_load_checkpoint(dict(checkpoint))  # the same encoder: fine
+    with pytest.raises(InvalidSettingError, match="trained with the torchvision VGG-19 encoder"):
+        AdaIN(encoder_weights=str(normalised)).on_load_checkpoint(dict(checkpoint))
+
+
 def test_adaptive_instance_norm_statistics():
     torch.manual_seed(0)
     c, s = torch.randn(2, 8, 5, 5) * 3 + 1, torch.randn(1, 8, 7, 7) * 0.5 - 2

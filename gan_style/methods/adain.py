@@ -134,6 +134,29 @@ class AdaIN(GanStyleModule):
         self.decoder = decoder if decoder is not None else AdaINDecoder()
         self.content_loss, self.style_loss = create_loss("content"), create_loss("mean_std")
 
+    # --- which encoder the decoder belongs to ------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Also records the encoder's layout (``torchvision`` or ``adain``, the normalised VGG-19) under
+        ``gan_style_adain_encoder``: the decoder only works with the encoder it was trained with."""
+        super().on_save_checkpoint(checkpoint)
+        checkpoint["gan_style_adain_encoder"] = self.encoder.layout
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Refuses a checkpoint whose decoder was trained with another encoder than this model's.
+
+        Raises:
+            InvalidSettingError: the recorded encoder layout differs from ``encoder_weights``'; the message
+                names both and the fix.
+        """
+        recorded = checkpoint.get("gan_style_adain_encoder")
+        if recorded is not None and recorded != self.encoder.layout:
+            raise InvalidSettingError(
+                f"this AdaIN checkpoint's decoder was trained with the {recorded} VGG-19 encoder, but encoder_weights "
+                f"({self.hparams.encoder_weights!r}) gives the {self.encoder.layout} one, which would give wrong "
+                "images: load it with the encoder_weights it was trained with"
+            )
+        super().on_load_checkpoint(checkpoint)
+
     # --- the algorithm -----------------------------------------------------------------------------------
     def decode(self, t: Tensor) -> Tensor:
         """g(t) as an image in [-1, 1] (the decoder's [0, 1] output rescaled; not clamped)."""
