@@ -227,6 +227,7 @@ def test_cyclegan_zoo_file_runs_as_the_generator_it_holds(zoo, capsys):
     stylizer = gan_style.from_pretrained("horse2zebra", progress=False)
     assert isinstance(stylizer, GeneratorStylizer) and not stylizer.training and stylizer.size_multiple == 4
     assert stylizer.pretrained.name == "cyclegan/horse2zebra"
+    assert stylizer.default_size == 256  # the reference test.py runs the zoo at the training size
     path = cache_dir() / "cyclegan" / "horse2zebra.pth"
     assert path.is_file() and is_cached("cyclegan/horse2zebra")
     assert f"downloaded {path} (sha256 " in capsys.readouterr().err  # none published: the computed one is shown
@@ -262,6 +263,7 @@ def test_fast_neural_style_matches_the_network_it_was_trained_as(zoo):
 def test_adain_runs_with_the_normalised_vgg_it_was_trained_with(zoo):
     stylizer = from_pretrained("adain", progress=False)
     assert isinstance(stylizer, AdaINStylizer) and stylizer.encoder.layout == "adain"
+    assert stylizer.default_size == 512  # the reference test.py's content_size
     folder = cache_dir() / "adain"
     encoder = VGGFeatures(["relu4_1"], weights=str(folder / "vgg_normalised.pth"), layout="adain")
     decoder = AdaINDecoder()

@@ -159,8 +159,8 @@ def test_stylize_translates_with_a_cyclegan_checkpoint(tiny_cyclegan_checkpoint,
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--size", "0"], "--size must be a number of pixels >= 1 (the shorter side) or null, got 0"),
-        (["--size", "-1"], "--size must be a number of pixels >= 1 (the shorter side) or null, got -1"),
+        (["--size", "0"], "--size must be a number of pixels >= 1 (the shorter side), auto or null, got 0"),
+        (["--size", "-1"], "--size must be a number of pixels >= 1 (the shorter side), auto or null, got -1"),
         (["--alpha", "0.5"], "does not take --alpha"),
     ],
     ids=["size_0", "size_negative", "alpha_for_translation"],
@@ -172,6 +172,17 @@ def test_stylize_refuses_settings_it_cannot_honour(tiny_cyclegan_checkpoint, tmp
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert message in proc.stderr.strip().splitlines()[-1]
     assert not out.exists()
+
+
+def test_stylize_runs_a_checkpoint_at_the_size_it_was_trained_at(tiny_cyclegan_checkpoint, tmp_path):
+    """Without --size, a translation model runs at its training crop, recorded in the checkpoint (32 for the
+    tiny recipe), not at 512."""
+    assert torch.load(tiny_cyclegan_checkpoint, weights_only=True)["gan_style_image_size"] == 32
+    out = tmp_path / "out"
+    args = ["stylize", "--checkpoint", str(tiny_cyclegan_checkpoint), "--content", str(CONTENT / "newyork.jpg")]
+    gan_style_in_process(*args, "--output_dir", str(out), cwd=tmp_path)
+    with Image.open(out / "newyork.png") as img:
+        assert min(img.size) == 32
 
 
 def test_stylize_refuses_two_inputs_with_one_output_name(tiny_cyclegan_checkpoint, tmp_path):

@@ -56,7 +56,10 @@ def load_stylizer(
         InferenceUnavailableError: the method hands out no stylizer.
     """
     model = load_method(checkpoint, device)
-    return model.stylizer(network).eval(), type(model).__name__
+    stylizer = model.stylizer(network).eval()
+    if stylizer.default_size is None:
+        stylizer.default_size = model.trained_image_size()
+    return stylizer, type(model).__name__
 
 
 def _collect(paths: list[str], what: str) -> list[Path]:
@@ -112,7 +115,7 @@ def stylize(
     pretrained: str | None = None,
     network: str | None = None,
     output_dir: str = "stylized",
-    size: int | None = 512,
+    size: int | Literal["auto"] | None = "auto",
     alpha: float | None = None,
     style_weights: list[float] | None = None,
     masks: str | list[str] | None = None,
@@ -145,8 +148,11 @@ def stylize(
         output_dir: where ``<content>_<styles>.png`` (or ``<content>.png`` for translation) is written
             ("stylized"); input files are never overwritten, and two inputs that would give the same output
             name are refused before anything is written.
-        size: shorter side of the processed image in pixels (512), >= 1; None keeps the size. Sizes are rounded
-            down to the stylizer's size multiple (2^num_downs for a U-Net, 4 for the ResNet generator).
+        size: shorter side of the processed image in pixels, >= 1; ``auto`` (default): the size the model is
+            meant to run at (:attr:`~gan_style.inference.Stylizer.default_size`: the training crop recorded in the
+            checkpoint, 256 for the CycleGAN / pix2pix recipes and zoos; 512 for AdaIN, as its reference test),
+            else 512; None keeps each image's size. Sizes are rounded down to the stylizer's size multiple
+            (2^num_downs for a U-Net, 4 for the ResNet generator).
         alpha: content-style trade-off in [0, 1] (AdaIN). None (default): the model's setting.
         style_weights: interpolation weights of several styles. None (default): equal.
         masks: spatial control, one mask image per style (white = apply that style there). None (default).
@@ -196,8 +202,8 @@ def stylize(
         raise ValueError("--network picks a network of a checkpoint's method; a --pretrained model has one")
     if tile_norm not in ("image", "tile"):
         raise ValueError(f"tile_norm must be 'image' or 'tile', got {tile_norm!r}")
-    if size is not None and (isinstance(size, bool) or size < 1):
-        raise ValueError(f"--size must be a number of pixels >= 1 (the shorter side) or null, got {size}")
+    if size is not None and size != "auto" and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise ValueError(f"--size must be a number of pixels >= 1 (the shorter side), auto or null, got {size}")
     dev = torch.device(
         "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
     )
@@ -208,7 +214,10 @@ def stylize(
         from gan_style.methods import OPTIMIZATION_METHODS
 
         stylizer: Stylizer = OPTIMIZATION_METHODS[method](
-            size=size, num_iterations=num_iterations, vgg_weights=vgg_weights, style_weight=style_weight
+            size=512 if size == "auto" else size,
+            num_iterations=num_iterations,
+            vgg_weights=vgg_weights,
+            style_weight=style_weight,
         )
     elif pretrained is not None:
         from gan_style.pretrained import from_pretrained
@@ -216,6 +225,8 @@ def stylize(
         stylizer = from_pretrained(pretrained, dev)
     else:
         stylizer, _ = load_stylizer(checkpoint, network, dev)
+    if size == "auto":
+        size = stylizer.default_size or 512
     controls = {"alpha": alpha, "style_weights": style_weights, "masks": masks, "preserve_color": preserve_color}
     stylizer.check_inputs(styles, controls)  # before any image is read
     if masks and len(masks) != len(styles):

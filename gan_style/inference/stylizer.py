@@ -18,6 +18,9 @@ attribute / method       meaning
                          optimizes each image
 ``resizes_inputs``       True: callers pass images at their original size and the stylizer sizes them
                          (Gatys optimizes at its own sizes); False: callers size them (``size_multiple``)
+``default_size``         the shorter side (pixels) the model is meant to run at: the size it was trained
+                         at (a checkpoint records it), AdaIN's 512 as in the reference test; None: the
+                         caller's default
 ``plan_tiles(...)``      how tiled inference runs it: the per-tile function and how its normalization
                          layers gather the statistics of the whole image (:class:`TilePlan`)
 ``export_module()``      the module TorchScript / ONNX export traces, with its input names
@@ -179,6 +182,7 @@ class Stylizer(nn.Module, abc.ABC):
     controls: tuple[str, ...] = ()
     feed_forward: bool = True
     resizes_inputs: bool = False
+    default_size: int | None = None
 
     def forward(self, content: Tensor, styles: Sequence[Tensor] | None = None, **controls: Any) -> Tensor:
         self.check_inputs(styles, controls)

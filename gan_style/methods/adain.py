@@ -259,6 +259,7 @@ class AdaINStylizer(Stylizer):
     takes_style = True
     controls = ("alpha", "style_weights", "masks", "preserve_color")
     tile_multiple = 8  # VGG's three poolings before relu4_1
+    default_size = 512  # the reference test.py's content_size
 
     def __init__(
         self, encoder: nn.Module, decoder: nn.Module, alpha: float = 1.0, preserve_color: str = "none"

@@ -207,6 +207,16 @@ class GanStyleModule(L.LightningModule):
             "docs/adding_a_method.md"
         )
 
+    def trained_image_size(self) -> int | None:
+        """The side (pixels) of the images this model trains on: the data module's training crop
+        (:attr:`gan_style.data.ImageTransform.output_size`), or the one a loaded checkpoint recorded
+        (``gan_style_image_size``); None when unknown (variable sizes, no data module). Consumers run the model
+        at that size by default (:attr:`gan_style.inference.Stylizer.default_size`)."""
+        trainer = self._trainer
+        datamodule = getattr(trainer, "datamodule", None) if trainer is not None else None
+        size = getattr(getattr(datamodule, "train_transform", None), "output_size", None)
+        return size if isinstance(size, int) else getattr(self, "_trained_image_size", None)
+
     def check_stylizer_network(self, network: str | None) -> str:
         """The :attr:`stylizer_networks` name ``network`` stands for (None: the default, the first).
 
@@ -449,6 +459,9 @@ class GanStyleModule(L.LightningModule):
         checkpoint["gan_style_rng"] = rng
         checkpoint["gan_style_class"] = f"{type(self).__module__}.{type(self).__qualname__}"
         checkpoint["gan_style_skipped_steps"] = self.skipped_steps
+        size = self.trained_image_size()
+        if size is not None:
+            checkpoint["gan_style_image_size"] = size
 
         for attr, source in self.frozen_networks.items():
             if self.hparams.get(source) is not None:
@@ -458,6 +471,7 @@ class GanStyleModule(L.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         normalize_fit_loop_state(checkpoint)  # exact resume from every position (gan_style.methods.resume)
+        self._trained_image_size = checkpoint.get("gan_style_image_size")
         self._pending_rng = checkpoint.get("gan_style_rng")
         self.skipped_steps = int(checkpoint.get("gan_style_skipped_steps", 0))
         state = checkpoint.get("state_dict", {})

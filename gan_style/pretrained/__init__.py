@@ -190,4 +190,6 @@ def from_pretrained(name: str, device: str | torch.device = "cpu", progress: boo
     files = download_pretrained(entry, progress=progress)
     stylizer = CONVERTERS[entry.family](files, dict(entry.settings), entry.name)
     stylizer.pretrained = entry  # what it is, for callers that show it
+    if stylizer.default_size is None and entry.family in ("cyclegan", "pix2pix"):
+        stylizer.default_size = entry.input_size  # their test.py runs at the training size
     return stylizer.to(device).eval()
