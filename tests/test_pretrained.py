@@ -276,6 +276,20 @@ def test_adain_runs_with_the_normalised_vgg_it_was_trained_with(zoo):
         stylizer(content)
 
 
+def test_adain_trains_with_the_papers_encoder_by_default(zoo):
+    """AdaIN's default encoder is the normalised VGG-19 of the AdaIN release, fetched alone (not the decoder)."""
+    from gan_style.methods import AdaIN
+
+    model = AdaIN()
+    assert model.hparams.encoder_weights == "vgg_normalised" and model.encoder.layout == "adain"
+    model.setup("fit")
+    assert [r["path"].rsplit("/", 1)[-1] for r in zoo.requests] == ["vgg_normalised.pth"]
+    reference = VGGFeatures(["relu4_1"], weights=str(cache_dir() / "adain" / "vgg_normalised.pth"), layout="adain")
+    x = _image(32)
+    with torch.no_grad():
+        assert torch.equal(model.encoder(x, ["relu4_1"])["relu4_1"], reference(x)["relu4_1"])
+
+
 def test_pix2pix_zoo_file_runs_as_the_reference_test_runs_it(server, tmp_path, monkeypatch):
     """U-Net 256 (batch norm, dropout), in the mode the reference test.py leaves it: test-batch statistics and
     dropout on, the stored running statistics untouched."""

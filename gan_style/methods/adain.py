@@ -67,6 +67,26 @@ class InverseDecay:
         return 1.0 / (1.0 + self.decay * step)
 
 
+#: ``encoder_weights`` naming the paper's normalised VGG-19 (the AdaIN release's ``vgg_normalised.pth``).
+PAPER_ENCODER = "vgg_normalised"
+
+
+def _encoder_source(encoder_weights: str | None) -> tuple[str | None, str | None]:
+    """(weights source for :class:`VGGFeatures`, its layout or None) for an ``encoder_weights`` setting."""
+    if encoder_weights != PAPER_ENCODER:
+        return encoder_weights, None
+    from gan_style.pretrained import cached_path
+
+    return str(cached_path("adain", "encoder")), "adain"
+
+
+def _fetch_paper_encoder() -> None:
+    """Download ``vgg_normalised.pth`` with the published AdaIN model's files when it is not cached."""
+    from gan_style.pretrained import download_pretrained
+
+    download_pretrained("adain", roles=["encoder"])
+
+
 class AdaIN(GanStyleModule):
     """AdaIN style transfer as a LightningModule (see the module docstring for the equations).
 
@@ -75,8 +95,12 @@ class AdaIN(GanStyleModule):
     ``train/loss_style`` and the same under ``val/``.
 
     Args:
-        encoder_weights: VGG-19 weights: ``imagenet`` (torchvision, hub cache), a file (torchvision
-            layout or the AdaIN ``vgg_normalised.pth``, recognised by its layout), or None (random; tests).
+        encoder_weights: the VGG-19 encoder f. ``vgg_normalised`` (default): the paper's normalised VGG-19
+            (Caffe preprocessing, reflection padding, ceil-mode pooling) that the released models were trained
+            with and the style weight 10 was tuned on, the AdaIN release's ``vgg_normalised.pth``, downloaded once
+            with the published AdaIN model (``gan-style pretrained adain``); ``imagenet``: torchvision's ImageNet
+            VGG-19 (zero padding, floor pooling), not the paper's encoder; a file (torchvision layout or
+            ``vgg_normalised.pth``, recognised by its layout); or None (random weights, tests).
         decoder: the decoder g (None, the default: :class:`gan_style.nets.AdaINDecoder`).
         content_weight: weight of the content loss L_c (1.0, Sec. 6).
         style_weight: weight lambda of the style loss L_s (10.0, Sec. 6).
@@ -101,7 +125,7 @@ class AdaIN(GanStyleModule):
 
     def __init__(
         self,
-        encoder_weights: str | None = "imagenet",
+        encoder_weights: str | None = "vgg_normalised",
         decoder: nn.Module | None = None,
         content_weight: float = 1.0,
         style_weight: float = 10.0,
@@ -121,8 +145,9 @@ class AdaIN(GanStyleModule):
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         self.save_hyperparameters_plain()
-        self.encoder = VGGFeatures(STYLE_LAYERS, weights=encoder_weights, defer=True)
-        known_encoder = encoder_weights in (None, "imagenet") or Path(str(encoder_weights)).is_file()
+        source, layout = _encoder_source(encoder_weights)
+        self.encoder = VGGFeatures(STYLE_LAYERS, weights=source, layout=layout, defer=True)
+        known_encoder = encoder_weights in (None, "imagenet", PAPER_ENCODER) or Path(str(encoder_weights)).is_file()
         if (reference_weights or {}).get("decoder") and known_encoder and self.encoder.layout != "adain":
             raise InvalidSettingError(
                 f"model.reference_weights.decoder ({reference_weights['decoder']}) is a decoder of the AdaIN code, "
@@ -133,6 +158,13 @@ class AdaIN(GanStyleModule):
             )
         self.decoder = decoder if decoder is not None else AdaINDecoder()
         self.content_loss, self.style_loss = create_loss("content"), create_loss("mean_std")
+
+    def setup(self, stage: str) -> None:
+        """Downloads the paper's encoder first when ``encoder_weights`` is ``vgg_normalised`` and it is not cached
+        (an offline machine gets one line naming the URL and where to put the file)."""
+        if self.hparams.get("encoder_weights") == PAPER_ENCODER:
+            _fetch_paper_encoder()
+        super().setup(stage)
 
     # --- which encoder the decoder belongs to ------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -148,6 +180,8 @@ class AdaIN(GanStyleModule):
             InvalidSettingError: the recorded encoder layout differs from ``encoder_weights``'; the message
                 names both and the fix.
         """
+        if self.hparams.get("encoder_weights") == PAPER_ENCODER:
+            _fetch_paper_encoder()  # the checkpoint leaves the frozen encoder out: it is rebuilt from its source
         recorded = checkpoint.get("gan_style_adain_encoder")
         if recorded is not None and recorded != self.encoder.layout:
             raise InvalidSettingError(

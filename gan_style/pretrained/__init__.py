@@ -35,6 +35,7 @@ __all__ = [
     "PretrainedModel",
     "PublishedFile",
     "cache_dir",
+    "cached_path",
     "download_pretrained",
     "from_pretrained",
     "is_cached",
@@ -90,13 +91,27 @@ def _local_paths(entry: PretrainedModel) -> dict[str, tuple[Path, Path]]:
     return paths
 
 
+def cached_path(name: str | PretrainedModel, role: str) -> Path:
+    """Where the file of ``role`` of a published model is read from once downloaded (it may not exist yet), e.g.
+    ``cached_path("adain", "encoder")`` -> ``$TORCH_HOME/hub/gan_style/adain/vgg_normalised.pth``.
+
+    Raises:
+        DownloadSettingError: an unknown or ambiguous name.
+        KeyError: a role the model does not have.
+    """
+    entry = name if isinstance(name, PretrainedModel) else resolve_pretrained(name)
+    return _local_paths(entry)[role][1]
+
+
 def is_cached(name: str | PretrainedModel) -> bool:
     """Whether every file of the model is in the cache (no download needed)."""
     entry = name if isinstance(name, PretrainedModel) else resolve_pretrained(name)
     return all(used.is_file() for _, used in _local_paths(entry).values())
 
 
-def download_pretrained(name: str | PretrainedModel, progress: bool = True) -> dict[str, Path]:
+def download_pretrained(
+    name: str | PretrainedModel, progress: bool = True, roles: list[str] | None = None
+) -> dict[str, Path]:
     """The local files of a published model, downloaded into :func:`cache_dir` when missing.
 
     A download is resumed from its partial file, checked against the published sha256 (where there is one;
@@ -106,6 +121,7 @@ def download_pretrained(name: str | PretrainedModel, progress: bool = True) -> d
     Args:
         name: a catalogue name (:func:`resolve_pretrained`) or entry.
         progress: progress bars on stderr (True).
+        roles: only these files (e.g. ``["encoder"]`` of AdaIN); None (default): all of the model's files.
 
     Returns:
         role -> the file the converter reads (``{"generator": .../horse2zebra.pth}``).
@@ -123,6 +139,8 @@ def download_pretrained(name: str | PretrainedModel, progress: bool = True) -> d
     entry = name if isinstance(name, PretrainedModel) else resolve_pretrained(name)
     result: dict[str, Path] = {}
     for role, (download, used) in _local_paths(entry).items():
+        if roles is not None and role not in roles:
+            continue
         published = entry.files[role]
         if not used.is_file():
             if not download.is_file():
