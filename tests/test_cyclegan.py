@@ -1,7 +1,10 @@
+import warnings
+
 import lightning as L
 import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
+from torch.utils.data import DataLoader
 
 from conftest import tiny_cyclegan_kwargs
 from gan_style.data import UnpairedImageDataModule
@@ -172,3 +175,62 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, sample_root, interruptio
     for a, b in zip(full.optimizers(), resumed.optimizers()):
         assert a.param_groups[0]["lr"] == b.param_groups[0]["lr"]
     assert torch.equal(full.pool_a.state_dict()["images"], resumed.pool_a.state_dict()["images"])
+
+
+def test_wgangp_discriminator_loss_halves_the_penalty_too():
+    torch.manual_seed(0)
+    m = CycleGAN(**tiny_cyclegan_kwargs(), gan_mode="wgangp")
+    a, b = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        fake_a, fake_b = m.generator_ba(b), m.generator_ab(a)
+    loss, logs = m.discriminator_loss(a, b, fake_a, fake_b)
+    DX, DY = m.discriminator_a, m.discriminator_b
+    with torch.no_grad():
+        critic_a = -DX(a).mean() + DX(fake_a).mean()
+        critic_b = -DY(b).mean() + DY(fake_b).mean()
+    assert torch.allclose(logs["loss_d_a"], 0.5 * (critic_a + 10.0 * logs["gp_a"]), atol=1e-5)
+    assert torch.allclose(logs["loss_d_b"], 0.5 * (critic_b + 10.0 * logs["gp_b"]), atol=1e-5)
+    assert torch.allclose(loss, logs["loss_d_a"] + logs["loss_d_b"])
+
+
+def test_wgangp_with_a_batch_norm_discriminator_warns():
+    kwargs = {**tiny_cyclegan_kwargs(), "discriminator_b": NLayerDiscriminator(ndf=8, n_layers=1, norm="batch")}
+    with pytest.warns(UserWarning, match="wgangp with batch norm in discriminator_b:") as record:
+        CycleGAN(**kwargs, gan_mode="wgangp")
+    (warning,) = [w for w in record if "batch norm" in str(w.message)]
+    assert "\n" not in str(warning.message) and "model.init_args.discriminator_b.init_args.norm" in str(warning.message)
+    assert "discriminator_a" not in str(warning.message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        CycleGAN(**tiny_cyclegan_kwargs(), gan_mode="wgangp")  # the default instance norm
+        CycleGAN(**kwargs, gan_mode="lsgan")
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.0, False])
+def test_n_critic_must_be_an_integer_of_at_least_one(bad):
+    with pytest.raises(ValueError, match="n_critic"):
+        CycleGAN(**tiny_cyclegan_kwargs(), n_critic=bad)
+
+
+def test_n_critic_steps_the_generators_on_every_n_critic_th_batch(make_trainer):
+    L.seed_everything(0)
+    m = CycleGAN(**tiny_cyclegan_kwargs(), gan_mode="wgangp", n_critic=2)
+    data = [{"A": torch.rand(3, 32, 32) * 2 - 1, "B": torch.rand(3, 32, 32) * 2 - 1} for _ in range(4)]
+    networks = ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")
+    changed = {name: [] for name in networks}
+
+    class Recorder(L.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            self.before = {n: [p.detach().clone() for p in getattr(pl_module, n).parameters()] for n in networks}
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            for n in networks:
+                params = getattr(pl_module, n).parameters()
+                changed[n].append(any(not torch.equal(b, p) for b, p in zip(self.before[n], params)))
+
+    trainer = make_trainer(max_epochs=1, callbacks=[Recorder()], limit_val_batches=0)
+    trainer.fit(m, DataLoader(data, batch_size=1))
+    assert changed["generator_ab"] == changed["generator_ba"] == [False, True, False, True]
+    assert changed["discriminator_a"] == changed["discriminator_b"] == [True] * 4
+    assert trainer.global_step == 4 + 2  # optimizer steps taken: 4 discriminator steps, 2 generator steps
+    assert torch.isfinite(trainer.callback_metrics["train/loss_g"])

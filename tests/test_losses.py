@@ -116,3 +116,58 @@ def test_discriminator_loss_scale_without_penalty():
     expected = 0.5 * (((d(real) - 1) ** 2).mean() + (d(fake) ** 2).mean())
     assert torch.allclose(loss, expected) and "gp" not in logs
     assert math.isclose(float(logs["d_real"] + logs["d_fake"]) * 0.5, loss.item(), rel_tol=1e-6)
+
+
+def test_wgangp_scale_multiplies_the_penalty_too():
+    """loss = scale * (critic terms + lambda_gp * GP): lambda_gp stays relative to the critic terms."""
+    torch.manual_seed(0)
+    critic = LinearCritic((3, 4, 4))
+    real, fake = torch.randn(3, 3, 4, 4), torch.randn(3, 3, 4, 4)
+    loss, logs = GANLoss("wgangp", lambda_gp=10.0).discriminator_loss(critic, real, fake, scale=0.5)
+    with torch.no_grad():
+        critic_terms = -critic(real).mean() + critic(fake).mean()
+        gp = (critic.w.norm() - 1.0) ** 2  # exact for a linear critic, whatever the interpolates
+    assert torch.allclose(loss, 0.5 * (critic_terms + 10.0 * gp), atol=1e-5)
+    assert torch.allclose(logs["d_real"] + logs["d_fake"], critic_terms, atol=1e-6)  # logged before scale
+    assert torch.allclose(logs["gp"], gp, atol=1e-5)  # logged before lambda_gp and scale
+    unscaled, _ = GANLoss("wgangp", lambda_gp=10.0).discriminator_loss(critic, real, fake, scale=1.0)
+    assert torch.allclose(unscaled, 2 * loss, atol=1e-5)
+
+
+def test_gradient_norm_has_eps_under_the_square_root():
+    torch.manual_seed(0)
+    critic = LinearCritic((3, 4, 4))
+    real, fake = torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4)
+    w2 = critic.w.detach().pow(2).sum()
+    expected = (torch.sqrt(w2 + 0.25) - 1.0) ** 2  # sqrt(sum(g^2) + eps), not ||g + eps||
+    assert torch.allclose(gradient_penalty(critic, real, fake, eps=0.25), expected, atol=1e-5)
+
+
+class DeadReluCritic(nn.Module):
+    """A critic whose ReLU never fires: its input gradient is exactly zero."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        nn.init.constant_(self.conv.bias, -100.0)
+
+    def forward(self, x):
+        return F.relu(self.conv(x)).flatten(1).sum(1)
+
+
+@pytest.mark.parametrize("critic", [DeadReluCritic(), LinearCritic((3, 4, 4))], ids=["dead_relu", "zero_weights"])
+def test_gradient_penalty_backward_is_finite_for_a_zero_gradient(critic):
+    for p in critic.parameters():
+        if p.dim() == 3:  # LinearCritic: w = 0, so grad_x D = 0 everywhere
+            nn.init.zeros_(p)
+    real, fake = torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4)
+    loss, logs = GANLoss("wgangp").discriminator_loss(critic, real, fake, scale=0.5)
+    assert torch.allclose(logs["gp"], torch.tensor(1.0), atol=1e-5)  # (sqrt(0 + eps) - 1)^2
+    loss.backward()
+    for p in critic.parameters():
+        assert p.grad is None or torch.isfinite(p.grad).all()
+    # the penalty alone, too: d/dw (sqrt(|w|^2 + eps) - 1)^2 at w = 0 is 0, not 0/0
+    critic.zero_grad()
+    gradient_penalty(critic, real, fake).backward()
+    for p in critic.parameters():
+        assert p.grad is None or torch.isfinite(p.grad).all()

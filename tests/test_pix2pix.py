@@ -1,3 +1,5 @@
+import warnings
+
 import lightning as L
 import pytest
 import torch
@@ -136,3 +138,81 @@ def test_bad_settings():
     with pytest.raises(ValueError, match="unknown networks"):
         Pix2Pix(**tiny_pix2pix_kwargs(), reference_weights={"netG": "x"})
     assert NLayerDiscriminator(input_nc=6).model[0].in_channels == 6
+
+
+def tiny_instance_norm_kwargs():
+    return {
+        **tiny_pix2pix_kwargs(),
+        "discriminator": NLayerDiscriminator(input_nc=6, ndf=8, n_layers=1, norm="instance"),
+    }
+
+
+def test_wgangp_with_the_default_batch_norm_discriminator_warns_once():
+    with pytest.warns(UserWarning, match="wgangp with batch norm in discriminator") as record:
+        Pix2Pix(generator=UnetGenerator(num_downs=5, ngf=8), gan_mode="wgangp")  # default D: norm="batch"
+    (warning,) = [w for w in record if "batch norm" in str(w.message)]
+    message = str(warning.message)
+    assert "\n" not in message and '"instance"' in message and "model.init_args.discriminator.init_args.norm" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Pix2Pix(**tiny_instance_norm_kwargs(), gan_mode="wgangp")  # instance norm: no warning
+        Pix2Pix(**tiny_pix2pix_kwargs(), gan_mode="vanilla")  # batch norm without the penalty: no warning
+
+
+def test_wgangp_discriminator_loss_halves_the_penalty_too():
+    torch.manual_seed(0)
+    m = Pix2Pix(**tiny_instance_norm_kwargs(), gan_mode="wgangp")
+    a, b = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    fake = m.generator(a).detach()
+    loss, logs = m.discriminator_loss(a, b, fake)
+    D = m.discriminator
+    with torch.no_grad():
+        critic_terms = -D(torch.cat([a, b], 1)).mean() + D(torch.cat([a, fake], 1)).mean()
+    assert torch.allclose(loss, 0.5 * (critic_terms + 10.0 * logs["gp"]), atol=1e-5)
+    assert logs["gp"] > 0
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_n_critic_must_be_an_integer_of_at_least_one(bad):
+    with pytest.raises(ValueError, match="n_critic"):
+        Pix2Pix(**tiny_pix2pix_kwargs(), n_critic=bad)
+
+
+class UpdateRecorder(L.Callback):
+    """Which of the module's networks changed their parameters in each training batch."""
+
+    def __init__(self, networks):
+        self.networks = networks
+        self.changed = {name: [] for name in networks}
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self.before = {
+            name: [p.detach().clone() for p in getattr(pl_module, name).parameters()] for name in self.networks
+        }
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        for name in self.networks:
+            after = list(getattr(pl_module, name).parameters())
+            self.changed[name].append(any(not torch.equal(b, p) for b, p in zip(self.before[name], after)))
+
+
+# the 2-batch epochs with n_critic=3: epoch 0 ends without a generator step, and torch warns when its scheduler
+# steps at that epoch end
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before `optimizer.step\\(\\)`")
+@pytest.mark.parametrize(
+    ("n_critic", "max_epochs", "batches", "generator_steps"),
+    [(2, 1, 4, [False, True, False, True]), (3, 2, 2, [False, False, True, False])],  # counted across epochs
+)
+def test_n_critic_steps_the_generator_on_every_n_critic_th_batch(
+    n_critic, max_epochs, batches, generator_steps, make_trainer
+):
+    L.seed_everything(0)
+    m = Pix2Pix(**tiny_instance_norm_kwargs(), gan_mode="wgangp", n_critic=n_critic)
+    data = [{"A": torch.rand(3, 32, 32) * 2 - 1, "B": torch.rand(3, 32, 32) * 2 - 1} for _ in range(batches)]
+    recorder = UpdateRecorder(("generator", "discriminator"))
+    trainer = make_trainer(max_epochs=max_epochs, callbacks=[recorder], limit_val_batches=0)
+    trainer.fit(m, DataLoader(data, batch_size=1))
+    assert recorder.changed["generator"] == generator_steps
+    assert recorder.changed["discriminator"] == [True] * len(generator_steps)
+    assert trainer.global_step == len(generator_steps) + sum(generator_steps)  # optimizer steps taken
+    assert torch.isfinite(trainer.callback_metrics["train/loss_g"])

@@ -16,7 +16,14 @@ from gan_style.inference.stylizer import Stylizer
 from gan_style.methods.resume import normalize_fit_loop_state
 from gan_style.nets import load_reference_state_dict
 
-__all__ = ["GanStyleModule", "LinearDecay", "NonFinitePolicy", "check_loss_finite"]
+__all__ = [
+    "GanStyleModule",
+    "LinearDecay",
+    "NonFinitePolicy",
+    "check_loss_finite",
+    "check_n_critic",
+    "generator_step_due",
+]
 
 #: What a method does when a training loss is NaN or infinite: ``"stop"`` raises
 #: :class:`~gan_style.errors.NonFiniteLossError` naming the step and the loss term; ``"skip"`` leaves the
@@ -83,6 +90,32 @@ def check_loss_finite(
     raise NonFiniteLossError(
         f"non-finite loss {where}: {what}. The update was not applied, so the weights are still finite. {hint}"
     )
+
+
+def check_n_critic(n_critic: Any) -> None:
+    """Refuse an ``n_critic`` that is not an integer >= 1.
+
+    Raises:
+        ValueError: ``n_critic`` is not an ``int`` (a bool is refused too) or is below 1.
+    """
+    if isinstance(n_critic, bool) or not isinstance(n_critic, int) or n_critic < 1:
+        raise ValueError(f"n_critic (discriminator steps per generator step) must be an integer >= 1, got {n_critic!r}")
+
+
+def generator_step_due(module: L.LightningModule, n_critic: int) -> bool:
+    """Whether the generator steps on the current training batch: on every ``n_critic``-th batch of the run.
+
+    Batches are counted over the whole run, across epochs, with the trainer's own batch counter (restored on
+    resume, so a resumed run keeps the cadence); the current batch is number ``total.ready`` (from 1), and the
+    generator steps when it is a multiple of ``n_critic``. Always True for ``n_critic == 1``.
+
+    Args:
+        module: the LightningModule, attached to a trainer that is fitting.
+        n_critic: discriminator steps per generator step (>= 1).
+    """
+    if n_critic == 1:
+        return True
+    return module.trainer.fit_loop.epoch_loop.batch_progress.total.ready % n_critic == 0
 
 
 class LinearDecay:

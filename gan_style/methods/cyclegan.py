@@ -23,12 +23,14 @@ Sec. 4 "Training details"):
 - full generator objective (Eq. 3 plus identity):
   ``loss_g = L_GAN(G, D_Y) + L_GAN(F, D_X) + lambda_cycle * L_cyc + lambda_cycle * lambda_identity * L_idt``;
 - discriminators, halved as in the reference code and fed from a history pool of 50 fakes:
-  ``loss_d = 0.5 * (L(D_X(x), real) + L(D_X(pool(F(y))), fake)) + 0.5 * (L(D_Y(y), real) + L(D_Y(pool(G(x))), fake))``
-  (plus the gradient penalty for ``wgangp``).
+  ``loss_d = 0.5 * (L(D_X(x), real) + L(D_X(pool(F(y))), fake)) + 0.5 * (L(D_Y(y), real) + L(D_Y(pool(G(x))), fake))``;
+  for ``wgangp`` each half includes the gradient penalty, ``0.5 * (-D(real) + D(fake) + 10 * GP)``, so the
+  penalty weight is Gulrajani et al.'s lambda = 10 relative to the critic terms.
 
 Optimization: Adam(lr 2e-4, betas (0.5, 0.999)) for both generators together and both discriminators
-together; one generator step then one discriminator step per batch; learning rate constant for
-``n_epochs`` then linearly decayed to 0 over ``n_epochs_decay`` (100 + 100 in the paper).
+together; one generator step then one discriminator step per batch (with ``n_critic > 1`` the generator
+step only on every ``n_critic``-th batch); learning rate constant for ``n_epochs`` then linearly decayed to
+0 over ``n_epochs_decay`` (100 + 100 in the paper).
 """
 
 from __future__ import annotations
@@ -41,8 +43,14 @@ from torch import Tensor, nn
 
 from gan_style.inference.stylizer import GeneratorStylizer
 from gan_style.losses import create_loss
-from gan_style.losses.adversarial import GanMode
-from gan_style.methods.base import GanStyleModule, LinearDecay, NonFinitePolicy
+from gan_style.losses.adversarial import GanMode, warn_if_batch_norm_critic
+from gan_style.methods.base import (
+    GanStyleModule,
+    LinearDecay,
+    NonFinitePolicy,
+    check_n_critic,
+    generator_step_due,
+)
 from gan_style.methods.image_pool import ImagePool
 from gan_style.nets import NLayerDiscriminator, ResnetGenerator
 
@@ -61,7 +69,10 @@ class CycleGAN(GanStyleModule):
     ``loss_cycle_a``, ``loss_cycle_b``, ``loss_idt_a``, ``loss_idt_b``, ``loss_d_a``, ``loss_d_b``); the same
     under ``val/`` and ``test/`` (computed without the pool, the gradient penalty or updates).
 
-    ``trainer.global_step`` counts optimizer steps: two per batch (generators, then discriminators).
+    ``trainer.global_step`` counts optimizer steps: two per batch (generators, then discriminators) at
+    ``n_critic=1``; in general ``n_critic + 1`` per ``n_critic`` batches, and ``trainer.max_steps`` counts
+    these steps too (training stops after the first batch at which ``global_step`` reaches it). On a batch
+    without a generator step nothing of ``loss_g`` is logged.
 
     Args:
         generator_ab: G, translating domain A to domain B; default ``ResnetGenerator()`` (resnet_9blocks,
@@ -72,7 +83,9 @@ class CycleGAN(GanStyleModule):
             (70x70 PatchGAN, instance norm).
         discriminator_b: D_Y, judging domain B (real_B against G(real_A)); default ``NLayerDiscriminator()``
             (70x70 PatchGAN, instance norm), a module distinct from ``discriminator_a``.
-        gan_mode: ``vanilla | lsgan | wgangp | hinge`` (lsgan, as in the paper).
+        gan_mode: ``vanilla | lsgan | wgangp | hinge`` (lsgan, as in the paper). With ``wgangp`` the
+            discriminators should not use batch norm (a warning says so; the default instance norm is fine),
+            and ``n_critic: 5`` follows Gulrajani et al. 2017.
         lambda_cycle: weight of the cycle-consistency loss (10, Eq. 3).
         lambda_identity: identity weight relative to ``lambda_cycle`` (0.5; 0 disables it and saves two
             generator passes). Needs equal input and output channels.
@@ -80,7 +93,6 @@ class CycleGAN(GanStyleModule):
         pool_size: image history per discriminator (50; 0 disables).
         lr: Adam learning rate (2e-4).
         betas: Adam betas ((0.5, 0.999)).
-
         n_epochs: epochs at the initial learning rate (100, as in the paper).
         n_epochs_decay: epochs over which the learning rate then decays linearly to 0 (100, as in the paper).
         reference_weights: optional map of network name (``generator_ab`` ...) to a weights file of the
@@ -89,10 +101,17 @@ class CycleGAN(GanStyleModule):
             ``generator_ab``). A Lightning checkpoint given with ``ckpt_path`` is restored after them.
         on_nonfinite_loss: ``stop`` (default: raise an error naming the step and the loss term when a
             loss is NaN or infinite) or ``skip`` (leave that update out, warn, count ``train/skipped_steps``).
+        n_critic: discriminator (critic) steps per generator step (default 1: both every batch, as in the
+            paper). The discriminators step on every batch, the generators on every ``n_critic``-th batch
+            counted over the whole run (batches n_critic, 2 n_critic, ...), so between two generator steps
+            the discriminators take ``n_critic`` steps (Gulrajani et al. 2017, Alg. 1 uses 5 with wgangp; as
+            the generators step first within a batch, before the first generator step there are
+            ``n_critic - 1``). Learning-rate schedules still follow epochs.
 
     Raises:
-        ValueError: negative or NaN weights, an unknown name in ``reference_weights``, or (in the first
-            step) ``lambda_identity > 0`` with domains of different channel counts.
+        ValueError: negative or NaN weights, ``n_critic`` not an integer >= 1, an unknown name in
+            ``reference_weights``, or (in the first step) ``lambda_identity > 0`` with domains of different
+            channel counts.
         KeyError: an unknown ``cycle_loss`` name.
     """
 
@@ -113,11 +132,13 @@ class CycleGAN(GanStyleModule):
         n_epochs_decay: int = 100,
         reference_weights: dict[str, str] | None = None,
         on_nonfinite_loss: NonFinitePolicy = "stop",
+        n_critic: int = 1,
     ) -> None:
         super().__init__()
         self.check_settings(
             {"lambda_cycle": lambda_cycle, "lambda_identity": lambda_identity, "lr": lr}, reference_weights, NETWORKS
         )
+        check_n_critic(n_critic)
         self.save_hyperparameters_plain()
         self.automatic_optimization = False
 
@@ -131,8 +152,12 @@ class CycleGAN(GanStyleModule):
                 "got the same module object twice"
             )
 
+        warn_if_batch_norm_critic(
+            gan_mode, {"discriminator_a": self.discriminator_a, "discriminator_b": self.discriminator_b}
+        )
         self.gan_loss = create_loss("gan", gan_mode=gan_mode)
         self.cycle_loss = create_loss(cycle_loss)
+        self.n_critic = n_critic
         self.lambda_cycle = lambda_cycle
         self.lambda_identity = lambda_identity
         seed = torch.initial_seed() % (2**62)
@@ -182,7 +207,7 @@ class CycleGAN(GanStyleModule):
     def discriminator_loss(
         self, real_a: Tensor, real_b: Tensor, fake_a: Tensor, fake_b: Tensor, penalty: bool = True
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """``loss_d`` for both discriminators (each halved; gradient penalty for wgangp unless
+        """``loss_d`` for both discriminators (each halved, its wgangp gradient penalty included unless
         ``penalty=False``); returns (loss, logs)."""
         loss_fn = self.gan_loss.discriminator_loss
         loss_a, logs_a = loss_fn(self.discriminator_a, real_a, fake_a, scale=0.5, penalty=penalty)
@@ -196,10 +221,15 @@ class CycleGAN(GanStyleModule):
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         real_a, real_b = batch["A"], batch["B"]
         opt_g, opt_d = self.optimizers()
-        with self.toggled_optimizer(opt_g):  # discriminators frozen while the generators learn
-            out = self.cycle(real_a, real_b)
-            loss_g, logs_g = self.generator_loss(real_a, real_b, out)
-            self.backward_step(opt_g, loss_g, logs_g)
+        logs_g: dict[str, Tensor] = {}
+        if generator_step_due(self, self.n_critic):
+            with self.toggled_optimizer(opt_g):  # discriminators frozen while the generators learn
+                out = self.cycle(real_a, real_b)
+                loss_g, logs_g = self.generator_loss(real_a, real_b, out)
+                self.backward_step(opt_g, loss_g, logs_g)
+        else:  # a critic-only batch: the fakes, without the cycle or a graph
+            with torch.no_grad():
+                out = {"fake_B": self.generator_ab(real_a), "fake_A": self.generator_ba(real_b)}
         with self.toggled_optimizer(opt_d):
             fake_a = self.pool_a.query(out["fake_A"])
             fake_b = self.pool_b.query(out["fake_B"])
@@ -212,7 +242,7 @@ class CycleGAN(GanStyleModule):
             {f"train/{k}": v for k, v in logs.items() if k not in ("loss_g", "loss_d")}, batch_size=batch_size
         )
         self.log_dict(
-            {"train/loss_g": logs["loss_g"], "train/loss_d": logs["loss_d"]}, prog_bar=True, batch_size=batch_size
+            {f"train/{k}": logs[k] for k in ("loss_g", "loss_d") if k in logs}, prog_bar=True, batch_size=batch_size
         )
 
     def _evaluate(self, batch: dict[str, Any], prefix: str) -> None:

@@ -19,10 +19,13 @@ Losses (Eq. 1-4; ``L_GAN`` is the registry's ``GANLoss``, ``vanilla`` = the pape
 - reconstruction (Eq. 3): ``L_L1(G) = E[||y - G(x, z)||_1]``;
 - generator (Eq. 4, non-saturating form): ``loss_g = L_GAN(D(x, G(x)), real) + lambda_l1 * L_L1``;
 - discriminator, halved as in the paper (Sec. 3.3: "we divide the objective by 2 while optimizing D"):
-  ``loss_d = 0.5 * (L_GAN(D(x, y), real) + L_GAN(D(x, G(x)), fake))`` (plus the gradient penalty for wgangp).
+  ``loss_d = 0.5 * (L_GAN(D(x, y), real) + L_GAN(D(x, G(x)), fake))``; for wgangp the halving covers the
+  gradient penalty too, ``0.5 * (-D(x, y) + D(x, G(x)) + 10 * GP)``, so its weight is Gulrajani et al.'s
+  lambda = 10 relative to the critic terms.
 
-Optimization (Sec. 3.3 and 6.2): one D step then one G step per batch, Adam(lr 2e-4, betas (0.5, 0.999)),
-batch size 1; the reference code's linear policy decays the rate to 0 over ``n_epochs_decay`` epochs.
+Optimization (Sec. 3.3 and 6.2): one D step then one G step per batch (with ``n_critic > 1`` the G step only
+on every ``n_critic``-th batch), Adam(lr 2e-4, betas (0.5, 0.999)), batch size 1; the reference code's
+linear policy decays the rate to 0 over ``n_epochs_decay`` epochs.
 
 Inference (Sec. 3.3): "At inference time, we run the generator net in exactly the same manner as during
 the training phase": dropout stays on and batch norm uses the statistics of the test batch. That is
@@ -41,8 +44,14 @@ from torch import Tensor, nn
 
 from gan_style.inference.stylizer import GeneratorStylizer, ImageToImageExport
 from gan_style.losses import create_loss
-from gan_style.losses.adversarial import GanMode
-from gan_style.methods.base import GanStyleModule, LinearDecay, NonFinitePolicy
+from gan_style.losses.adversarial import GanMode, warn_if_batch_norm_critic
+from gan_style.methods.base import (
+    GanStyleModule,
+    LinearDecay,
+    NonFinitePolicy,
+    check_n_critic,
+    generator_step_due,
+)
 from gan_style.metrics.paired import PerImagePSNR, PerImageSSIM
 from gan_style.nets import NLayerDiscriminator, UnetGenerator
 
@@ -81,14 +90,19 @@ class Pix2Pix(GanStyleModule):
     absolute error of G(x) against y in [-1, 1]), ``psnr`` and ``ssim``: the mean over the epoch's images of
     the per-image PSNR in dB, ``10 * log10(1 / MSE_i)``, and of the per-image SSIM, on G(x) and y rescaled to
     [0, 1] (:class:`~gan_style.metrics.PerImagePSNR`, :class:`~gan_style.metrics.PerImageSSIM`: the classes
-    and numbers of :class:`~gan_style.metrics.ImageMetrics`). ``trainer.global_step`` counts two optimizer
-    steps per batch.
+    and numbers of :class:`~gan_style.metrics.ImageMetrics`). ``trainer.global_step`` counts optimizer steps:
+    two per batch at ``n_critic=1``, in general ``n_critic + 1`` per ``n_critic`` batches; ``trainer.max_steps``
+    counts these steps too (training stops after the first batch at which ``global_step`` reaches it). On a
+    batch without a generator step nothing of ``loss_g`` is logged.
 
     Args:
         generator: default ``UnetGenerator()`` (unet_256, batch norm, dropout).
         discriminator: default ``NLayerDiscriminator(input_nc=6, norm="batch")``, the 70x70 PatchGAN on
             concat(A, B); its ``input_nc`` must be the sum of A's and B's channels.
-        gan_mode: ``vanilla`` (default, the paper), ``lsgan``, ``wgangp`` or ``hinge``.
+        gan_mode: ``vanilla`` (default, the paper), ``lsgan``, ``wgangp`` or ``hinge``. With ``wgangp``, build
+            the discriminator with ``norm: instance`` or ``none`` (the default batch norm makes each critic
+            score depend on the whole batch, which the gradient penalty does not allow for; a warning says
+            so), and ``n_critic: 5`` follows Gulrajani et al. 2017.
         lambda_l1: weight of the L1 term (100, Sec. 4).
         reconstruction_loss: registry name of the reconstruction term (``l1``).
         lr: Adam learning rate of the generator and the discriminator (2e-4, as in the paper).
@@ -101,9 +115,14 @@ class Pix2Pix(GanStyleModule):
             "latest_net_D.pth"}`` from the reference pix2pix code, loaded at ``setup``.
         on_nonfinite_loss: ``stop`` (default: raise an error naming the step and the loss term when a
             loss is NaN or infinite) or ``skip`` (leave that update out, warn, count ``train/skipped_steps``).
+        n_critic: discriminator (critic) steps per generator step (default 1: both every batch, as in the
+            paper). The discriminator steps on every batch, the generator on every ``n_critic``-th batch
+            counted over the whole run (batches n_critic, 2 n_critic, ...), after that batch's discriminator
+            step (Gulrajani et al. 2017, Alg. 1 uses 5 with wgangp). Learning-rate schedules still follow epochs.
 
     Raises:
-        ValueError: negative or NaN weights, or an unknown name in ``reference_weights``.
+        ValueError: negative or NaN weights, ``n_critic`` not an integer >= 1, or an unknown name in
+            ``reference_weights``.
         KeyError: an unknown ``reconstruction_loss``.
     """
 
@@ -121,9 +140,11 @@ class Pix2Pix(GanStyleModule):
         eval_mode: bool = False,
         reference_weights: dict[str, str] | None = None,
         on_nonfinite_loss: NonFinitePolicy = "stop",
+        n_critic: int = 1,
     ) -> None:
         super().__init__()
         self.check_settings({"lambda_l1": lambda_l1, "lr": lr}, reference_weights, NETWORKS)
+        check_n_critic(n_critic)
         self.save_hyperparameters_plain()
         self.automatic_optimization = False
 
@@ -131,8 +152,10 @@ class Pix2Pix(GanStyleModule):
         self.discriminator = (
             discriminator if discriminator is not None else NLayerDiscriminator(input_nc=6, norm="batch")
         )
+        warn_if_batch_norm_critic(gan_mode, {"discriminator": self.discriminator})
         self.gan_loss = create_loss("gan", gan_mode=gan_mode)
         self.reconstruction_loss = create_loss(reconstruction_loss)
+        self.n_critic = n_critic
         self.lambda_l1 = lambda_l1
         self.eval_mode = eval_mode
         self.val_psnr, self.test_psnr = PerImagePSNR(), PerImagePSNR()
@@ -160,7 +183,8 @@ class Pix2Pix(GanStyleModule):
     def discriminator_loss(
         self, real_a: Tensor, real_b: Tensor, fake_b: Tensor, penalty: bool = True
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """``loss_d = 0.5 * (L(D(x, y), real) + L(D(x, G(x)), fake))`` (+ GP for wgangp); (loss, logs)."""
+        """``loss_d = 0.5 * (L(D(x, y), real) + L(D(x, G(x)), fake))``, for wgangp ``0.5 * (... + lambda_gp * GP)``
+        unless ``penalty=False``; returns (loss, logs)."""
         loss, logs = self.gan_loss.discriminator_loss(
             self.discriminator,
             torch.cat([real_a, real_b], 1),
@@ -176,18 +200,22 @@ class Pix2Pix(GanStyleModule):
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         real_a, real_b = batch["A"], batch["B"]
         opt_g, opt_d = self.optimizers()
-        fake_b = self.generator(real_a)
+        update_generator = generator_step_due(self, self.n_critic)
+        with torch.set_grad_enabled(update_generator):  # a critic-only batch needs no graph through G
+            fake_b = self.generator(real_a)
         with self.toggled_optimizer(opt_d):
             loss_d, logs_d = self.discriminator_loss(real_a, real_b, fake_b)
             self.backward_step(opt_d, loss_d, logs_d)
-        with self.toggled_optimizer(opt_g):  # the discriminator is frozen while G learns
-            loss_g, logs_g = self.generator_loss(real_a, real_b, fake_b)
-            self.backward_step(opt_g, loss_g, logs_g)
+        logs_g: dict[str, Tensor] = {}
+        if update_generator:
+            with self.toggled_optimizer(opt_g):  # the discriminator is frozen while G learns
+                loss_g, logs_g = self.generator_loss(real_a, real_b, fake_b)
+                self.backward_step(opt_g, loss_g, logs_g)
         self.step_schedulers_at_epoch_end()
         n = real_a.shape[0]
         logs = {**logs_g, **logs_d}
         self.log_dict({f"train/{k}": v for k, v in logs.items() if k not in ("loss_g", "loss_d")}, batch_size=n)
-        self.log_dict({"train/loss_g": logs["loss_g"], "train/loss_d": logs["loss_d"]}, prog_bar=True, batch_size=n)
+        self.log_dict({f"train/{k}": logs[k] for k in ("loss_g", "loss_d") if k in logs}, prog_bar=True, batch_size=n)
 
     def _evaluate(self, batch: dict[str, Any], prefix: str, psnr: PerImagePSNR, ssim: PerImageSSIM) -> None:
         real_a, real_b = batch["A"], batch["B"]
