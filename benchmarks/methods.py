@@ -103,7 +103,12 @@ def build_module(method: str, size: int, cfg: Settings, iterations: int = 1):
             raise ValueError(f"pix2pix's unet_256 needs sizes that are multiples of 256, got {size}")
         return Pix2Pix()
     if method == "patchgan":
-        return PatchGANStyle(vgg_weights=None)
+        return PatchGANStyle(  # the recipe's loss network and layers (Johnson et al.: VGG-16)
+            vgg_weights=None,
+            loss_network="vgg16",
+            content_layers=["relu2_2"],
+            style_layers=["relu1_2", "relu2_2", "relu3_3", "relu4_3"],
+        )
     if method == "adain":
         model = AdaIN(encoder_weights=None)
         if cfg.adain_vgg_layout == "adain":  # the layout of the AdaIN code's vgg_normalised.pth (the reference)

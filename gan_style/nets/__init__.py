@@ -10,7 +10,7 @@ from gan_style.nets.reference import load_reference_state_dict, read_weights_fil
 from gan_style.nets.resnet_generator import ResnetBlock, ResnetGenerator
 from gan_style.nets.transformation import TransformationNetwork
 from gan_style.nets.unet_generator import UnetGenerator, UnetSkipConnectionBlock
-from gan_style.nets.vgg import VGG19_LAYERS, VGGFeatures, WeightsUnavailableError
+from gan_style.nets.vgg import VGG16_LAYERS, VGG19_LAYERS, VGGFeatures, WeightsUnavailableError
 
 __all__ = [
     "AdaINDecoder",
@@ -25,6 +25,7 @@ __all__ = [
     "TransformationNetwork",
     "UnetGenerator",
     "UnetSkipConnectionBlock",
+    "VGG16_LAYERS",
     "VGG19_LAYERS",
     "VGGFeatures",
     "WeightsUnavailableError",
