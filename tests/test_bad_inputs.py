@@ -248,6 +248,7 @@ SMALL_SHAPES = {  # (train, eval) tensor (H, W) for load_size 36, crop_size 32
     "scale_width_and_crop": ((32, 32), (32, 32)),
     "scale_shorter_and_crop": ((32, 32), (32, 32)),
     "scale_width": ((22, 36), (19, 32)),  # width -> 36 (eval 32), height follows the aspect ratio, no crop
+    "scale_shorter": ((36, 60), (32, 53)),  # shorter side -> 36 (eval 32), the other follows, no crop
     "none": ((12, 20), (12, 20)),  # own size (already multiples of 4)
 }
 
@@ -300,7 +301,7 @@ def test_images_smaller_than_the_crop(tmp_path, kind, mode):
                 assert torch.equal(item[key], torch.ones_like(item[key])), "padding or out-of-range crop"
 
 
-@pytest.mark.parametrize("mode", ["none", "scale_width"])
+@pytest.mark.parametrize("mode", ["none", "scale_width", "scale_shorter"])
 def test_batch_of_images_with_different_sizes_is_a_clear_error(tmp_path, mode):
     """Modes that keep each image's size cannot stack different aspect ratios into one batch."""
     root = tmp_path / "data"

@@ -1,4 +1,5 @@
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -235,3 +236,24 @@ def test_workers_give_the_same_batches(tiny_unpaired):
         warnings.simplefilter("ignore")
         a, b = first_batches(0), first_batches(2)
     assert len(a) == 3 and all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+def test_content_style_predict_renders_whole_images_at_the_shorter_side(tmp_path):
+    """AdaIN's reference test stylizes whole images, shorter side 512 (``content_size``): predict does the same
+    (here 40 px), one image per batch, aspect ratio kept; ``predict_size: null`` gives the validation crops."""
+    from conftest import write_image
+    from gan_style.data import ContentStyleDataModule
+
+    write_image(tmp_path / "content" / "wide.png", size=(90, 60))
+    write_image(tmp_path / "content" / "tall.png", size=(50, 100), seed=1)
+    write_image(tmp_path / "style" / "s.png", size=(80, 64), seed=2)
+    kwargs = dict(content_dir=str(tmp_path / "content"), style_dir=str(tmp_path / "style"), num_workers=0)
+    assert ContentStyleDataModule(**kwargs).hparams.predict_size == 512
+    dm = ContentStyleDataModule(**kwargs, predict_size=40, crop_size=32, load_size=48)
+    dm.setup("predict")
+    batches = list(dm.predict_dataloader())
+    shapes = {Path(b["content_path"][0]).name: (tuple(b["content"].shape), tuple(b["style"].shape)) for b in batches}
+    assert shapes == {"tall.png": ((1, 3, 80, 40), (1, 3, 40, 50)), "wide.png": ((1, 3, 40, 60), (1, 3, 40, 50))}
+    crops = ContentStyleDataModule(**kwargs, predict_size=None, crop_size=32, load_size=48)
+    crops.setup("predict")
+    assert next(iter(crops.predict_dataloader()))["content"].shape == (2, 3, 32, 32)

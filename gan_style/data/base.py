@@ -85,11 +85,14 @@ class SeededDataModule(L.LightningDataModule):
         if getattr(self, "seed", None) is None:
             self.seed = torch.initial_seed() % (2**62)
 
-    def _loader(self, dataset: Dataset, shuffle: bool = False, seeded: bool = False) -> DataLoader:
-        """A loader over ``dataset``; ``seeded`` (training) uses a resumable :class:`SeededSampler`."""
+    def _loader(
+        self, dataset: Dataset, shuffle: bool = False, seeded: bool = False, batch_size: int | None = None
+    ) -> DataLoader:
+        """A loader over ``dataset``; ``seeded`` (training) uses a resumable :class:`SeededSampler`; ``batch_size``
+        overrides the data module's (None: its ``batch_size``)."""
         workers = self.num_workers()
         kwargs = dict(
-            batch_size=self.hparams.batch_size,
+            batch_size=self.hparams.batch_size if batch_size is None else batch_size,
             num_workers=workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=workers > 0,

@@ -70,10 +70,12 @@ class ContentStyleDataModule(SeededDataModule):
     - validate / test: the first ``num_val`` content images (sorted by name), each with style image
       ``i mod |style|``, scaled so the shorter side is ``crop_size`` and centre-cropped: a fixed set
       to render; set ``val_content_dir`` to use other photos;
-    - predict: every content image of ``val_content_dir`` (or ``content_dir``), paired like validation.
+    - predict: every content image of ``val_content_dir`` (or ``content_dir``), paired like validation, whole:
+      content and style scaled so the shorter side is ``predict_size`` (512, as the AdaIN reference test), one
+      image per batch (sizes differ); ``predict_size: null`` renders the validation crops instead.
 
     Batches: ``{"content": (N, 3, crop, crop), "style": ..., "content_path": [str], "style_path": [str]}``
-    in [-1, 1].
+    in [-1, 1] (predict: (1, 3, H, W) at the image's own aspect ratio).
 
     Args:
         content_dir: folder of content photos, searched recursively (``examples/data/photo2painting/trainA``).
@@ -90,6 +92,8 @@ class ContentStyleDataModule(SeededDataModule):
             divided by the processes on this machine, at most 8.
         skip_bad_images: warn and skip unreadable images instead of stopping (False).
         seed: base seed of the pairing and crops; None takes the run's seed.
+        predict_size: shorter side of predicted images in pixels, whole images without cropping (512, the
+            reference test's ``content_size``); None: the validation crops (``crop_size``).
         serial_batches: pair content ``i`` with style ``i mod |style|`` and do not shuffle.
 
 
@@ -113,16 +117,24 @@ class ContentStyleDataModule(SeededDataModule):
         num_workers: int | Literal["auto"] = "auto",
         skip_bad_images: bool = False,
         seed: int | None = None,
+        predict_size: int | None = 512,
     ) -> None:
         super().__init__()
         self._check_common(batch_size, num_workers)
         if epoch_length is not None and epoch_length < 1:
             raise ValueError(f"epoch_length must be >= 1, got {epoch_length}")
+        if predict_size is not None and (isinstance(predict_size, bool) or predict_size < 1):
+            raise ValueError(f"predict_size must be a number of pixels >= 1 or null, got {predict_size}")
         if num_val < 1:
             raise ValueError(f"num_val must be >= 1, got {num_val}")
         self.save_hyperparameters()
         self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
         self.eval_transform = ImageTransform(preprocess, load_size, crop_size, flip=False, train=False)
+        self.predict_transform = (
+            self.eval_transform
+            if predict_size is None
+            else ImageTransform("scale_shorter", predict_size, predict_size, flip=False, train=False)
+        )
         self.seed = seed
 
     def setup(self, stage: str) -> None:
@@ -147,5 +159,11 @@ class ContentStyleDataModule(SeededDataModule):
             self.test_set = self.eval_set
         if stage == "predict" and self.predict_set is None:
             self.predict_set = ContentStyleDataset(
-                val_contents, styles, self.eval_transform, len(val_contents), True, hp.skip_bad_images
+                val_contents, styles, self.predict_transform, len(val_contents), True, hp.skip_bad_images
             )
+
+    def predict_dataloader(self):
+        """Whole images of their own sizes go one per batch (``predict_size``); crops in batches otherwise."""
+        if self.hparams.get("predict_size") is None:
+            return super().predict_dataloader()
+        return self._loader(self.predict_set, batch_size=1)

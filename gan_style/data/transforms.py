@@ -17,8 +17,18 @@ from torch import Tensor
 
 __all__ = ["PREPROCESS_MODES", "Preprocess", "CropFlip", "ImageTransform", "to_image", "to_tensor"]
 
-PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "scale_shorter_and_crop", "none")
-Preprocess = Literal["resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "scale_shorter_and_crop", "none"]
+PREPROCESS_MODES = (
+    "resize_and_crop",
+    "crop",
+    "scale_width",
+    "scale_width_and_crop",
+    "scale_shorter_and_crop",
+    "scale_shorter",
+    "none",
+)
+Preprocess = Literal[
+    "resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "scale_shorter_and_crop", "scale_shorter", "none"
+]
 
 
 @dataclass(frozen=True)
@@ -55,17 +65,19 @@ class ImageTransform:
       least ``crop_size``, then crop ``crop_size``;
     - ``scale_shorter_and_crop``: scale the shorter side to ``load_size`` keeping the aspect ratio, then
       crop ``crop_size`` (AdaIN training: 512 -> 256);
+    - ``scale_shorter``: scale the shorter side to ``load_size`` keeping the aspect ratio, no crop (the whole
+      image: AdaIN's reference test at 512);
     - ``none``: keep the size, rounded to a multiple of 4 by resizing.
 
     Training (``train=True``) crops at a random position and flips with probability 0.5 when ``flip``.
     Evaluation is deterministic: ``resize_and_crop`` resizes straight to ``crop_size`` and
     ``scale_shorter_and_crop`` scales the shorter side to it, crops are centred,
-    ``scale_width`` scales to ``crop_size``, and nothing is flipped. Resizing is bicubic, as in the
-    reference code.
+    ``scale_width`` and ``scale_shorter`` scale to ``crop_size``, and nothing is flipped. Resizing is bicubic,
+    as in the reference code.
 
     Images smaller than ``crop_size``: every cropping mode scales them up first (never pads), so a crop is
-    always inside the image and the result is ``crop_size`` x ``crop_size``. ``scale_width`` and ``none``
-    give each image its own size; a batch of images whose sizes differ then fails with a clear
+    always inside the image and the result is ``crop_size`` x ``crop_size``. ``scale_width``,
+    ``scale_shorter`` and ``none`` give each image its own size; a batch of images whose sizes differ then fails with a clear
     :class:`~gan_style.errors.ImageLoadError` (see :class:`gan_style.data.base.ImageBatchCollate`), so use
     ``batch_size: 1`` with them unless all images share one aspect ratio.
 
@@ -110,7 +122,7 @@ class ImageTransform:
     def output_size(self) -> int | None:
         """The height and width (pixels) of every output image: ``crop_size`` in the cropping modes
         (``resize_and_crop``, ``crop``, ``scale_width_and_crop``, ``scale_shorter_and_crop``); None where each
-        image keeps a size of its own (``scale_width``, ``none``)."""
+        image keeps a size of its own (``scale_width``, ``scale_shorter``, ``none``)."""
         return self.crop_size if self._crops() else None
 
     def resized_size(self, width: int, height: int) -> tuple[int, int]:
@@ -122,6 +134,10 @@ class ImageTransform:
             target = load if (self.train or mode == "scale_width_and_crop") else crop
             new_h = max(round(target * height / width), crop if mode == "scale_width_and_crop" else 1)
             return target, new_h
+        if mode == "scale_shorter":
+            target = load if self.train else crop
+            scale = target / min(width, height)
+            return max(1, round(width * scale)), max(1, round(height * scale))
         if mode == "scale_shorter_and_crop":
             target = load if self.train else crop
             scale = target / min(width, height)
