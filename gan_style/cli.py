@@ -39,7 +39,7 @@ import gan_style.methods  # noqa: F401
 from gan_style.callbacks import RunSummary
 from gan_style.callbacks.cleanup import StaleFileCleanup
 from gan_style.callbacks.wandb import WandbConfigAndSummary, wandb_run_settings
-from gan_style.commands.runner import EXIT_INTERRUPTED, exit_status, handled, print_error
+from gan_style.commands.runner import EXIT_BAD_REQUEST, EXIT_INTERRUPTED, exit_status, handled, print_error
 from gan_style.errors import GanStyleError, InvalidSettingError, UnsafeFileError
 from gan_style.io.lock import run_folder_lock
 from gan_style.io.untrusted import is_local, safe_load
@@ -281,6 +281,62 @@ def _pop_imports(argv: list[str]) -> tuple[list[str], list[str]]:
     return rest, modules
 
 
+#: Every command with its one-line summary, in the order ``gan-style --help`` shows them.
+COMMANDS: dict[str, str] = {
+    "fit": "train a method from a recipe (--config cyclegan.yaml ...); resume with --ckpt_path last",
+    "validate": "one pass over the validation set of a checkpoint",
+    "test": "the evaluation metrics of a checkpoint on the test set",
+    "predict": "translate or stylize a dataset with a checkpoint (--ckpt_path), written as images",
+    "stylize": "stylize or translate images: a checkpoint, a published model (--pretrained) or Gatys",
+    "pretrained": "the published models (CycleGAN and pix2pix zoos, AdaIN, fast neural style); show or download one",
+    "export": "a trained generator as TorchScript, ONNX or a safetensors model folder, checked by running it",
+    "download": "a standard CycleGAN or pix2pix dataset, verified and extracted",
+    "evaluate": "FID, KID, LPIPS, ArtFID, PSNR / SSIM between image folders",
+    "compare": "a Markdown or HTML report comparing runs: metrics table and outputs on the same inputs",
+}
+
+_LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
+
+
+def overview_help() -> str:
+    """The text of ``gan-style --help``: every command with one line, and where each one's options are."""
+    width = max(map(len, COMMANDS))
+    lines = [
+        "usage: gan-style COMMAND [options]       (gan-style COMMAND --help: the command's options)",
+        "",
+        "gan-style: neural style transfer and image-to-image translation (CycleGAN, Pix2Pix, AdaIN, Gatys, the",
+        "PatchGAN style network) with PyTorch Lightning.",
+        "",
+        "training and evaluation (Lightning; a recipe with --config):",
+    ]
+    for name in _LIGHTNING_COMMANDS:
+        lines.append(f"  {name.ljust(width)}  {COMMANDS[name]}")
+    lines.append("using models:")
+    for name in ("stylize", "pretrained", "export"):
+        lines.append(f"  {name.ljust(width)}  {COMMANDS[name]}")
+    lines.append("data and evaluation:")
+    for name in ("download", "evaluate", "compare"):
+        lines.append(f"  {name.ljust(width)}  {COMMANDS[name]}")
+    lines += [
+        "",
+        "Every command takes --import MODULE (methods of your own). Errors are one line; exit status 0 done,",
+        "1 failed, 2 bad request, 130 interrupted, 143 stopped by SIGTERM. Set GAN_STYLE_TRACEBACK=1 for tracebacks.",
+        "Examples:",
+        "  gan-style fit --config recipes/cyclegan.yaml --data.init_args.root datasets/horse2zebra",
+        "  gan-style stylize --pretrained horse2zebra --content photos/",
+    ]
+    return "\n".join(lines)
+
+
+def unknown_command_message(word: str) -> str:
+    """One line for a command that does not exist, with the nearest ones."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(COMMANDS), n=2, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown command {word!r}{hint} (gan-style --help lists the commands: {', '.join(COMMANDS)})"
+
+
 def check_config_files(argv: list[str]) -> None:
     """Read every ``--config FILE`` / ``--config=FILE`` / ``-c FILE`` of a ``fit`` / ``validate`` / ``test`` /
     ``predict`` command line as YAML first, so that a syntax error is reported with the file's name and the
@@ -335,6 +391,12 @@ def main(args: list[str] | None = None) -> None:
         os.environ["WANDB_MODE"] = "offline"
     argv = sys.argv[1:] if args is None else list(args)
     prog = f"gan-style {argv[0]}" if argv and argv[0] in SUBCOMMANDS else "gan-style"
+    if not argv or argv[0] in ("-h", "--help"):
+        print(overview_help())
+        raise SystemExit(0 if argv else EXIT_BAD_REQUEST)
+    if not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        print(f"gan-style: error: {unknown_command_message(argv[0])}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_REQUEST)
     try:
         argv, modules = _pop_imports(argv)
         if not argv or argv[0] not in SUBCOMMANDS:

@@ -184,7 +184,22 @@ def test_entry_points_show_help(entry, tmp_path):
     if not Path(entry[0]).exists():
         pytest.skip("console script not installed in this environment")
     proc = subprocess.run([*entry, "--help"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    assert proc.returncode == 0 and "fit" in proc.stdout and "predict" in proc.stdout
+    assert proc.returncode == 0
+    listed = [line.split()[0] for line in proc.stdout.splitlines() if line.startswith("  ") and line.split()]
+    for command in ("fit", "validate", "test", "predict", "stylize", "pretrained", "export", "download", "evaluate"):
+        assert command in listed, command
+    assert "compare" in listed
+
+
+def test_a_misspelt_command_is_one_line_with_the_nearest(tmp_path):
+    proc = gan_style_in_process("stylze", "--content", "x.jpg", cwd=tmp_path, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "gan-style: error: unknown command 'stylze'; did you mean 'stylize'? (gan-style --help lists the commands: "
+        "fit, validate, test, predict, stylize, pretrained, export, download, evaluate, compare)"
+    ]
+    proc = gan_style_in_process(cwd=tmp_path, check=False)  # no command: the overview, status 2
+    assert proc.returncode == 2 and "usage: gan-style COMMAND" in proc.stdout
 
 
 def test_wandb_logs_offline_without_an_account(tmp_path):
