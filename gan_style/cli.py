@@ -23,6 +23,7 @@ import signal
 import sys
 import threading
 import warnings
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -258,7 +259,7 @@ class _CtrlCStopsLikeSigterm:
 #: updates: the state the resume logic expects (the restored run continues with the next batch).
 MANUAL_CHECKPOINT_WARNING = "Using ModelCheckpoint with manual optimization and every_n_train_steps"
 
-SUBCOMMANDS = ("stylize", "export", "download", "compare", "evaluate", "pretrained")
+SUBCOMMANDS = ("stylize", "export", "download", "compare", "evaluate", "pretrained", "recipes")
 
 
 def _pop_imports(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -293,6 +294,7 @@ COMMANDS: dict[str, str] = {
     "download": "a standard CycleGAN or pix2pix dataset, verified and extracted",
     "evaluate": "FID, KID, LPIPS, ArtFID, PSNR / SSIM between image folders",
     "compare": "a Markdown or HTML report comparing runs: metrics table and outputs on the same inputs",
+    "recipes": "the installed recipes, usable by name from any folder (--config cyclegan+demo/cpu)",
 }
 
 _LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
@@ -315,7 +317,7 @@ def overview_help() -> str:
     for name in ("stylize", "pretrained", "export"):
         lines.append(f"  {name.ljust(width)}  {COMMANDS[name]}")
     lines.append("data and evaluation:")
-    for name in ("download", "evaluate", "compare"):
+    for name in ("download", "evaluate", "compare", "recipes"):
         lines.append(f"  {name.ljust(width)}  {COMMANDS[name]}")
     lines += [
         "",
@@ -335,6 +337,58 @@ def unknown_command_message(word: str) -> str:
     close = difflib.get_close_matches(word, list(COMMANDS), n=2, cutoff=0.5)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return f"unknown command {word!r}{hint} (gan-style --help lists the commands: {', '.join(COMMANDS)})"
+
+
+def recipes_dir() -> Path:
+    """The folder of the recipes installed with the package (``gan_style/recipes``)."""
+    return Path(__file__).resolve().parent / "recipes"
+
+
+def list_recipes() -> dict[str, Path]:
+    """Installed recipes by name (``cyclegan``, ``demo/cpu``, ``loggers/wandb`` ...): the path inside
+    :func:`recipes_dir` without ``.yaml``."""
+    root = recipes_dir()
+    return {p.relative_to(root).with_suffix("").as_posix(): p for p in sorted(root.rglob("*.yaml"))}
+
+
+def resolve_recipe(value: str) -> list[str]:
+    """The config file(s) a ``--config`` value names: an existing file as it is; otherwise installed recipes by
+    name, ``cyclegan``, ``demo/cpu``, ``recipes/cyclegan.yaml`` (the path in the source tree), several joined by
+    ``+`` (``cyclegan+demo/cpu``), so recipes work from any folder. A value that is neither stays as it is (the
+    check that follows names it)."""
+    if os.path.isfile(value):
+        return [value]
+    known = list_recipes()
+    names = [part.strip() for part in value.split("+")]
+    resolved = []
+    for name in names:
+        key = name.removeprefix("./").removeprefix("recipes/").removesuffix(".yaml").removesuffix(".yml")
+        if key not in known:
+            return [value]
+        resolved.append(str(known[key]))
+    return resolved
+
+
+def expand_recipes(argv: list[str]) -> list[str]:
+    """``argv`` with every ``--config`` / ``-c`` value replaced by the file(s) :func:`resolve_recipe` finds (one
+    ``--config`` per file)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("--config", "-c") and i + 1 < len(argv):
+            for path in resolve_recipe(argv[i + 1]):
+                out += [arg, path]
+            i += 2
+            continue
+        if arg.startswith("--config="):
+            for path in resolve_recipe(arg.split("=", 1)[1]):
+                out += ["--config", path]
+            i += 1
+            continue
+        out.append(arg)
+        i += 1
+    return out
 
 
 def check_config_files(argv: list[str]) -> None:
@@ -359,7 +413,10 @@ def check_config_files(argv: list[str]) -> None:
             paths.append(arg.split("=", 1)[1])
     for path in paths:
         if not os.path.isfile(path):
-            raise FileMissingError(f"config file '{path}' does not exist; check the path given to --config")
+            raise FileMissingError(
+                f"config file '{path}' does not exist; give a file, or an installed recipe by name: "
+                f"{', '.join(list_recipes())} (gan-style recipes lists them)"
+            )
         try:
             with open(path, encoding="utf-8") as f:
                 yaml.safe_load(f)
@@ -400,6 +457,7 @@ def main(args: list[str] | None = None) -> None:
     try:
         argv, modules = _pop_imports(argv)
         if not argv or argv[0] not in SUBCOMMANDS:
+            argv = expand_recipes(argv)
             check_config_files(argv)
         load_plugins()
         import_modules(modules)

@@ -285,7 +285,7 @@ def tiny_cyclegan_checkpoint(tmp_path_factory) -> Path:
     gan_style_in_process(
         "fit",
         "--config",
-        str(REPO / "recipes" / "cyclegan.yaml"),
+        str(REPO / "gan_style" / "recipes" / "cyclegan.yaml"),
         *TINY_CLI_ARGS,
         f"--data.init_args.root={SAMPLE_ROOT}",
         f"--trainer.default_root_dir={run}",

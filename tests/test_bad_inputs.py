@@ -39,7 +39,7 @@ from gan_style.data import (
 )
 from gan_style.errors import DatasetNotFoundError, GanStyleError, ImageLoadError
 
-RECIPE = str(REPO / "recipes" / "cyclegan.yaml")
+RECIPE = str(REPO / "gan_style" / "recipes" / "cyclegan.yaml")
 
 CLI_ERROR_PREFIX = "gan-style: error: "
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS, gan_style_in_process
 
-RECIPE = str(REPO / "recipes" / "cyclegan.yaml")
+RECIPE = str(REPO / "gan_style" / "recipes" / "cyclegan.yaml")
 
 
 def gan_style(*args, cwd, env_extra=None, check=True):
@@ -50,7 +50,7 @@ def base_args(run_dir):
 
 def test_fit_then_predict_through_the_cli(tmp_path):
     run = tmp_path / "run"
-    csv_piece = str(REPO / "recipes" / "loggers" / "csv.yaml")
+    csv_piece = str(REPO / "gan_style" / "recipes" / "loggers" / "csv.yaml")
     gan_style(
         "fit",
         *base_args(run),
@@ -132,7 +132,7 @@ def test_print_config_composes_recipes(tmp_path):
         "--config",
         RECIPE,
         "--config",
-        str(REPO / "recipes" / "loggers" / "csv.yaml"),
+        str(REPO / "gan_style" / "recipes" / "loggers" / "csv.yaml"),
         "--print_config",
         cwd=tmp_path,
     )
@@ -188,7 +188,23 @@ def test_entry_points_show_help(entry, tmp_path):
     listed = [line.split()[0] for line in proc.stdout.splitlines() if line.startswith("  ") and line.split()]
     for command in ("fit", "validate", "test", "predict", "stylize", "pretrained", "export", "download", "evaluate"):
         assert command in listed, command
-    assert "compare" in listed
+    assert "compare" in listed and "recipes" in listed
+
+
+def test_recipes_are_found_by_name_from_any_folder(tmp_path):
+    """Installed recipes: ``cyclegan+demo/cpu`` and ``recipes/cyclegan.yaml`` resolve outside the source tree;
+    ``gan-style recipes`` lists them with their first comment line."""
+    proc = gan_style_in_process("recipes", cwd=tmp_path)
+    lines = proc.stdout.splitlines()
+    assert any(line.startswith("cyclegan ") and "Zhu et al." in line for line in lines)
+    assert any(line.startswith("demo/cpu ") for line in lines)
+    by_name = gan_style_in_process("fit", "--config", "cyclegan+demo/cpu", "--print_config", cwd=tmp_path)
+    by_path = gan_style_in_process(
+        "fit", "--config", "recipes/cyclegan.yaml", "--config=recipes/demo/cpu.yaml", "--print_config", cwd=tmp_path
+    )
+    assert by_name.stdout == by_path.stdout and "max_steps: 1000" in by_name.stdout
+    proc = gan_style_in_process("fit", "--config", "cyclegann", cwd=tmp_path, check=False)
+    assert proc.returncode == 2 and "an installed recipe by name: adain, cyclegan" in proc.stderr
 
 
 def test_a_misspelt_command_is_one_line_with_the_nearest(tmp_path):
@@ -196,7 +212,7 @@ def test_a_misspelt_command_is_one_line_with_the_nearest(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "gan-style: error: unknown command 'stylze'; did you mean 'stylize'? (gan-style --help lists the commands: "
-        "fit, validate, test, predict, stylize, pretrained, export, download, evaluate, compare)"
+        "fit, validate, test, predict, stylize, pretrained, export, download, evaluate, compare, recipes)"
     ]
     proc = gan_style_in_process(cwd=tmp_path, check=False)  # no command: the overview, status 2
     assert proc.returncode == 2 and "usage: gan-style COMMAND" in proc.stdout
@@ -210,7 +226,7 @@ def test_wandb_logs_offline_without_an_account(tmp_path):
         "fit",
         *base_args(run),
         "--config",
-        str(REPO / "recipes" / "loggers" / "wandb.yaml"),
+        str(REPO / "gan_style" / "recipes" / "loggers" / "wandb.yaml"),
         "--trainer.max_steps=2",
         "--trainer.limit_val_batches=1",
         cwd=tmp_path,
@@ -235,7 +251,7 @@ def test_pix2pix_fit_test_and_predict(tmp_path):
     run = tmp_path / "run"
     args = [
         "--config",
-        str(REPO / "recipes" / "pix2pix.yaml"),
+        str(REPO / "gan_style" / "recipes" / "pix2pix.yaml"),
         *TINY_PIX2PIX_CLI_ARGS,
         f"--data.init_args.root={FACADES_ROOT}",
         f"--trainer.default_root_dir={run}",

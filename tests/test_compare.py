@@ -19,7 +19,7 @@ def runs(tmp_path_factory):
     gan_style_in_process(
         "fit",
         "--config",
-        str(REPO / "recipes" / "cyclegan.yaml"),
+        str(REPO / "gan_style" / "recipes" / "cyclegan.yaml"),
         *TINY_CLI_ARGS,
         f"--data.init_args.root={SAMPLE_ROOT}",
         f"--trainer.default_root_dir={cyclegan}",
@@ -29,7 +29,7 @@ def runs(tmp_path_factory):
     )
     p2p = [
         "--config",
-        str(REPO / "recipes" / "pix2pix.yaml"),
+        str(REPO / "gan_style" / "recipes" / "pix2pix.yaml"),
         *TINY_PIX2PIX_CLI_ARGS,
         f"--data.init_args.root={FACADES_ROOT}",
         f"--trainer.default_root_dir={pix2pix}",

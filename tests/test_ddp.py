@@ -17,7 +17,7 @@ def test_two_process_ddp_cyclegan_keeps_ranks_identical(tmp_path):
     gan_style(
         "fit",
         "--config",
-        str(REPO / "recipes" / "cyclegan.yaml"),
+        str(REPO / "gan_style" / "recipes" / "cyclegan.yaml"),
         *TINY_CLI_ARGS,
         f"--data.init_args.root={SAMPLE_ROOT}",
         f"--trainer.default_root_dir={run}",

@@ -43,19 +43,19 @@ pytestmark = [
 FIT_ARGS = {
     "cyclegan": [
         "--config",
-        str(REPO / "recipes" / "cyclegan.yaml"),
+        str(REPO / "gan_style" / "recipes" / "cyclegan.yaml"),
         *TINY_CLI_ARGS,
         f"--data.init_args.root={SAMPLE_ROOT}",
     ],
     "pix2pix": [
         "--config",
-        str(REPO / "recipes" / "pix2pix.yaml"),
+        str(REPO / "gan_style" / "recipes" / "pix2pix.yaml"),
         *TINY_PIX2PIX_CLI_ARGS,
         f"--data.init_args.root={REPO / 'examples' / 'data' / 'facades'}",
     ],
     "patchgan": [
         "--config",
-        str(REPO / "recipes" / "patchgan.yaml"),
+        str(REPO / "gan_style" / "recipes" / "patchgan.yaml"),
         "--model.init_args.vgg_weights=null",
         "--model.init_args.generator.init_args.channels=8",
         "--model.init_args.generator.init_args.n_residual=1",
@@ -71,7 +71,7 @@ FIT_ARGS = {
     ],
     "adain": [
         "--config",
-        str(REPO / "recipes" / "adain.yaml"),
+        str(REPO / "gan_style" / "recipes" / "adain.yaml"),
         "--model.init_args.encoder_weights=null",  # random VGG: no download
         f"--data.init_args.content_dir={SAMPLE_ROOT / 'trainA'}",
         f"--data.init_args.style_dir={SAMPLE_ROOT / 'trainB'}",

@@ -38,7 +38,7 @@ def _fit_args(tmp_path: Path, run_dir: Path) -> list[str]:
     return [
         "fit",
         "--config",
-        str(REPO / "recipes" / "cyclegan.yaml"),
+        str(REPO / "gan_style" / "recipes" / "cyclegan.yaml"),
         "--config",
         str(ck),
         *TINY_CLI_ARGS,

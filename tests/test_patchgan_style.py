@@ -103,7 +103,7 @@ def test_short_fit_and_stylize_through_the_cli(tmp_path):
     gan_style_in_process(
         "fit",
         "--config",
-        str(REPO / "recipes" / "patchgan.yaml"),
+        str(REPO / "gan_style" / "recipes" / "patchgan.yaml"),
         "--model.init_args.vgg_weights=null",
         "--model.init_args.generator.init_args.channels=8",
         "--model.init_args.generator.init_args.n_residual=1",

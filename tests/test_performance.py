@@ -64,7 +64,7 @@ def test_the_command_uses_one_scaler_per_optimizer_for_16_mixed(tmp_path):
     cli = GanStyleCLI(
         args=[
             "--config",
-            str(REPO / "recipes" / "cyclegan.yaml"),
+            str(REPO / "gan_style" / "recipes" / "cyclegan.yaml"),
             *TINY_CLI_ARGS,
             f"--data.init_args.root={SAMPLE_ROOT}",
             f"--trainer.default_root_dir={tmp_path}",

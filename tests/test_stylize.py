@@ -18,7 +18,7 @@ def adain_checkpoint(tmp_path_factory):
     gan_style_in_process(
         "fit",
         "--config",
-        str(REPO / "recipes" / "adain.yaml"),
+        str(REPO / "gan_style" / "recipes" / "adain.yaml"),
         "--model.init_args.encoder_weights=null",
         f"--data.init_args.content_dir={SAMPLE_ROOT / 'trainA'}",
         f"--data.init_args.style_dir={SAMPLE_ROOT / 'trainB'}",
@@ -237,7 +237,7 @@ def test_gatys_through_fit_and_stylize(tmp_path):
     gan_style_in_process(
         "fit",
         "--config",
-        str(REPO / "recipes" / "gatys.yaml"),
+        str(REPO / "gan_style" / "recipes" / "gatys.yaml"),
         f"--model.content={CONTENT / 'sailboat.jpg'}",
         f"--model.style={STYLE_1}",
         "--model.image_size=40",

@@ -64,7 +64,7 @@ def test_resuming_from_a_malicious_checkpoint_is_a_clear_error(evil, tmp_path):
     proc = gan_style_in_process(
         "fit",
         "--config",
-        str(REPO / "recipes" / "cyclegan.yaml"),
+        str(REPO / "gan_style" / "recipes" / "cyclegan.yaml"),
         *TINY_CLI_ARGS,
         f"--data.init_args.root={SAMPLE_ROOT}",
         f"--trainer.default_root_dir={tmp_path / 'run'}",
@@ -183,7 +183,7 @@ def test_every_command_refuses_the_chain(chain, tmp_path, command, capsys, monke
         args = [
             command,
             "--config",
-            str(REPO / "recipes" / "cyclegan.yaml"),
+            str(REPO / "gan_style" / "recipes" / "cyclegan.yaml"),
             *TINY_CLI_ARGS,
             f"--data.init_args.root={SAMPLE_ROOT}",
             f"--trainer.default_root_dir={tmp_path / 'run'}",
@@ -233,7 +233,7 @@ def test_a_remote_ckpt_path_is_refused_and_never_fetched(evil, tmp_path):
         proc = gan_style_in_process(
             "fit",
             "--config",
-            str(REPO / "recipes" / "cyclegan.yaml"),
+            str(REPO / "gan_style" / "recipes" / "cyclegan.yaml"),
             *TINY_CLI_ARGS,
             f"--data.init_args.root={SAMPLE_ROOT}",
             f"--trainer.default_root_dir={tmp_path / 'run'}",
