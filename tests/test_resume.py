@@ -261,8 +261,16 @@ def test_a_resumed_run_removes_what_the_interrupted_run_provably_left(make_train
         "snapshot-step=6.ckpt",
     ]
     dead, live = _dead_pid(), 1  # pid 1 always runs
-    stale = [folder / f".last.ckpt.tmp-{dead}-0a1b2c3d", tmp_path / "run" / "samples" / f".grid.png.tmp-{dead}-9f"]
-    kept = [folder / f".epoch=1-step=8.ckpt.tmp-{live}-5e6f7a8b", folder / "mine.ckpt"]
+    stale = [
+        folder / f".last.ckpt.tmp-{dead}-0a1b2c3d",
+        tmp_path / "run" / "samples" / f".grid.png.tmp-{dead}-9f8e7d6c",
+    ]
+    kept = [
+        folder / f".epoch=1-step=8.ckpt.tmp-{live}-5e6f7a8b",  # a live writer's
+        folder / "mine.ckpt",  # the user's
+        folder / f".notes.tmp-{dead}-draft",  # not a name gan-style writes
+        tmp_path / "run" / "data" / f".photo.png.tmp-{dead}-0a1b2c3d",  # outside the folders a run writes to
+    ]
     for path in stale + kept:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"partial")

@@ -88,8 +88,9 @@ def superseded_checkpoints(trainer: Any, callback: ModelCheckpoint) -> list[Path
 class StaleFileCleanup(Callback):
     """At the start of training, removes what killed runs provably left in the run folder.
 
-    - hidden temporary files of interrupted writes (``.<name>.tmp-<pid>-...``: checkpoints, sample images) whose
-      writer process is gone (:func:`gan_style.io.atomic.remove_stale_temporaries`);
+    - hidden temporary files of interrupted writes (``.<name>.tmp-<pid>-<8 hex>``: checkpoints, sample images,
+      predictions, run summaries) whose writer process is gone (:func:`gan_style.io.atomic.remove_stale_temporaries`),
+      in the run folder, its ``samples/`` and ``predictions/`` and the checkpoint folders;
     - when resuming, checkpoint files a bounded ``ModelCheckpoint`` (``save_top_k >= 1``) wrote and no longer
       keeps (:func:`superseded_checkpoints`).
 
@@ -100,11 +101,14 @@ class StaleFileCleanup(Callback):
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
         if not trainer.is_global_zero:
             return
-        folders = {Path(trainer.default_root_dir)}
-        folders.update(Path(cb.dirpath) for cb in trainer.checkpoint_callbacks if getattr(cb, "dirpath", None))
+        root = Path(trainer.default_root_dir)
+        # where a run writes: the run folder itself (config, metrics), its sample grids and predictions, and the
+        # checkpoint folders; not the whole tree below the run folder (it may be the working directory)
+        folders = {root: False, root / "samples": True, root / "predictions": True}
+        folders.update({Path(cb.dirpath): False for cb in trainer.checkpoint_callbacks if getattr(cb, "dirpath", None)})
         removed: list[Path] = []
-        for folder in sorted(folders):
-            removed += remove_stale_temporaries(folder, recursive=folder == Path(trainer.default_root_dir))
+        for folder, recursive in sorted(folders.items()):
+            removed += remove_stale_temporaries(folder, recursive=recursive)
         if trainer.ckpt_path:
             for callback in trainer.checkpoint_callbacks:
                 if isinstance(callback, ModelCheckpoint):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,10 +44,14 @@ def writer_alive(temporary: str | os.PathLike) -> bool:
     return True
 
 
+#: The names :func:`temporary_path` gives (``.<name>.tmp-<pid>-<8 hex>``), and the older ``.<name>.tmp-<pid>``.
+_TEMPORARY_NAME = re.compile(r"^\..+\.tmp-\d+(-[0-9a-f]{8})?$")
+
+
 def remove_stale_temporaries(folder: str | os.PathLike, recursive: bool = False) -> list[Path]:
-    """Remove the temporary files (``.<name>.tmp-<pid>-...``, :func:`temporary_path`) that writers killed before
-    their rename left in ``folder``: only those whose writer process is gone (:func:`writer_alive`); a live
-    writer's file is left alone. Returns the removed paths.
+    """Remove the temporary files that writers killed before their rename left in ``folder``: only files named as
+    :func:`temporary_path` names them (``.<name>.tmp-<pid>-<8 hex>``) whose writer process is gone
+    (:func:`writer_alive`); a live writer's file, and any other file, is left alone. Returns the removed paths.
 
     Args:
         folder: the folder to clean; a missing folder is fine (nothing removed).
@@ -57,7 +62,7 @@ def remove_stale_temporaries(folder: str | os.PathLike, recursive: bool = False)
         return []
     removed = []
     for path in (folder.rglob if recursive else folder.glob)(".*.tmp-*"):
-        if path.is_file() and not writer_alive(path):
+        if _TEMPORARY_NAME.match(path.name) and path.is_file() and not writer_alive(path):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
