@@ -473,7 +473,9 @@ def test_yaml_syntax_error_names_the_config_file(tmp_path):
     )
     proc = gan_style_in_process("fit", f"--config={tmp_path / 'none.yaml'}", cwd=tmp_path, check=False)
     assert assert_clean_cli_error(proc) == (
-        f"config file '{tmp_path / 'none.yaml'}' does not exist; check the path given to --config"
+        f"config file '{tmp_path / 'none.yaml'}' does not exist; give a file, or an installed recipe by name: adain, "
+        "cyclegan, demo/cpu, demo/pix2pix_cpu, gatys, loggers/csv, loggers/wandb, patchgan, perf/fast, pix2pix "
+        "(gan-style recipes lists them)"
     )
 
 
