@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 from gan_style.data.images import is_image_file, list_images, load_image
 from gan_style.data.transforms import to_image, to_tensor
 from gan_style.errors import DatasetNotFoundError, ImageLoadError
+from gan_style.inference.sizing import resize_for
 from gan_style.inference.stylizer import Stylizer
 from gan_style.inference.tiling import stylize_tiled, tile_spans
 from gan_style.io.atomic import atomic_write, remove_stale_temporaries
@@ -78,15 +78,7 @@ def _collect(paths: list[str], what: str) -> list[Path]:
 
 
 def _prepare(path: Path, size: int | None, multiple: int, device: torch.device) -> torch.Tensor:
-    x = to_tensor(load_image(path)).unsqueeze(0)
-    h, w = x.shape[-2:]
-    if size:
-        scale = size / min(h, w)
-        h, w = round(h * scale), round(w * scale)
-    h, w = max(multiple, h // multiple * multiple), max(multiple, w // multiple * multiple)
-    if (h, w) != tuple(x.shape[-2:]):
-        x = F.interpolate(x, size=(h, w), mode="bicubic", align_corners=False, antialias=True).clamp(-1, 1)
-    return x.to(device)
+    return resize_for(to_tensor(load_image(path)).unsqueeze(0), size, multiple).to(device)
 
 
 def _write(image: torch.Tensor, target: Path) -> Path:

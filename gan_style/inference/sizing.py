@@ -1,0 +1,28 @@
+"""Sizing images for a stylizer: the shorter side to a given size, both sides down to the stylizer's multiple."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ["resize_for", "working_size"]
+
+
+def working_size(height: int, width: int, size: int | None, multiple: int) -> tuple[int, int]:
+    """(H, W) an image of ``height`` x ``width`` pixels is processed at: the shorter side scaled to ``size`` (None:
+    kept), the aspect ratio kept, then each side rounded down to a multiple of ``multiple`` (at least one
+    multiple)."""
+    h, w = height, width
+    if size:
+        scale = size / min(h, w)
+        h, w = round(h * scale), round(w * scale)
+    return max(multiple, h // multiple * multiple), max(multiple, w // multiple * multiple)
+
+
+def resize_for(images: Tensor, size: int | None, multiple: int) -> Tensor:
+    """``images`` (N, C, H, W) in [-1, 1] resized (bicubic, antialiased, clamped to [-1, 1]) to
+    :func:`working_size`; returned as they are when already that size."""
+    h, w = working_size(images.shape[-2], images.shape[-1], size, multiple)
+    if (h, w) == tuple(images.shape[-2:]):
+        return images
+    return F.interpolate(images, size=(h, w), mode="bicubic", align_corners=False, antialias=True).clamp(-1, 1)

@@ -1,0 +1,174 @@
+"""The Python API for notebooks and scripts: ``gan_style.load`` a trained checkpoint or a published model, call it on
+an image, get the same kind of image back at the input's size.
+
+Example::
+
+    import gan_style
+
+    model = gan_style.load("horse2zebra")                  # or "runs/cyclegan/checkpoints/last.ckpt"
+    zebra = model("horse.jpg")                             # a PIL image, the size of horse.jpg
+    art = gan_style.load("adain")(photo, style="starry_night.jpg", alpha=0.8)
+
+Images may be a file path, a ``PIL.Image``, a NumPy array (H, W, 3) or (H, W) of ``uint8`` (0..255) or floats
+(0..1), or a tensor (3, H, W) or (N, 3, H, W) of floats in [-1, 1]; a list of them is a batch. Each result has
+the type, and the height and width, of its input (a path gives a ``PIL.Image``). Gradients are off.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import Tensor
+
+from gan_style.data.images import load_image
+from gan_style.data.transforms import to_image, to_tensor
+from gan_style.inference.sizing import resize_for
+from gan_style.inference.stylizer import Stylizer
+
+__all__ = ["Pipeline", "load"]
+
+ImageLike = Any  # str | os.PathLike | PIL.Image.Image | np.ndarray | torch.Tensor
+
+
+def _to_batch(image: ImageLike) -> tuple[Tensor, Any]:
+    """(1 or N, 3, H, W) float in [-1, 1] on the CPU, and how to give a result back in the input's form."""
+    if isinstance(image, (str, os.PathLike)):
+        return to_tensor(load_image(image)).unsqueeze(0), ("pil", None)
+    if isinstance(image, Image.Image):
+        return to_tensor(image.convert("RGB")).unsqueeze(0), ("pil", None)
+    if isinstance(image, np.ndarray):
+        array = image
+        if array.ndim == 2:
+            array = np.repeat(array[..., None], 3, axis=2)
+        if array.ndim != 3 or array.shape[2] not in (3, 4):
+            raise ValueError(f"a NumPy image must be (H, W), (H, W, 3) or (H, W, 4), got shape {image.shape}")
+        if array.dtype == np.uint8:  # the same conversion as a PIL image
+            return to_tensor(Image.fromarray(np.ascontiguousarray(array[..., :3]))).unsqueeze(0), ("numpy", image.dtype)
+        unit = np.ascontiguousarray(array[..., :3], dtype=np.float32)
+        tensor = torch.from_numpy(unit).permute(2, 0, 1) * 2.0 - 1.0
+        return tensor.unsqueeze(0).clamp(-1, 1), ("numpy", image.dtype)
+    if isinstance(image, Tensor):
+        if image.dim() == 3 and image.shape[0] == 3:
+            return image.detach().float().unsqueeze(0).cpu(), ("tensor3", (image.dtype, image.device))
+        if image.dim() == 4 and image.shape[1] == 3:
+            return image.detach().float().cpu(), ("tensor4", (image.dtype, image.device))
+        raise ValueError(f"a tensor image must be (3, H, W) or (N, 3, H, W) in [-1, 1], got shape {tuple(image.shape)}")
+    raise TypeError(
+        f"cannot read an image from {type(image).__name__}: give a file path, a PIL image, a NumPy array or a tensor"
+    )
+
+
+def _from_batch(images: Tensor, form: Any) -> Any:
+    kind, detail = form
+    if kind == "pil":
+        return to_image(images[0])
+    if kind == "numpy":
+        if detail == np.uint8:
+            return np.asarray(to_image(images[0]))
+        return ((images[0].clamp(-1, 1) + 1.0) / 2.0).permute(1, 2, 0).numpy().astype(detail)
+    dtype, device = detail
+    out = images.to(device=device, dtype=dtype)
+    return out[0] if kind == "tensor3" else out
+
+
+class Pipeline:
+    """A stylizer with image conversion, sizing and ``torch.no_grad`` around it (:func:`load` makes one).
+
+    ``pipeline(image, style=None, size="auto", **controls)``:
+
+    - ``image``: one image or a list (see the module docstring for the accepted types); a list is run one image at
+      a time (images of different sizes);
+    - ``style``: style image(s) for a model that takes them (AdaIN): one image or a list, interpolated with
+      ``style_weights``; refused by translation models;
+    - ``size``: the shorter side the image is processed at, in pixels: ``"auto"`` (default) the model's own
+      (:attr:`~gan_style.inference.Stylizer.default_size`: its training size; else the image's own), an int, or
+      None (the image's own). Sides are rounded down to the model's ``size_multiple``; the result is resized back
+      (bicubic) to the input's height and width;
+    - ``controls``: the model's controls (``alpha``, ``style_weights``, ``preserve_color``; masks are not taken
+      here: use ``gan-style stylize --masks``).
+
+    Returns the result(s) in the input's form and size.
+
+    Attributes:
+        stylizer: the :class:`~gan_style.inference.Stylizer` (an ``nn.Module`` in eval mode).
+        device: where it runs.
+    """
+
+    def __init__(self, stylizer: Stylizer, device: str | torch.device = "cpu") -> None:
+        self.device = torch.device(device)
+        self.stylizer = stylizer.to(self.device).eval()
+
+    def __repr__(self) -> str:
+        return f"Pipeline({self.stylizer.describe()}, device={self.device})"
+
+    def _run_one(self, image: ImageLike, styles: list[Tensor] | None, size: Any, controls: dict) -> Any:
+        batch, form = _to_batch(image)
+        height, width = batch.shape[-2:]
+        if self.stylizer.resizes_inputs:
+            x = batch
+        else:
+            target = self.stylizer.default_size if size == "auto" else size
+            x = resize_for(batch, target, self.stylizer.size_multiple)
+        with torch.no_grad():
+            y = self.stylizer(x.to(self.device), styles, **controls).float().cpu()
+        if tuple(y.shape[-2:]) != (height, width):
+            y = F.interpolate(y, size=(height, width), mode="bicubic", align_corners=False).clamp(-1, 1)
+        return _from_batch(y, form)
+
+    def __call__(
+        self,
+        image: ImageLike | Sequence[ImageLike],
+        style: ImageLike | Sequence[ImageLike] | None = None,
+        size: int | Literal["auto"] | None = "auto",
+        **controls: Any,
+    ) -> Any:
+        styles = None
+        if style is not None:
+            items = list(style) if isinstance(style, (list, tuple)) else [style]
+            styles = [_to_batch(s)[0].to(self.device) for s in items]
+        if isinstance(image, (list, tuple)):
+            return [self._run_one(item, styles, size, controls) for item in image]
+        return self._run_one(image, styles, size, controls)
+
+
+def load(source: str | os.PathLike, network: str | None = None, device: str | torch.device = "cpu") -> Pipeline:
+    """A model ready to call on images: a checkpoint written by ``gan-style fit`` (``.ckpt``), a model folder
+    (``config.json`` + ``model.safetensors``), ``hf://owner/name``, or a published model's name (``horse2zebra``,
+    ``adain``, ``candy``; ``gan-style pretrained`` lists them).
+
+    Args:
+        source: what to load (see above).
+        network: which network of a checkpoint's method runs (CycleGAN: ``generator_ab``, the default, or
+            ``generator_ba``); None (default): the method's default.
+        device: where it runs (``"cpu"``; ``"cuda"``).
+
+    Returns:
+        A :class:`Pipeline`.
+
+    Raises:
+        FileMissingError, UnsafeFileError, UnreadableFileError: a missing, unsafe or unreadable checkpoint or file.
+        DownloadSettingError: an unknown published model name; OfflineError: a published model that is not cached
+            and cannot be downloaded (the message says where to put the file).
+        InferenceUnavailableError: the checkpoint's method hands out no stylizer.
+    """
+    path = Path(source)
+    if path.is_file():
+        from gan_style.methods.loading import load_method
+
+        model = load_method(path, device)
+        stylizer = model.stylizer(network)
+        if stylizer.default_size is None:
+            stylizer.default_size = model.trained_image_size()
+        return Pipeline(stylizer, device)
+    if network is not None:
+        raise ValueError("network picks a network of a checkpoint's method; a published model or folder has one")
+    from gan_style.pretrained import from_pretrained
+
+    return Pipeline(from_pretrained(str(source), device), device)
