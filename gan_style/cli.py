@@ -17,6 +17,7 @@ sample grids to ``<run>/samples`` and predictions to ``<run>/predictions``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import netrc
 import os
 import signal
@@ -282,6 +283,19 @@ def _pop_imports(argv: list[str]) -> tuple[list[str], list[str]]:
     return rest, modules
 
 
+class _QuietLightningInfo(logging.Filter):
+    """Drops Lightning's start-up lines a user cannot act on: "GPU available: False", "TPU available: False ...",
+    and its advertising tip. "GPU available: True, used: False" stays (a GPU left unused is worth knowing)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.getMessage())
+        if message.startswith("💡 Tip"):
+            return False
+        if message.startswith(("GPU available: False", "TPU available: False", "HPU available: False")):
+            return False
+        return True
+
+
 #: Every command with its one-line summary, in the order ``gan-style --help`` shows them.
 COMMANDS: dict[str, str] = {
     "fit": "train a method from a recipe (--config cyclegan.yaml ...); resume with --ckpt_path last",
@@ -471,10 +485,15 @@ def main(args: list[str] | None = None) -> None:
 
         importlib.import_module(f"gan_style.commands.{argv[0]}").main(argv[1:])
         return
+    quiet = _QuietLightningInfo()
+    lightning_log = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    lightning_log.addFilter(quiet)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=MANUAL_CHECKPOINT_WARNING)
             warnings.filterwarnings("ignore", message=NO_OPTIMIZER_WARNING)
+            # a deprecation inside Lightning itself, raised while it walks batches: nothing a user can act on
+            warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
             if args is None:  # LightningCLI reads sys.argv itself (less the --import options)
                 sys.argv[1:] = argv
                 GanStyleCLI()
@@ -485,6 +504,8 @@ def main(args: list[str] | None = None) -> None:
             raise
         print_error(prog, exc)
         raise SystemExit(exit_status(exc)) from None
+    finally:
+        lightning_log.removeFilter(quiet)
 
 
 if __name__ == "__main__":

@@ -275,3 +275,13 @@ def test_pix2pix_fit_test_and_predict(tmp_path):
     assert len(written) == 25  # every test pair, labels -> photo
     with Image.open(written[0]) as img:
         assert img.size == (32, 32)
+
+
+def test_a_default_fit_prints_nothing_a_user_cannot_act_on(tmp_path):
+    """Lightning's "GPU available: False" / "TPU available: False" lines, its advertising tip and a deprecation
+    warning from inside Lightning are not shown; the seed line and the end of the run are."""
+    proc = gan_style_in_process("fit", *base_args(tmp_path / "run"), "--trainer.max_steps=1", cwd=tmp_path)
+    output = proc.stdout + proc.stderr
+    for noise in ("GPU available: False", "TPU available: False", "litlogger", "LeafSpec"):
+        assert noise not in output, noise
+    assert "Seed set to 0" in output and "`max_steps=1` reached" in output
