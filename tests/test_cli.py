@@ -156,6 +156,8 @@ def test_bad_setting_is_a_clear_error(tmp_path):
 
 
 def test_the_in_process_runner_captures_like_a_process_and_leaves_this_one_as_it_was(tmp_path):
+    import gan_style.cli  # noqa: F401  (its first import sets torch's own environment variables: done before the snapshot)
+
     environ, cwd, path, argv = dict(os.environ), os.getcwd(), list(sys.path), list(sys.argv)
     rng = torch.random.get_rng_state()
     proc = gan_style_in_process(
