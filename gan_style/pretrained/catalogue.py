@@ -142,42 +142,29 @@ _FAST_NEURAL_STYLE = {
 
 def _build() -> dict[str, PretrainedModel]:
     entries: list[PretrainedModel] = []
-    for model, task in _CYCLEGAN.items():
-        entries.append(
-            PretrainedModel(
-                name=f"cyclegan/{model}",
-                family="cyclegan",
-                method="CycleGAN",
-                task=task,
-                files={
-                    "generator": PublishedFile(
-                        f"http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{model}.pth", size_mb=45.5
-                    )
-                },
-                settings={"n_blocks": 9, "ngf": 64, "norm": "instance", "use_dropout": False},
-                licence=_JUNYANZ_LICENCE,
-                paper=_CYCLEGAN_PAPER,
-                source=_JUNYANZ,
+    # the two zoos of pytorch-CycleGAN-and-pix2pix: one generator file per model
+    zoos = [
+        ("cyclegan", "CycleGAN", _CYCLEGAN, "cyclegan/pretrained_models", 45.5, _CYCLEGAN_PAPER,
+         {"n_blocks": 9, "ngf": 64, "norm": "instance", "use_dropout": False}),
+        ("pix2pix", "pix2pix", _PIX2PIX, "pix2pix/models-pytorch", 217.6, _PIX2PIX_PAPER,
+         {"num_downs": 8, "ngf": 64, "norm": "batch", "use_dropout": True}),
+    ]  # fmt: skip
+    for family, method, models, folder, size_mb, paper, settings in zoos:
+        for model, task in models.items():
+            url = f"http://efrosgans.eecs.berkeley.edu/{folder}/{model}.pth"
+            entries.append(
+                PretrainedModel(
+                    name=f"{family}/{model}",
+                    family=family,
+                    method=method,
+                    task=task,
+                    files={"generator": PublishedFile(url, size_mb=size_mb)},
+                    settings=dict(settings),
+                    licence=_JUNYANZ_LICENCE,
+                    paper=paper,
+                    source=_JUNYANZ,
+                )
             )
-        )
-    for model, task in _PIX2PIX.items():
-        entries.append(
-            PretrainedModel(
-                name=f"pix2pix/{model}",
-                family="pix2pix",
-                method="pix2pix",
-                task=task,
-                files={
-                    "generator": PublishedFile(
-                        f"http://efrosgans.eecs.berkeley.edu/pix2pix/models-pytorch/{model}.pth", size_mb=217.6
-                    )
-                },
-                settings={"num_downs": 8, "ngf": 64, "norm": "batch", "use_dropout": True},
-                licence=_JUNYANZ_LICENCE,
-                paper=_PIX2PIX_PAPER,
-                source=_JUNYANZ,
-            )
-        )
     release = "https://github.com/naoto0804/pytorch-AdaIN/releases/download/v0.0.0"
     entries.append(
         PretrainedModel(
