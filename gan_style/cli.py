@@ -260,7 +260,7 @@ class _CtrlCStopsLikeSigterm:
 #: updates: the state the resume logic expects (the restored run continues with the next batch).
 MANUAL_CHECKPOINT_WARNING = "Using ModelCheckpoint with manual optimization and every_n_train_steps"
 
-SUBCOMMANDS = ("stylize", "export", "download", "compare", "evaluate", "pretrained", "recipes")
+SUBCOMMANDS = ("stylize", "demo", "export", "download", "compare", "evaluate", "pretrained", "recipes")
 
 
 def _pop_imports(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -303,6 +303,7 @@ COMMANDS: dict[str, str] = {
     "test": "the evaluation metrics of a checkpoint on the test set",
     "predict": "translate or stylize a dataset with a checkpoint (--ckpt_path), written as images",
     "stylize": "stylize or translate images: a checkpoint, a published model (--pretrained) or Gatys",
+    "demo": "a local web page (Gradio) to try checkpoints and published models in a browser",
     "pretrained": "the published models (CycleGAN and pix2pix zoos, AdaIN, fast neural style); show or download one",
     "export": "a trained generator as TorchScript, ONNX or a safetensors model folder, checked by running it",
     "download": "a standard CycleGAN or pix2pix dataset, verified and extracted",
@@ -328,7 +329,7 @@ def overview_help() -> str:
     for name in _LIGHTNING_COMMANDS:
         lines.append(f"  {name.ljust(width)}  {COMMANDS[name]}")
     lines.append("using models:")
-    for name in ("stylize", "pretrained", "export"):
+    for name in ("stylize", "demo", "pretrained", "export"):
         lines.append(f"  {name.ljust(width)}  {COMMANDS[name]}")
     lines.append("data and evaluation:")
     for name in ("download", "evaluate", "compare", "recipes"):
