@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from jsonargparse import Namespace
 from lightning.fabric.plugins import CheckpointIO
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
@@ -40,6 +41,7 @@ import gan_style.data  # noqa: F401
 import gan_style.methods  # noqa: F401
 from gan_style.callbacks import RunSummary
 from gan_style.callbacks.cleanup import StaleFileCleanup
+from gan_style.callbacks.progress import RunModelSummary, RunProgressBar
 from gan_style.callbacks.wandb import WandbConfigAndSummary, wandb_run_settings
 from gan_style.commands.runner import EXIT_BAD_REQUEST, EXIT_INTERRUPTED, exit_status, handled, print_error
 from gan_style.errors import GanStyleError, InvalidSettingError, UnsafeFileError
@@ -106,7 +108,7 @@ class GanStyleCLI(LightningCLI):
         kwargs.setdefault("auto_configure_optimizers", False)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
         kwargs.setdefault("save_config_callback", WandbConfigAndSummary)
-        kwargs.setdefault("trainer_defaults", {"callbacks": [RunSummary()]})
+        kwargs.setdefault("trainer_defaults", {"callbacks": [RunSummary(), RunProgressBar(), RunModelSummary()]})
         kwargs.setdefault(
             "parser_kwargs",
             {
@@ -122,6 +124,17 @@ class GanStyleCLI(LightningCLI):
         if trainer is None:
             return
         root = trainer.get("default_root_dir") or os.getcwd()
+        subcommand = self.config.get("subcommand")
+        if trainer.get("logger") in (None, True):  # Lightning's default TensorBoard logger
+            if subcommand == "predict":
+                trainer.logger = False  # predict logs nothing: no new lightning_logs/version_N
+            elif subcommand in ("test", "validate") or config.get("ckpt_path"):
+                version = latest_log_version(root)
+                if version is not None:  # the run's own log folder, not a new version_N
+                    trainer.logger = Namespace(
+                        class_path="lightning.pytorch.loggers.TensorBoardLogger",
+                        init_args=Namespace(save_dir=root, name="lightning_logs", version=version),
+                    )
         if trainer.get("logger") is False and isinstance(trainer.get("callbacks"), list):
             # LearningRateMonitor refuses to run without a logger; with logging off there is nothing to monitor
             trainer.callbacks = [
@@ -293,6 +306,8 @@ class _QuietLightningInfo(logging.Filter):
             return False
         if message.startswith(("GPU available: False", "TPU available: False", "HPU available: False")):
             return False
+        if message.startswith("Trainer already configured with model summary callbacks"):
+            return False  # gan-style's own summary (RunModelSummary) replaces Lightning's
         return True
 
 
@@ -448,6 +463,73 @@ def check_config_files(argv: list[str]) -> None:
             raise InvalidSettingError(f"config file '{path}' is not UTF-8 text ({err.reason}); fix the file") from None
 
 
+def one_line_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, line: str | None = None
+) -> str:
+    """Warnings during a ``gan-style`` command print as ``gan-style: warning: <message>``, without the source
+    file and line of the library that raised them (``GAN_STYLE_TRACEBACK=1`` keeps Python's format)."""
+    return f"gan-style: warning: {message}\n"
+
+
+def latest_log_version(root: str | os.PathLike) -> int | None:
+    """The highest N of ``<root>/lightning_logs/version_N`` (the run's TensorBoard folder), or None."""
+    folder = Path(root) / "lightning_logs"
+    versions = [
+        int(p.name.removeprefix("version_"))
+        for p in (folder.iterdir() if folder.is_dir() else [])
+        if p.is_dir() and p.name.startswith("version_") and p.name.removeprefix("version_").isdigit()
+    ]
+    return max(versions) if versions else None
+
+
+def _option_value(argv: list[str], name: str) -> str | None:
+    """The value of ``--name VALUE`` / ``--name=VALUE`` in ``argv`` (the last one), or None."""
+    value = None
+    for i, arg in enumerate(argv):
+        if arg == name and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
+def config_from_checkpoint(argv: list[str]) -> str | None:
+    """For ``predict`` / ``test`` / ``validate`` with ``--ckpt_path FILE`` and no ``--config``: the training
+    config stored in the checkpoint (:func:`gan_style.callbacks.wandb.checkpoint_config`), written to a
+    temporary YAML file whose path is returned (the caller passes it as the first ``--config`` and removes it);
+    None when the command gives its own ``--config`` or no checkpoint file.
+
+    Raises:
+        InvalidSettingError: the checkpoint carries no config (written outside ``gan-style fit``); the message
+            says to give the training recipes with ``--config``.
+        UnsafeFileError, UnreadableFileError: from :func:`gan_style.io.untrusted.safe_load`.
+    """
+    import tempfile
+
+    import yaml
+
+    from gan_style.callbacks.wandb import checkpoint_config
+
+    if not argv or argv[0] not in ("predict", "test", "validate"):
+        return None
+    if any(a in ("--config", "-c") or a.startswith("--config=") for a in argv):
+        return None
+    path = _option_value(argv, "--ckpt_path")
+    if not path or not os.path.isfile(path):
+        return None
+    checkpoint = safe_load(path)
+    config = checkpoint_config(checkpoint) if isinstance(checkpoint, dict) else None
+    if config is None:
+        raise InvalidSettingError(
+            f"checkpoint '{path}' carries no training config (it was not written by gan-style fit); give the "
+            f"recipes it was trained with, e.g. gan-style {argv[0]} --config cyclegan --ckpt_path {path}"
+        )
+    fd, tmp = tempfile.mkstemp(prefix="gan-style-checkpoint-config-", suffix=".yaml")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        yaml.safe_dump(config, f, sort_keys=False)
+    return tmp
+
+
 def main(args: list[str] | None = None) -> None:
     """Entry point of ``gan-style`` and ``python -m gan_style``.
 
@@ -469,11 +551,15 @@ def main(args: list[str] | None = None) -> None:
     if not argv[0].startswith("-") and argv[0] not in COMMANDS:
         print(f"gan-style: error: {unknown_command_message(argv[0])}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_REQUEST)
+    stored_config = None
     try:
         argv, modules = _pop_imports(argv)
         if not argv or argv[0] not in SUBCOMMANDS:
             argv = expand_recipes(argv)
             check_config_files(argv)
+            stored_config = config_from_checkpoint(argv)
+            if stored_config is not None:  # the checkpoint's own training config comes first
+                argv = [argv[0], "--config", stored_config, *argv[1:]]
         load_plugins()
         import_modules(modules)
     except Exception as exc:
@@ -489,6 +575,9 @@ def main(args: list[str] | None = None) -> None:
     quiet = _QuietLightningInfo()
     lightning_log = logging.getLogger("lightning.pytorch.utilities.rank_zero")
     lightning_log.addFilter(quiet)
+    format_warning = warnings.formatwarning
+    if not os.environ.get("GAN_STYLE_TRACEBACK"):
+        warnings.formatwarning = one_line_warning
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=MANUAL_CHECKPOINT_WARNING)
@@ -507,6 +596,10 @@ def main(args: list[str] | None = None) -> None:
         raise SystemExit(exit_status(exc)) from None
     finally:
         lightning_log.removeFilter(quiet)
+        warnings.formatwarning = format_warning
+        if stored_config is not None:
+            with contextlib.suppress(OSError):
+                os.remove(stored_config)
 
 
 if __name__ == "__main__":

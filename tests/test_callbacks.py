@@ -18,6 +18,22 @@ def test_image_grid_layout():
     assert grid[:, 2, 2].tolist() == [0.0, 0.0, 0.0] and grid[:, 2, 12].tolist() == [1.0, 1.0, 1.0]
 
 
+def test_image_grid_labels_name_each_column():
+    from gan_style.callbacks.images import label_height
+
+    images = {"real_A": -torch.ones(1, 3, 64, 64), "fake_B": -torch.ones(1, 3, 64, 64)}
+    plain = image_grid(images, max_images=1)
+    grid = image_grid(images, max_images=1, labels=True)
+    strip = label_height(64)
+    assert strip == 12 and grid.shape == (3, plain.shape[1] + strip, plain.shape[2])
+    assert torch.equal(grid[:, strip:], plain)  # the images are unchanged below the strip
+    header = grid[:, :strip]
+    for j in range(2):  # dark text pixels over each column, white between
+        column = header[:, :, 2 + j * 66 : 2 + j * 66 + 64]
+        assert (column < 0).any()
+    assert (header[:, :, 66:68] == 1).all()
+
+
 def test_sample_grids_go_to_files_and_tensorboard(tmp_path, tiny_unpaired, make_trainer):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -36,8 +52,8 @@ def test_sample_grids_go_to_files_and_tensorboard(tmp_path, tiny_unpaired, make_
     assert "train_step0000002.png" in names and "train_step0000004.png" in names
     assert "val_epoch0000.png" in names
     with Image.open(tmp_path / "samples" / "train_step0000002.png") as img:
-        # one row per sample (batch size 1), six columns of 32 px
-        assert img.size == (2 + 6 * 34, 2 + 34)
+        # one row per sample (batch size 1), six columns of 32 px, under a 12-pixel strip of column names
+        assert img.size == (2 + 6 * 34, 12 + 2 + 34)
     events = EventAccumulator(logger.log_dir, size_guidance={"images": 0})
     events.Reload()
     assert {"samples/train", "samples/val"} <= set(events.Tags()["images"])
@@ -66,3 +82,50 @@ def test_image_writer_names_and_never_overwrites_inputs(tmp_path):
     assert src.read_bytes() == before
     with pytest.raises(ValueError, match="extension"):
         ImageWriter(extension="gif2")
+
+
+def test_scalars_learning_rates_and_samples_share_the_optimizer_step_axis(tmp_path, tiny_unpaired, make_trainer):
+    """CycleGAN takes 2 optimizer steps per batch: losses, validation metrics and learning rates are logged at
+    trainer.global_step (not at Lightning's batch count), and the learning rates are named after the networks."""
+    import csv
+
+    from lightning.pytorch.loggers import CSVLogger
+
+    from gan_style.callbacks import LearningRateMonitor
+
+    L.seed_everything(0)
+    logger = CSVLogger(tmp_path, name="csv", version=0)
+    trainer = make_trainer(
+        max_epochs=2,  # 3 batches per epoch: 6 optimizer steps per epoch
+        logger=logger,
+        log_every_n_steps=1,
+        callbacks=[LearningRateMonitor(logging_interval="epoch")],
+        limit_val_batches=1,
+    )
+    model = CycleGAN(**tiny_cyclegan_kwargs())
+    trainer.fit(model, UnpairedImageDataModule(root=str(tiny_unpaired), load_size=36, crop_size=32, num_workers=0))
+    with open(tmp_path / "csv" / "version_0" / "metrics.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert "lr/generator" in rows[0] and "lr/discriminator" in rows[0]
+    assert not any(key.startswith("lr-") for key in rows[0])
+    loss_steps = [int(r["step"]) for r in rows if r.get("train/loss_g")]
+    assert loss_steps == [2, 4, 6, 8, 10, 12]  # global_step after each batch's two updates
+    val_steps = [int(r["step"]) for r in rows if r.get("val/loss_g")]
+    assert val_steps == [6, 12]
+    lr_steps = [int(r["step"]) for r in rows if r.get("lr/generator")]
+    assert lr_steps == [0, 6]
+
+
+def test_optimizer_network_names():
+    from gan_style.callbacks.learning_rate import optimizer_network_names
+
+    model = CycleGAN(**tiny_cyclegan_kwargs())
+    opt_g = torch.optim.Adam([*model.generator_ab.parameters(), *model.generator_ba.parameters()])
+    opt_d = torch.optim.Adam(model.discriminator_a.parameters())
+    opt_x = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])
+    assert optimizer_network_names(model, [opt_g, opt_d, opt_x, opt_d]) == [
+        "generator",
+        "discriminator_a",
+        "optimizer2",
+        "discriminator_a-1",
+    ]

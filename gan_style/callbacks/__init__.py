@@ -2,13 +2,18 @@
 
 from gan_style.callbacks.cleanup import StaleFileCleanup
 from gan_style.callbacks.images import ImageWriter, SampleGrid, image_grid
+from gan_style.callbacks.learning_rate import LearningRateMonitor
 from gan_style.callbacks.metrics import EvaluationMetrics
 from gan_style.callbacks.performance import Performance
+from gan_style.callbacks.progress import RunModelSummary, RunProgressBar
 from gan_style.callbacks.summary import RunSummary, read_run_summary
 
 __all__ = [
     "EvaluationMetrics",
+    "LearningRateMonitor",
     "Performance",
+    "RunModelSummary",
+    "RunProgressBar",
     "SampleGrid",
     "StaleFileCleanup",
     "ImageWriter",

@@ -8,29 +8,53 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 from torch import Tensor
 from torchvision.utils import make_grid
 
-from gan_style.data.transforms import to_image
+from gan_style.data.transforms import to_image, to_tensor
 from gan_style.io.atomic import atomic_write
 
-__all__ = ["SampleGrid", "ImageWriter", "image_grid"]
+__all__ = ["SampleGrid", "ImageWriter", "image_grid", "label_height"]
 
 _FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF"}
 
 
-def image_grid(images: dict[str, Tensor], max_images: int = 4) -> Tensor:
+def image_grid(images: dict[str, Tensor], max_images: int = 4, labels: bool = False) -> Tensor:
     """One row per sample, one column per name: (3, H', W') float in [-1, 1].
 
-    ``images`` maps names to (N, 3, H, W) tensors in [-1, 1] of one size; the first ``max_images``
-    samples are used.
+    ``images`` maps names to (N, 3, H, W) tensors in [-1, 1] of one size; the first ``max_images`` samples
+    (default 4) are used. Tiles are separated by 2 white pixels. With ``labels`` (default False) a white strip on
+    top names each column (``real_A``, ``fake_B`` ...) in black, centred over it; its height is
+    :func:`label_height` of the tile width.
     """
     columns = [t.detach().float().cpu()[:max_images].clamp(-1, 1) for t in images.values()]
     n = min(t.shape[0] for t in columns)
     tiles = [col[i] for i in range(n) for col in columns]
-    return make_grid(tiles, nrow=len(columns), padding=2, pad_value=1.0)
+    grid = make_grid(tiles, nrow=len(columns), padding=2, pad_value=1.0)
+    return _with_labels(grid, list(images), columns[0].shape[-1]) if labels else grid
+
+
+def label_height(tile_width: int) -> int:
+    """Height in pixels of the label strip of :func:`image_grid` for tiles ``tile_width`` pixels wide: 12 up to
+    96-pixel tiles, then an eighth of the width."""
+    return max(12, tile_width // 8)
+
+
+def _with_labels(grid: Tensor, names: list[str], tile_width: int) -> Tensor:
+    from PIL import Image, ImageDraw, ImageFont
+
+    height = label_height(tile_width)
+    strip = Image.new("RGB", (grid.shape[-1], height), "white")
+    draw = ImageDraw.Draw(strip)
+    font = ImageFont.load_default(size=max(8, height - 4))
+    for j, name in enumerate(names):
+        left = 2 + j * (tile_width + 2)
+        width = draw.textlength(name, font=font)
+        draw.text((left + max(0.0, (tile_width - width) / 2), 1), name, fill="black", font=font)
+    return torch.cat([to_tensor(strip), grid], dim=1)
 
 
 def _log_image(trainer: L.Trainer, tag: str, grid: Tensor, caption: str) -> None:
@@ -60,14 +84,18 @@ class SampleGrid(L.Callback):
             several optimizer steps per batch).
         max_images: rows per grid (4).
         dirpath: folder of the PNG files; default ``<trainer.default_root_dir>/samples``.
+        labels: name each column (``real_A``, ``fake_B`` ...) in a strip above the grid (True).
     """
 
-    def __init__(self, every_n_steps: int = 500, max_images: int = 4, dirpath: str | None = None) -> None:
+    def __init__(
+        self, every_n_steps: int = 500, max_images: int = 4, dirpath: str | None = None, labels: bool = True
+    ) -> None:
         if every_n_steps < 0 or max_images < 1:
             raise ValueError(f"every_n_steps must be >= 0 and max_images >= 1, got {every_n_steps}, {max_images}")
         self.every_n_steps = every_n_steps
         self.max_images = max_images
         self.dirpath = dirpath
+        self.labels = labels
         self._last_bucket: int | None = None
         self._last_batch: dict[str, Any] | None = None
         self.saved: list[Path] = []
@@ -84,7 +112,7 @@ class SampleGrid(L.Callback):
             return
         small = {k: v[: self.max_images] if isinstance(v, Tensor) else v for k, v in batch.items()}
         images = sample(small)
-        grid = image_grid(images, self.max_images)
+        grid = image_grid(images, self.max_images, labels=self.labels)
         path = self._dir(trainer) / name
         with atomic_write(path) as f:
             to_image(grid).save(f, format="PNG")

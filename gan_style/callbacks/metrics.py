@@ -91,6 +91,8 @@ class EvaluationMetrics(L.Callback):
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         if stage not in ("fit", "validate", "test") or self.image_metrics is not None:
             return
+        if stage == "fit" and trainer.limit_val_batches == 0:  # a run without validation: nothing to measure
+            return
         from gan_style.metrics import ImageMetrics
 
         names = self.metrics if self.metrics is not None else tuple(getattr(pl_module, "evaluation_metrics", ()))

@@ -104,6 +104,8 @@ class RunSummary(L.Callback):
         summary = read_run_summary(root)
         metrics = dict(summary.get("metrics", {}))
         for key, value in trainer.callback_metrics.items():
+            if key == "step":  # the x-axis of the logged scalars (global_step, kept below), not a metric
+                continue
             if isinstance(value, torch.Tensor) and value.numel() == 1:
                 metrics[key] = float(value)
             elif isinstance(value, (int, float)):

@@ -4,8 +4,9 @@ config and the final metrics.
 - :func:`wandb_run_settings`: the name, group, job type and tags of a run from its resolved config, used by the
   ``gan-style`` command for every ``WandbLogger`` a recipe configures (the recipe's own values win);
 - :class:`WandbConfigAndSummary`: LightningCLI's config-saving callback (``config.yaml`` in the log folder,
-  replaced on resume) that also puts the full resolved config (what ``--print_config`` shows) into each W&B
-  run's config, and the final value of every logged metric (``val/fid``, ``test/psnr`` ...) into its summary.
+  replaced on resume) that also stores the resolved config in every checkpoint (``gan_style_config``: so
+  ``predict`` / ``test`` / ``validate`` run from a checkpoint alone), puts it into each W&B run's config, and
+  puts the final value of every logged metric (``val/fid``, ``test/psnr`` ...) into the W&B run's summary.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.cli import SaveConfigCallback
 
-__all__ = ["WandbConfigAndSummary", "wandb_run_settings"]
+__all__ = ["CHECKPOINT_CONFIG_KEY", "WandbConfigAndSummary", "checkpoint_config", "wandb_run_settings"]
+
+#: The checkpoint entry holding the resolved ``fit`` config (YAML text, as ``config.yaml``).
+CHECKPOINT_CONFIG_KEY = "gan_style_config"
+
+#: Entries of a stored ``fit`` config that do not carry over to another command run from its checkpoint.
+_NOT_CARRIED = ("ckpt_path", "config")
 
 #: Recipe pieces that choose a logger, not the experiment: left out of run names.
 LOGGER_RECIPES = ("wandb", "csv", "tensorboard")
@@ -74,8 +81,22 @@ class WandbConfigAndSummary(SaveConfigCallback):
     - at teardown of every stage, the run summary gets the final value of every scalar logged metric and
       ``trainer/global_step``.
 
-    Without a ``WandbLogger`` it only writes ``config.yaml``, as its base class.
+    Every checkpoint of a ``fit`` gets the resolved config as YAML text under :data:`CHECKPOINT_CONFIG_KEY`
+    (read back by :func:`checkpoint_config`). ``config.yaml`` is written by ``fit`` only: ``predict``,
+    ``test`` and ``validate`` of a run leave the training run's file as it is.
+
+    Without a ``WandbLogger`` it only writes ``config.yaml`` and the checkpoint entry.
     """
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if stage == "fit":
+            super().setup(trainer, pl_module, stage)
+        elif trainer.is_global_zero and not self.already_saved:
+            self.save_config(trainer, pl_module, stage)
+            self.already_saved = True
+
+    def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]) -> None:
+        checkpoint[CHECKPOINT_CONFIG_KEY] = self.parser.dump(self.config, skip_none=False, skip_link_targets=False)
 
     def save_config(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         loggers = _wandb_loggers(trainer)
@@ -91,7 +112,28 @@ class WandbConfigAndSummary(SaveConfigCallback):
         loggers = _wandb_loggers(trainer)
         if not loggers:
             return
-        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
+        metrics = {
+            k: float(v)
+            for k, v in trainer.callback_metrics.items()
+            if k != "step" and getattr(v, "numel", lambda: 1)() == 1
+        }
         metrics["trainer/global_step"] = trainer.global_step
         for logger in loggers:
             logger.experiment.summary.update(metrics)
+
+
+def checkpoint_config(checkpoint: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``fit`` config stored in a loaded ``checkpoint`` (a dict), without the entries that belong to that
+    command alone (``ckpt_path``, the recipe file list); None for a checkpoint without one (written by
+    ``Trainer.fit`` outside the ``gan-style`` command, or by gan-style 0.1)."""
+    import yaml
+
+    text = checkpoint.get(CHECKPOINT_CONFIG_KEY)
+    if not isinstance(text, str):
+        return None
+    config = yaml.safe_load(text)
+    if not isinstance(config, dict):
+        return None
+    for key in _NOT_CARRIED:
+        config.pop(key, None)
+    return config

@@ -123,12 +123,15 @@ class UnpairedImageDataModule(SeededDataModule):
     """Unpaired data in the CycleGAN layout ``root/{trainA, trainB, testA, testB}``.
 
     - fit: ``trainA`` and ``trainB`` (both required), random crop/flip, reshuffled every epoch;
-    - validate / test: ``testA`` and ``testB`` (validation is skipped when either folder is absent),
-      deterministic resize and centre crop, serial pairing;
+    - validate / test: ``testA`` and ``testB``, deterministic resize and centre crop, serial pairing; during
+      ``fit`` validation is off when either folder is absent (said once, as a warning);
     - predict: every image of ``testA`` (``predict_domain="A"``) or ``testB``, batch key ``"A"`` or
-      ``"B"``, so the model translates A->B or B->A.
+      ``"B"``, so the model translates A->B or B->A; when ``root`` has no such folder, every image under
+      ``root`` itself (``--data.root photos/``). Whole images, aspect ratio kept: the shorter side scaled to
+      ``predict_size``, one image per batch.
 
-    Batches: ``{"A": (N, 3, crop, crop), "B": ..., "A_path": [str], "B_path": [str]}``, float in [-1, 1].
+    Batches: ``{"A": (N, 3, crop, crop), "B": ..., "A_path": [str], "B_path": [str]}``, float in [-1, 1]
+    (predict: ``(1, 3, H, W)`` at the image's aspect ratio).
     ``direction="BtoA"`` swaps the folders, so batch key ``"A"`` always holds the source domain.
 
     Args:
@@ -144,6 +147,8 @@ class UnpairedImageDataModule(SeededDataModule):
             divided by the processes on this machine, at most 8.
         skip_bad_images: warn and skip unreadable images instead of stopping (False).
         predict_domain: which test folder ``predict`` translates (``"A"``: testA through A->B).
+        predict_size: shorter side of predicted images in pixels, aspect ratio kept (None, the default:
+            ``crop_size``, the size the model trained at).
         seed: base seed of the data order and augmentation; None takes the run's seed
             (``seed_everything``). Saved in checkpoints, so a resumed run continues the same sequence.
 
@@ -165,14 +170,19 @@ class UnpairedImageDataModule(SeededDataModule):
         num_workers: int | Literal["auto"] = "auto",
         skip_bad_images: bool = False,
         predict_domain: Literal["A", "B"] = "A",
+        predict_size: int | None = None,
         seed: int | None = None,
     ) -> None:
         super().__init__()
         self._check_common(batch_size, num_workers, direction)
+        if predict_size is not None and (isinstance(predict_size, bool) or predict_size < 1):
+            raise ValueError(f"predict_size must be a number of pixels >= 1 or null, got {predict_size}")
         self.save_hyperparameters()
         self.root = Path(root)
         self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
         self.eval_transform = ImageTransform(preprocess, load_size, crop_size, flip=False, train=False)
+        side = predict_size or crop_size
+        self.predict_transform = ImageTransform("scale_shorter", side, side, flip=False, train=False)
         self.seed = seed
 
     def _dir(self, split: str, domain: str) -> Path:
@@ -200,7 +210,24 @@ class UnpairedImageDataModule(SeededDataModule):
             dir_a, dir_b = self._dir("test", "A"), self._dir("test", "B")
             if stage != "fit" or (dir_a.is_dir() and dir_b.is_dir()):
                 self.eval_set = UnpairedImageDataset(dir_a, dir_b, self.eval_transform, True, skip)
+            else:
+                missing = " and ".join(f"'{d.name}/'" for d in (dir_a, dir_b) if not d.is_dir())
+                warnings.warn(
+                    f"dataset root '{self.root}' has no {missing}: training without validation (add test folders "
+                    "for validation samples and metrics)",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                if self.trainer is not None:  # no validation loop at all (no empty-loader warnings)
+                    self.trainer.limit_val_batches = 0
             self.test_set = self.eval_set
         if stage == "predict" and self.predict_set is None:
             domain = self.hparams.predict_domain
-            self.predict_set = ImageFolderDataset(self._dir("test", domain), self.eval_transform, domain, skip)
+            folder = self._dir("test", domain)
+            if not folder.is_dir() and not any((self.root / name).is_dir() for name in ("trainA", "trainB")):
+                folder = self.root  # a plain folder of images: translate them all
+            self.predict_set = ImageFolderDataset(folder, self.predict_transform, domain, skip)
+
+    def predict_dataloader(self):
+        """Whole images of their own sizes, one per batch."""
+        return self._loader(self.predict_set, batch_size=1)

@@ -9,9 +9,11 @@ from typing import Any, Literal
 
 import lightning as L
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_style.errors import InferenceUnavailableError, NonFiniteLossError
+from gan_style.inference.sizing import resize_for
 from gan_style.inference.stylizer import Stylizer
 from gan_style.methods.resume import normalize_fit_loop_state
 from gan_style.nets import load_reference_state_dict
@@ -268,6 +270,9 @@ class GanStyleModule(L.LightningModule):
     def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
         """Outputs (N, C, H, W) in [-1, 1] of a predict batch through :meth:`stylizer`, and the input paths.
 
+        Outputs have the inputs' size: a side that is not a multiple of the stylizer's ``size_multiple`` is
+        rounded down for the network and the output resized back (bicubic).
+
         The content is ``batch["content"]`` or else ``batch["A"]`` (paths under ``"<key>_path"``); a stylizer
         that takes style images gets ``batch["style"]``, pairwise (content i with style i). Override for other
         batch layouts (CycleGAN translates ``"B"`` batches with ``generator_ba``).
@@ -281,12 +286,17 @@ class GanStyleModule(L.LightningModule):
             raise KeyError(f"{type(self).__name__} predicts from a batch with 'content' or 'A', got {sorted(batch)}")
         stylizer = self.stylizer()
         content = batch[key]
+        height, width = content.shape[-2:]
+        if not stylizer.resizes_inputs:  # sides the network cannot take are rounded down, the output sized back
+            content = resize_for(content, None, stylizer.size_multiple)
         if stylizer.takes_style:
             if "style" not in batch:
                 raise KeyError(f"{type(self).__name__} needs a 'style' entry in predict batches, got {sorted(batch)}")
             images = torch.cat([stylizer(c[None], [s[None]]) for c, s in zip(content, batch["style"])])
         else:
             images = stylizer(content)
+        if images.shape[-2:] != (height, width):
+            images = F.interpolate(images, size=(height, width), mode="bicubic", align_corners=False).clamp(-1, 1)
         return images, batch.get(f"{key}_path", [])
 
     def save_hyperparameters_plain(self) -> None:
@@ -464,6 +474,22 @@ class GanStyleModule(L.LightningModule):
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self.skipped_steps:
             self.log("train/skipped_steps", float(self.skipped_steps), batch_size=1)
+        self.log_step_axis(on_step=True)
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_step_axis(on_step=False)
+
+    def on_test_epoch_end(self) -> None:
+        self.log_step_axis(on_step=False)
+
+    def log_step_axis(self, on_step: bool) -> None:
+        """Log ``step`` = ``trainer.global_step`` (optimizer steps), which Lightning takes as the x-axis of the
+        scalars logged with it: training losses, validation and test metrics then share the axis of the sample
+        images, the checkpoint names and ``max_steps`` (Lightning's own default counts batches, half the optimizer
+        steps of a GAN that steps its generator and discriminator once each per batch). A method that overrides
+        ``on_train_batch_end``, ``on_validation_epoch_end`` or ``on_test_epoch_end`` calls ``super()``."""
+        if self._trainer is not None and self.trainer.loggers:
+            self.log("step", float(self.global_step), on_step=on_step, on_epoch=not on_step, batch_size=1)
 
     def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
         """``{"images": (N, C, H, W) in [-1, 1], "paths": [...]}`` from :meth:`translate`."""
