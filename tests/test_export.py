@@ -392,3 +392,24 @@ def test_dynamo_exporter(checkpoints, tmp_path):
         expected = model.generator(x)
     _assert_matches(_run_exported(written, {"image": x}), expected)
     assert _metadata(written)["onnx_exporter"] == "dynamo"
+
+
+def test_default_export_without_onnx_writes_torchscript_and_says_onnx_was_skipped(
+    checkpoints, tmp_path, monkeypatch, capsys
+):
+    """On a base install (no onnx), the default export still writes and checks TorchScript, and names what it
+    skipped and what to install; asking for ONNX by name stays an error."""
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else find_spec(name, *a))
+    written = export(str(checkpoints["cyclegan"]), output_dir=str(tmp_path / "out"), height=32, width=32)
+    assert written["torchscript"].is_file() and "onnx" not in written
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "cyclegan_generator_ab.json",
+        "cyclegan_generator_ab.pt",
+    ]
+    out = capsys.readouterr().out
+    assert "export: ONNX skipped: onnx not installed (pip install onnx" in out
+    with pytest.raises(MissingDependencyError, match="pip install onnx"):
+        export(str(checkpoints["cyclegan"]), output_dir=str(tmp_path / "x"), formats=["onnx"])

@@ -2,7 +2,7 @@
 
 Examples::
 
-    gan-style export --checkpoint runs/cyclegan/checkpoints/last.ckpt                   # generator_ab, both formats
+    gan-style export --checkpoint runs/cyclegan/checkpoints/last.ckpt   # generator_ab: TorchScript, and ONNX if installed
     gan-style export --checkpoint runs/cyclegan/checkpoints/last.ckpt --network generator_ba --formats [onnx]
     gan-style export --checkpoint runs/pix2pix/checkpoints/last.ckpt --output_dir models/
     gan-style export --checkpoint runs/adain/checkpoints/last.ckpt --height 512 --width 512
@@ -231,7 +231,7 @@ def _move_into_place(tmp: Path, target: Path) -> None:
 def export(
     checkpoint: str,
     output_dir: str = "exported",
-    formats: Sequence[Format] | Format = ("torchscript", "onnx"),
+    formats: Sequence[Format] | Format | None = None,
     network: str | None = None,
     height: int = 256,
     width: int = 256,
@@ -255,8 +255,10 @@ def export(
     Args:
         checkpoint: a checkpoint written by ``gan-style fit``.
         output_dir: folder for ``<method>_<network>.pt`` / ``.onnx`` / ``.json`` (created; "exported").
-        formats: ``torchscript``, ``onnx`` and/or ``safetensors`` (a model folder for ``--pretrained``); default
-            ``torchscript`` and ``onnx`` (``[onnx]`` on the command line for one).
+        formats: ``torchscript``, ``onnx`` and/or ``safetensors`` (a model folder for ``--pretrained``); None
+            (the default): TorchScript, and ONNX when the packages it needs are installed (``onnx``, plus
+            ``onnxruntime`` for the check); a skipped ONNX export is said, with what to install. Formats named
+            explicitly (``[onnx]`` on the command line) are required.
         network: what to export: CycleGAN ``generator_ab`` (default) or ``generator_ba``; Pix2Pix and
             PatchGANStyle ``generator``; AdaIN ``stylizer``. None takes the default.
         height: height of the traced input, in pixels (256); a multiple of 2^num_downs for a U-Net, of 4 for ResNet.
@@ -285,7 +287,20 @@ def export(
     """
     from gan_style.methods.loading import load_method
 
-    wanted = [formats] if isinstance(formats, str) else list(formats)
+    skipped = None
+    if formats is None:
+        wanted = ["torchscript"]
+        needed = ["onnx"] + (["onnxruntime"] if check else []) + (["onnxscript"] if dynamo else [])
+        missing = [m for m in needed if importlib.util.find_spec(m) is None]
+        if missing:
+            skipped = (
+                f"ONNX skipped: {' and '.join(missing)} not installed (pip install {' '.join(missing)}, or "
+                f"{_INSTALL_HINT})"
+            )
+        else:
+            wanted.append("onnx")
+    else:
+        wanted = [formats] if isinstance(formats, str) else list(formats)
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown or not wanted:
         raise ExportError(f"unknown export format(s) {unknown or '(none given)'}; choose from {', '.join(FORMATS)}")
@@ -453,6 +468,8 @@ def export(
         print("export: not checked (--check false)")
     for note in notes:
         print(f"export: note: {note}")
+    if skipped:
+        print(f"export: {skipped}")
     return written
 
 
