@@ -31,8 +31,8 @@ import torch
 from jsonargparse import Namespace
 from lightning.fabric.plugins import CheckpointIO
 from lightning.pytorch import Trainer
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint
-from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ModelSummary, ProgressBar
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.plugins.precision.precision import Precision
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
@@ -43,6 +43,7 @@ from gan_style.callbacks import RunSummary
 from gan_style.callbacks.cleanup import StaleFileCleanup
 from gan_style.callbacks.progress import RunModelSummary, RunProgressBar
 from gan_style.callbacks.wandb import WandbConfigAndSummary, wandb_run_settings
+from gan_style.commands.help import HelpFormatter, OneLineErrors
 from gan_style.commands.runner import EXIT_BAD_REQUEST, EXIT_INTERRUPTED, exit_status, handled, print_error
 from gan_style.errors import GanStyleError, InvalidSettingError, UnsafeFileError
 from gan_style.io.lock import run_folder_lock
@@ -80,6 +81,16 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+class ArgumentParser(OneLineErrors, LightningArgumentParser):
+    """Lightning's argument parser whose help (also ``--model.help CLASS``, which builds parsers of this class)
+    is formatted by :class:`gan_style.commands.help.HelpFormatter`, with one-line errors naming the nearest
+    options (:class:`gan_style.commands.help.OneLineErrors`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 class GanStyleCLI(LightningCLI):
     """LightningCLI with gan-style's defaults.
 
@@ -103,17 +114,19 @@ class GanStyleCLI(LightningCLI):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("parser_class", ArgumentParser)
         kwargs.setdefault("subclass_mode_model", True)
         kwargs.setdefault("subclass_mode_data", True)
         kwargs.setdefault("auto_configure_optimizers", False)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
         kwargs.setdefault("save_config_callback", WandbConfigAndSummary)
-        kwargs.setdefault("trainer_defaults", {"callbacks": [RunSummary(), RunProgressBar(), RunModelSummary()]})
+        kwargs.setdefault("trainer_defaults", {"callbacks": [RunSummary()]})
         kwargs.setdefault(
             "parser_kwargs",
             {
+                "prog": "gan-style",
                 "description": "gan-style: style transfer and image-to-image translation. "
-                "Inference with any trained method or Gatys: gan-style stylize --help"
+                "Inference with any trained method or Gatys: gan-style stylize --help",
             },
         )
         super().__init__(*args, **kwargs)
@@ -205,7 +218,13 @@ class GanStyleCLI(LightningCLI):
             # a GAN's generator step leaves the discriminators without gradients (and vice versa): DDP must
             # look for parameters a backward did not reach
             config["strategy"] = "ddp_find_unused_parameters_true"
-        return super()._instantiate_trainer(config, [*callbacks, NoRetryAfterWriteError(), StaleFileCleanup()])
+        extra = [NoRetryAfterWriteError(), StaleFileCleanup()]
+        given = [*_as_list(config.get("callbacks")), *callbacks]
+        if config.get("enable_progress_bar") is not False and not any(isinstance(c, ProgressBar) for c in given):
+            extra.append(RunProgressBar())  # the whole run's progress, in optimizer steps
+        if config.get("enable_model_summary") is not False and not any(isinstance(c, ModelSummary) for c in given):
+            extra.append(RunModelSummary())
+        return super()._instantiate_trainer(config, [*callbacks, *extra])
 
     def _run_subcommand(self, subcommand: str) -> None:
         # one writer per run folder: the launching process holds it (DDP workers of the same run do not)
@@ -497,7 +516,9 @@ def config_from_checkpoint(argv: list[str]) -> str | None:
     """For ``predict`` / ``test`` / ``validate`` with ``--ckpt_path FILE`` and no ``--config``: the training
     config stored in the checkpoint (:func:`gan_style.callbacks.wandb.checkpoint_config`), written to a
     temporary YAML file whose path is returned (the caller passes it as the first ``--config`` and removes it);
-    None when the command gives its own ``--config`` or no checkpoint file.
+    None when the command gives its own ``--config`` or no checkpoint file. A checkpoint in a ``checkpoints``
+    folder makes that folder's parent the run folder (``trainer.default_root_dir``: predictions and logs go
+    beside it, also when the run was copied or moved).
 
     Raises:
         InvalidSettingError: the checkpoint carries no config (written outside ``gan-style fit``); the message
@@ -524,6 +545,10 @@ def config_from_checkpoint(argv: list[str]) -> str | None:
             f"checkpoint '{path}' carries no training config (it was not written by gan-style fit); give the "
             f"recipes it was trained with, e.g. gan-style {argv[0]} --config cyclegan --ckpt_path {path}"
         )
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.basename(folder) == "checkpoints" and isinstance(config.get("trainer"), dict):
+        # the run folder is where the checkpoint is now (a copied or moved run writes beside it)
+        config["trainer"]["default_root_dir"] = os.path.dirname(folder)
     fd, tmp = tempfile.mkstemp(prefix="gan-style-checkpoint-config-", suffix=".yaml")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         yaml.safe_dump(config, f, sort_keys=False)
@@ -567,17 +592,21 @@ def main(args: list[str] | None = None) -> None:
             raise
         print_error(prog, exc)
         raise SystemExit(exit_status(exc)) from None
-    if argv and argv[0] in SUBCOMMANDS:
-        import importlib
-
-        importlib.import_module(f"gan_style.commands.{argv[0]}").main(argv[1:])
-        return
     quiet = _QuietLightningInfo()
     lightning_log = logging.getLogger("lightning.pytorch.utilities.rank_zero")
     lightning_log.addFilter(quiet)
     format_warning = warnings.formatwarning
     if not os.environ.get("GAN_STYLE_TRACEBACK"):
         warnings.formatwarning = one_line_warning
+    if argv and argv[0] in SUBCOMMANDS:
+        import importlib
+
+        try:
+            importlib.import_module(f"gan_style.commands.{argv[0]}").main(argv[1:])
+        finally:
+            lightning_log.removeFilter(quiet)
+            warnings.formatwarning = format_warning
+        return
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=MANUAL_CHECKPOINT_WARNING)

@@ -84,6 +84,9 @@ class EvaluationMetrics(L.Callback):
         self.feature_weights = feature_weights
         self.missing_weights = missing_weights
         self.feature_network = feature_network
+        #: metric name -> why it is not computed in this run (weights missing); written to metrics.json by
+        #: :class:`~gan_style.callbacks.RunSummary`, shown by ``gan-style compare``
+        self.unavailable_metrics: dict[str, str] = {}
         self.image_metrics: Any = None
         self._names: tuple[str, ...] = ()
         self._active = False
@@ -117,6 +120,7 @@ class EvaluationMetrics(L.Callback):
         except WeightsUnavailableError as exc:
             if self.missing_weights == "error":
                 raise
+            self.unavailable_metrics = {n: f"weights missing: {exc}" for n in names if n in _NEEDS_WEIGHTS}
             names = tuple(n for n in names if n not in _NEEDS_WEIGHTS)
             rank_zero_warn(
                 f"EvaluationMetrics: {exc}. Without these weights "

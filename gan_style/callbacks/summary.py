@@ -112,6 +112,11 @@ class RunSummary(L.Callback):
                 metrics[key] = float(value)
         if stage == "fit" and self.images_per_s is not None:
             metrics["train/images_per_s"] = self.images_per_s
+        unavailable = dict(summary.get("unavailable_metrics", {}))
+        for callback in trainer.callbacks:
+            unavailable.update(getattr(callback, "unavailable_metrics", None) or {})
+        if unavailable:  # metrics the run could not compute, and why (gan-style compare shows it)
+            summary["unavailable_metrics"] = dict(sorted(unavailable.items()))
         summary.update(
             method=f"{type(pl_module).__module__}.{type(pl_module).__qualname__}",
             global_step=int(trainer.global_step) if stage == "fit" else summary.get("global_step", 0),

@@ -80,6 +80,7 @@ def collect_run(run_dir: str | os.PathLike) -> dict[str, Any]:
         "train images/s": metrics.get("train/images_per_s"),
         "checkpoint": checkpoint,
         "missing": [name for name, found in (("metrics.json", summary), ("config.yaml", config)) if not found],
+        "unavailable": dict(summary.get("unavailable_metrics", {})),
     }
     for name in METRICS:
         row[name] = metrics.get(f"test/{name}", metrics.get(f"val/{name}"))
@@ -88,6 +89,60 @@ def collect_run(run_dir: str | os.PathLike) -> dict[str, Any]:
 
         row["steps"] = safe_load(checkpoint).get("global_step")
     return row
+
+
+def empty_column_notes(rows: list[dict[str, Any]]) -> list[str]:
+    """One note per metric column that no run filled, saying why: the reason a run recorded
+    (``unavailable_metrics`` in its ``metrics.json``: weights that could not be downloaded), or that no run
+    logged it (no validation or test with that metric yet, or a method that does not compute it)."""
+    why: dict[str, list[str]] = {}
+    for name in METRICS:
+        if any(row.get(name) is not None for row in rows):
+            continue
+        reasons = {row["unavailable"][name] for row in rows if name in row.get("unavailable", {})}
+        reason = (
+            f"not computed ({'; '.join(sorted(reasons))})"
+            if reasons
+            else "no run logged them (they come from validation or gan-style test with the EvaluationMetrics "
+            "callback; PSNR/SSIM need paired data)"
+        )
+        why.setdefault(reason, []).append(name)
+    return [f"empty columns {', '.join(names)}: {reason}" for reason, names in why.items()]
+
+
+def run_test_images(run: Path) -> tuple[Path | None, str | None]:
+    """The folder of test images a run's config names (``data.init_args.root``/``testA``, or its
+    ``val_content_dir`` / ``content_dir``) and the path as the config gives it.
+
+    A relative path is looked up from the current folder, then from the folder the run was started in (the
+    run folder less its relative ``trainer.default_root_dir``, e.g. ``/work`` for ``/work/runs/cyclegan`` and
+    ``runs/cyclegan``), then as an installed sample (:func:`gan_style.data.samples.resolve_data_path`).
+    Returns ``(folder, None)`` when found, ``(None, path)`` when the config names one that is not found, and
+    ``(None, None)`` when it names none.
+    """
+    from gan_style.data.samples import resolve_data_path
+
+    config = _find_config(run)
+    data = config.get("data") or {}
+    init = (data.get("init_args") or {}) if isinstance(data, dict) else {}
+    if init.get("root"):
+        given = str(Path(init["root"]) / "testA")
+    elif init.get("val_content_dir") or init.get("content_dir"):
+        given = str(init.get("val_content_dir") or init.get("content_dir"))
+    else:
+        return None, None
+    candidates = [Path(given)]
+    start = str((config.get("trainer") or {}).get("default_root_dir") or "")
+    if not Path(given).is_absolute() and start and not os.path.isabs(start):
+        depth = len(Path(os.path.normpath(start)).parts)
+        base = run.resolve()
+        if base.parts[-depth:] == Path(os.path.normpath(start)).parts:
+            candidates.append(base.parents[depth - 1] / given)
+    candidates.append(resolve_data_path(given))
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate, None
+    return None, given
 
 
 def _missing_note(row: dict[str, Any]) -> str:
@@ -172,13 +227,15 @@ def compare(
         raise ValueError(f"output '{out}' must end in .md or .html")
     rows = [collect_run(r) for r in runs]
 
-    if inputs is None:
-        first = _find_config(Path(runs[0])).get("data") or {}
-        root = (first.get("init_args") or {}).get("root") if isinstance(first, dict) else None
-        if root and (Path(root) / "testA").is_dir():
-            inputs = [str(Path(root) / "testA")]
-    grid_path = out.with_suffix(".png")
     notes: list[str] = [_missing_note(row) for row in rows if row["missing"]]
+    notes += empty_column_notes(rows)
+    if inputs is None:
+        found, looked = run_test_images(Path(runs[0]))
+        if found is not None:
+            inputs = [str(found)]
+        elif looked:
+            notes.append(f"the first run's test images ({looked}) are not found from here; give them with --inputs")
+    grid_path = out.with_suffix(".png")
     if inputs:
         images: list[Path] = []
         for item in inputs:
@@ -215,7 +272,7 @@ def compare(
             grid = _grid(grid_rows, size)
             with atomic_write(grid_path) as f:
                 grid.save(f, format="PNG")
-    else:
+    elif not any("--inputs" in n for n in notes):
         notes.append("no input images given (--inputs), so no output grid")
 
     table = [[_fmt(row[c]) for c in COLUMNS] for row in rows]

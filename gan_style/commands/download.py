@@ -5,6 +5,7 @@ Examples::
     gan-style download horse2zebra                      # -> datasets/horse2zebra/{trainA,trainB,testA,testB}
     gan-style download pix2pix/facades --root /data     # -> /data/facades_pix2pix/{train,val,test}
     gan-style download --list                           # names, kinds, sizes, checksums, URLs
+    gan-style download sample                           # the bundled sample sets -> datasets/sample/
 
 Offline: put the archive (``horse2zebra.zip``) in the root folder yourself and run the same command; it is
 verified and extracted without network. An interrupted download is resumed by running it again.
@@ -79,7 +80,8 @@ def download_command(
 
     Args:
         name: dataset name, e.g. horse2zebra or pix2pix/facades (see ``--list``); also accepted as the first
-            word, ``gan-style download horse2zebra``.
+            word, ``gan-style download horse2zebra``. ``sample``: the small sample sets installed with gan-style
+            (photo2painting, facades, style; the recipes' defaults) copied into ``<root>/sample``, no network.
         root: download folder (default datasets).
         sha256: expected sha256 of the archive, replacing the registry's value (default: the registry's).
         force: replace an existing dataset folder (default false; ``--force`` alone means true).
@@ -101,6 +103,8 @@ def download_command(
         return None
     if not name:
         raise ValueError("a dataset name is required, e.g. gan-style download horse2zebra (see --list)")
+    if name == "sample":
+        return _copy_sample(root, force)
     info = resolve_dataset(name)
     try:
         folder = download_dataset(
@@ -120,6 +124,27 @@ def download_command(
         print(
             f"Try a trained model on these images:\n  gan-style stylize --checkpoint CKPT --content {shlex.quote(str(folder))}"
         )
+    return str(folder)
+
+
+def _copy_sample(root: str, force: bool) -> str:
+    import shutil
+    from pathlib import Path
+
+    from gan_style.data.samples import copy_samples
+
+    target = Path(root) / "sample"
+    if force and target.exists():
+        shutil.rmtree(target)
+    try:
+        folder = copy_samples(target)
+    except FileExistsError as exc:
+        raise ValueError(f"{exc}; add --force to replace it, or choose another --root") from None
+    print(f"the sample sets are in {folder}: photo2painting (CycleGAN, AdaIN), facades (Pix2Pix), style")
+    print(
+        "Train on them (the recipes also find them without this copy):\n"
+        f"  gan-style fit --config cyclegan --config demo/cpu --data.init_args.root {shlex.quote(str(folder / 'photo2painting'))}"
+    )
     return str(folder)
 
 

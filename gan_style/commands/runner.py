@@ -188,8 +188,16 @@ def run_command(function: Callable[..., Any], args: list[str] | None, prog: str)
     """
     from jsonargparse import CLI
 
+    from gan_style.commands.help import ArgumentParser
+
     try:
-        return CLI(function, args=sys.argv[2:] if args is None else args, as_positional=False, prog=prog)
+        return CLI(
+            function,
+            args=sys.argv[2:] if args is None else args,
+            as_positional=False,
+            prog=prog,
+            parser_class=ArgumentParser,
+        )
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         raise SystemExit(EXIT_INTERRUPTED) from None

@@ -10,6 +10,7 @@ from torch.utils.data import Dataset
 
 from gan_style.data.base import SeededDataModule
 from gan_style.data.images import list_images
+from gan_style.data.samples import resolve_data_path
 from gan_style.data.sampling import SampleKey, split_key
 from gan_style.data.transforms import ImageTransform, Preprocess
 from gan_style.data.unpaired import load_with_skip
@@ -140,17 +141,17 @@ class ContentStyleDataModule(SeededDataModule):
     def setup(self, stage: str) -> None:
         self._init_seed()
         hp = self.hparams
-        styles = list_images(hp.style_dir)
+        styles = list_images(resolve_data_path(hp.style_dir))
         if stage == "fit" and self.train_set is None:
             self.train_set = ContentStyleDataset(
-                list_images(hp.content_dir),
+                list_images(resolve_data_path(hp.content_dir)),
                 styles,
                 self.train_transform,
                 hp.epoch_length,
                 hp.serial_batches,
                 hp.skip_bad_images,
             )
-        val_contents = list_images(hp.val_content_dir or hp.content_dir)
+        val_contents = list_images(resolve_data_path(hp.val_content_dir or hp.content_dir))
         if stage in ("fit", "validate", "test") and self.eval_set is None:
             chosen = val_contents[: hp.num_val]
             self.eval_set = ContentStyleDataset(

@@ -13,6 +13,7 @@ from torch.utils.data import Dataset
 
 from gan_style.data.base import SeededDataModule
 from gan_style.data.images import ImageLoadError, list_images, load_image
+from gan_style.data.samples import resolve_data_path
 from gan_style.data.sampling import SampleKey, split_key
 from gan_style.data.transforms import ImageTransform, Preprocess
 from gan_style.data.unpaired import ImageFolderDataset, load_with_skip
@@ -204,7 +205,7 @@ class PairedImageDataModule(SeededDataModule):
         if layout not in ("auto", "aligned", "folders", "split_folders"):
             raise ValueError(f"layout must be 'auto', 'aligned', 'folders' or 'split_folders', got {layout!r}")
         self.save_hyperparameters()
-        self.root = Path(root)
+        self.root = resolve_data_path(root)  # examples/data/...: the installed sample when not here
         self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
         self.eval_transform = ImageTransform(preprocess, load_size, crop_size, flip=False, train=False)
         self.seed = seed

@@ -12,6 +12,7 @@ from torch.utils.data import Dataset
 
 from gan_style.data.base import SeededDataModule
 from gan_style.data.images import ImageLoadError, list_images, load_image
+from gan_style.data.samples import resolve_data_path
 from gan_style.data.sampling import SampleKey, split_key
 from gan_style.data.transforms import ImageTransform, Preprocess
 from gan_style.errors import DatasetNotFoundError
@@ -178,7 +179,7 @@ class UnpairedImageDataModule(SeededDataModule):
         if predict_size is not None and (isinstance(predict_size, bool) or predict_size < 1):
             raise ValueError(f"predict_size must be a number of pixels >= 1 or null, got {predict_size}")
         self.save_hyperparameters()
-        self.root = Path(root)
+        self.root = resolve_data_path(root)  # examples/data/...: the installed sample when not here
         self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
         self.eval_transform = ImageTransform(preprocess, load_size, crop_size, flip=False, train=False)
         side = predict_size or crop_size

@@ -50,6 +50,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from gan_style.data.images import load_image
+from gan_style.data.samples import resolve_data_path
 from gan_style.data.transforms import to_image, to_tensor
 from gan_style.errors import InferenceUnavailableError
 from gan_style.inference.color import combine_luminance, luminance_only, match_color, match_luminance
@@ -374,7 +375,7 @@ def _as_image_tensor(image: str | Tensor) -> Tensor:
         if image.ndim != 4 or image.shape[:2] != (1, 3):
             raise ValueError(f"Gatys takes one RGB image (1, 3, H, W) in [-1, 1], got shape {tuple(image.shape)}")
         return image.detach().float()
-    return to_tensor(load_image(image)).unsqueeze(0)
+    return to_tensor(load_image(resolve_data_path(image))).unsqueeze(0)  # examples/data/...: installed sample
 
 
 def _layer_weights(kind: str, layers: list[str], weights: list[float] | None, default: float) -> list[float]:
