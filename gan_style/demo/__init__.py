@@ -1,0 +1,27 @@
+"""The web demo behind ``gan-style demo``: a Gradio page to try any model given on the command line.
+
+- :mod:`~gan_style.demo.models`: :class:`DemoModel` and :func:`load_models` (checkpoints, published models, Gatys);
+- :mod:`~gan_style.demo.runner`: :class:`ModelRunner`, one model call at a time, cancellable per visitor;
+- :mod:`~gan_style.demo.inference`: :func:`stylize_image`, one decoded image through a stylizer with the steps of
+  ``gan-style stylize``;
+- :mod:`gan_style.demo.app`: :func:`~gan_style.demo.app.build_demo`, the page (imports Gradio, the ``demo`` extra:
+  ``pip install "gan-style[demo]"``).
+
+Importing this package does not import Gradio.
+"""
+
+from gan_style.demo.inference import mask_tensors, resolve_size, stylize_image, to_png
+from gan_style.demo.models import DemoModel, find_checkpoint, load_models
+from gan_style.demo.runner import ModelRunner, RunCancelled
+
+__all__ = [
+    "DemoModel",
+    "ModelRunner",
+    "RunCancelled",
+    "find_checkpoint",
+    "load_models",
+    "mask_tensors",
+    "resolve_size",
+    "stylize_image",
+    "to_png",
+]

@@ -1,0 +1,155 @@
+"""The models a demo page offers: loaded once, from the command line only (checkpoints, published models, Gatys)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gan_style.errors import FileMissingError
+from gan_style.inference.stylizer import Stylizer
+
+__all__ = ["DemoModel", "find_checkpoint", "load_models"]
+
+
+@dataclass
+class DemoModel:
+    """One entry of the page's model list.
+
+    Attributes:
+        name: the unique name shown on the page (``"CycleGAN · cyclegan/last.ckpt · generator_ab"``).
+        method: the method it belongs to, for grouping (``"CycleGAN"``, ``"AdaIN"``, ``"Gatys"``).
+        stylizer: its :class:`~gan_style.inference.Stylizer`, in eval mode on the demo's device (Gatys: a template;
+            each request gets a fresh one from :meth:`stylizer_for`).
+        options: the ``gan-style stylize`` options that select the same model (``["--checkpoint", "c.ckpt"]``).
+        optimization: for ``--method gatys``: the keyword arguments of
+            :class:`~gan_style.methods.gatys.GatysStylizer` besides ``size``; None (default) for a trained model.
+    """
+
+    name: str
+    method: str
+    stylizer: Stylizer
+    options: list[str] = field(default_factory=list)
+    optimization: dict[str, Any] | None = None
+
+    def stylizer_for(self, size: int | str | None) -> Stylizer:
+        """The stylizer to run at ``size`` (``"auto"``, pixels, or None): :attr:`stylizer` itself, or for Gatys a
+        new one optimizing at that size (512 for ``"auto"``), as ``gan-style stylize --method gatys`` builds it."""
+        if self.optimization is None:
+            return self.stylizer
+        return type(self.stylizer)(size=512 if size == "auto" else size, **self.optimization)
+
+
+def find_checkpoint(run_or_checkpoint: str | os.PathLike) -> Path:
+    """The checkpoint file ``run_or_checkpoint`` names: the file itself, or in a run folder
+    (``trainer.default_root_dir``) its ``checkpoints/last.ckpt``, else its newest ``*.ckpt``.
+
+    Raises:
+        FileMissingError: neither a file nor a folder holding a checkpoint.
+    """
+    path = Path(run_or_checkpoint)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        last = path / "checkpoints" / "last.ckpt"
+        if last.is_file():
+            return last
+        found = sorted(path.glob("**/*.ckpt"), key=os.path.getmtime)
+        if found:
+            return found[-1]
+        raise FileMissingError(
+            f"run folder '{path}' holds no checkpoint (*.ckpt); give a checkpoint file or the folder of a run "
+            "trained with gan-style fit"
+        )
+    raise FileMissingError(f"checkpoint '{path}' does not exist; give a checkpoint file or a run folder")
+
+
+def _checkpoint_label(checkpoint: Path) -> str:
+    parent = checkpoint.parent
+    run = parent.parent if parent.name == "checkpoints" else parent
+    return f"{run.name}/{checkpoint.name}" if run.name else checkpoint.name
+
+
+def load_models(
+    checkpoints: Sequence[str] = (),
+    pretrained: Sequence[str] = (),
+    methods: Sequence[str] = (),
+    device: str | torch.device = "cpu",
+    gatys: dict[str, Any] | None = None,
+) -> list[DemoModel]:
+    """Load the models to offer, grouped by method (sorted by method, then in the order given).
+
+    A checkpoint's method offers each of its networks (CycleGAN: ``generator_ab`` and ``generator_ba``), loaded
+    as :func:`gan_style.commands.stylize.load_stylizer` loads them (eval mode; the training size recorded in the
+    checkpoint as ``default_size``); a published model comes from :func:`gan_style.pretrained.from_pretrained`;
+    ``gatys`` is Gatys optimization (:data:`gan_style.methods.OPTIMIZATION_METHODS`).
+
+    Args:
+        checkpoints: checkpoint files or run folders (:func:`find_checkpoint`); empty (default): none.
+        pretrained: published model names or model folders (``gan-style pretrained`` lists names); empty
+            (default): none.
+        methods: optimization methods by name (``"gatys"``); empty (default): none.
+        device: where the models run ("cpu").
+        gatys: keyword arguments of the Gatys stylizer besides ``size`` (``num_iterations``, ``vgg_weights``,
+            ``style_weight``); None (default): its defaults.
+
+    Returns:
+        The models; names are unique.
+
+    Raises:
+        FileMissingError, UnsafeFileError, UnreadableFileError: a missing, unsafe or unreadable checkpoint.
+        InferenceUnavailableError: a checkpoint's method hands out no stylizer.
+        DownloadSettingError, OfflineError: an unknown published name, or one not cached that cannot be downloaded.
+        ValueError: an unknown method name, or no model at all.
+    """
+    from gan_style.methods import OPTIMIZATION_METHODS
+    from gan_style.methods.loading import load_method
+
+    dev = torch.device(device)
+    models: list[DemoModel] = []
+    for given in checkpoints:
+        checkpoint = find_checkpoint(given)
+        model = load_method(checkpoint, dev)
+        method = type(model).__name__
+        networks: Sequence[str | None] = model.stylizer_networks or (None,)
+        for network in networks:
+            stylizer = model.stylizer(network).eval()
+            if stylizer.default_size is None:
+                stylizer.default_size = model.trained_image_size()
+            name = f"{method} · {_checkpoint_label(checkpoint)}" + (f" · {network}" if len(networks) > 1 else "")
+            options = ["--checkpoint", str(checkpoint)] + (["--network", network] if network else [])
+            models.append(DemoModel(name, method, stylizer, options))
+    if pretrained:
+        from gan_style.errors import DownloadSettingError
+        from gan_style.pretrained import from_pretrained, resolve_pretrained
+
+        for name in pretrained:
+            stylizer = from_pretrained(name, dev).eval()
+            try:
+                entry = resolve_pretrained(name)
+                method, label = entry.method, entry.name
+            except DownloadSettingError:  # a model folder or hf:// id rather than a catalogue name
+                method, label = stylizer.describe(), str(name)
+            models.append(DemoModel(f"{method} · {label}", method, stylizer, ["--pretrained", str(name)]))
+    for name in methods:
+        if name not in OPTIMIZATION_METHODS:
+            raise ValueError(f"unknown method {name!r} for --method; choose one of: {', '.join(OPTIMIZATION_METHODS)}")
+        settings = dict(gatys or {})
+        stylizer = OPTIMIZATION_METHODS[name](size=512, **settings)
+        options = ["--method", name] + [f"--{k}={'null' if v is None else v}" for k, v in settings.items()]
+        models.append(DemoModel(stylizer.describe(), stylizer.describe(), stylizer, options, settings))
+    if not models:
+        raise ValueError("give at least one model: --checkpoint RUN_OR_CKPT, --pretrained NAME or --method gatys")
+    seen: dict[str, int] = {}
+    for model in models:
+        if model.name in seen:
+            seen[model.name] += 1
+            model.name = f"{model.name} ({seen[model.name]})"
+        else:
+            seen[model.name] = 1
+    order = {method: i for i, method in reversed(list(enumerate(m.method for m in models)))}
+    return sorted(models, key=lambda m: order[m.method])
