@@ -285,19 +285,28 @@ class GanStyleModule(L.LightningModule):
         if key not in batch:
             raise KeyError(f"{type(self).__name__} predicts from a batch with 'content' or 'A', got {sorted(batch)}")
         stylizer = self.stylizer()
-        content = batch[key]
+        if stylizer.takes_style and "style" not in batch:
+            raise KeyError(f"{type(self).__name__} needs a 'style' entry in predict batches, got {sorted(batch)}")
+        return self.stylize_batch(stylizer, batch[key], batch.get("style")), batch.get(f"{key}_path", [])
+
+    @staticmethod
+    def stylize_batch(stylizer: Stylizer, content: Tensor, styles: Tensor | None = None) -> Tensor:
+        """``stylizer`` on ``content`` (N, C, H, W) in [-1, 1] of any size, returning (N, C_out, H, W) in [-1, 1].
+
+        Sides that are not multiples of the stylizer's ``size_multiple`` are rounded down for the network and the
+        output is resized back (bicubic); a stylizer that takes style images gets ``styles`` (N, 3, h, w)
+        pairwise, content i with style i.
+        """
         height, width = content.shape[-2:]
-        if not stylizer.resizes_inputs:  # sides the network cannot take are rounded down, the output sized back
+        if not stylizer.resizes_inputs:
             content = resize_for(content, None, stylizer.size_multiple)
         if stylizer.takes_style:
-            if "style" not in batch:
-                raise KeyError(f"{type(self).__name__} needs a 'style' entry in predict batches, got {sorted(batch)}")
-            images = torch.cat([stylizer(c[None], [s[None]]) for c, s in zip(content, batch["style"])])
+            images = torch.cat([stylizer(c[None], [s[None]]) for c, s in zip(content, styles)])
         else:
             images = stylizer(content)
         if images.shape[-2:] != (height, width):
             images = F.interpolate(images, size=(height, width), mode="bicubic", align_corners=False).clamp(-1, 1)
-        return images, batch.get(f"{key}_path", [])
+        return images
 
     def save_hyperparameters_plain(self) -> None:
         """``save_hyperparameters`` of the subclass's ``__init__``, minus network instances.

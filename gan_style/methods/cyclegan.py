@@ -298,7 +298,7 @@ class CycleGAN(GanStyleModule):
         """
         for key, network in (("A", "generator_ab"), ("B", "generator_ba")):
             if key in batch:
-                return self.stylizer(network)(batch[key]), batch.get(f"{key}_path", [])
+                return self.stylize_batch(self.stylizer(network), batch[key]), batch.get(f"{key}_path", [])
         raise KeyError(f"CycleGAN.translate needs a batch with key 'A' or 'B', got keys {sorted(batch)}")
 
     # --- Lightning plumbing ------------------------------------------------------------------------------
