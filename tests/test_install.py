@@ -15,10 +15,8 @@ from conftest import REPO
 
 #: shrinks the demo recipe's networks and run for the test (the recipes themselves are used as installed)
 TINY = [
-    "--model.init_args.generator_ab.init_args.ngf=8",
-    "--model.init_args.generator_ab.init_args.n_blocks=1",
+    "--model.init_args.generator_ab.init_args.ngf=8",  # the demo recipe's U-Net, narrower
     "--model.init_args.generator_ba.init_args.ngf=8",
-    "--model.init_args.generator_ba.init_args.n_blocks=1",
     "--model.init_args.discriminator_a.init_args.ndf=8",
     "--model.init_args.discriminator_b.init_args.ndf=8",
     "--data.init_args.load_size=36",
