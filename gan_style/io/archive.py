@@ -129,7 +129,11 @@ def extract_archive(
         raise FileNotFoundError(f"archive '{archive}' does not exist")
     if target.exists() and not replace:
         raise FileExistsError(f"'{target}' already exists; remove it or extract with replace=True (--force)")
-    if zipfile.is_zipfile(archive):
+    with open(archive, "rb") as f:
+        head = f.read(4)
+    # a zip starts with a local file header (or is an empty zip); zipfile.is_zipfile alone also accepts a tar
+    # whose last member is a zip (a PyTorch .pth file, e.g.)
+    if head in (b"PK\x03\x04", b"PK\x05\x06") and zipfile.is_zipfile(archive):
         extract = _extract_zip
     elif tarfile.is_tarfile(archive):
         extract = _extract_tar

@@ -46,7 +46,7 @@ class PretrainedModel:
 
     Attributes:
         name: ``<family>/<model>``, e.g. ``cyclegan/horse2zebra``.
-        family: ``cyclegan``, ``pix2pix``, ``adain`` or ``fast_neural_style``; also the converter that builds the
+        family: ``cyclegan``, ``pix2pix``, ``adain``, ``fast_neural_style`` or ``cut``; also the converter that builds the
             stylizer (:mod:`gan_style.pretrained.converters`) and the cache subfolder.
         method: the method in words (``CycleGAN``).
         task: what it does, e.g. ``horse -> zebra``.
@@ -140,6 +140,20 @@ _FAST_NEURAL_STYLE = {
 }
 
 
+_CUT_PAPER = "Park, Efros, Zhang, Zhu. Contrastive Learning for Unpaired Image-to-Image Translation. ECCV 2020 (arXiv:2007.15651)"
+
+#: CUT zoo (the six models of pretrained_models.tar): model -> what it translates. Cityscapes runs BtoA in the
+#: authors' launcher (label map -> photo); trained on 256x256 crops.
+_CUT = {
+    "horse2zebra_cut": "horse -> zebra",
+    "horse2zebra_fastcut": "horse -> zebra",
+    "cat2dog_cut": "cat -> dog (AFHQ)",
+    "cat2dog_fastcut": "cat -> dog (AFHQ)",
+    "cityscapes_cut": "label map -> street photo (Cityscapes)",
+    "cityscapes_fastcut": "label map -> street photo (Cityscapes)",
+}
+
+
 def _build() -> dict[str, PretrainedModel]:
     entries: list[PretrainedModel] = []
     # the two zoos of pytorch-CycleGAN-and-pix2pix: one generator file per model
@@ -199,6 +213,28 @@ def _build() -> dict[str, PretrainedModel]:
                 licence="BSD-3-Clause (pytorch/examples)",
                 paper=_JOHNSON_PAPER,
                 source="https://github.com/pytorch/examples/tree/main/fast_neural_style",
+            )
+        )
+    # CUT / FastCUT (the CUT README's pretrained_models.tar: one archive, a checkpoints/<name>_pretrained/ folder
+    # per model holding latest_net_G.pth, the anti-aliased resnet_9blocks generator)
+    cut_tar = "http://efrosgans.eecs.berkeley.edu/CUT/pretrained_models.tar"
+    for model, task in _CUT.items():
+        variant = "FastCUT" if model.endswith("_fastcut") else "CUT"
+        entries.append(
+            PretrainedModel(
+                name=f"cut/{model}",
+                family="cut",
+                method=variant,
+                task=task,
+                files={
+                    "generator": PublishedFile(
+                        cut_tar, size_mb=273.0, member=f"checkpoints/{model}_pretrained/latest_net_G.pth"
+                    )
+                },
+                settings={"n_blocks": 9, "ngf": 64, "norm": "instance", "no_antialias": False},
+                licence="BSD (contrastive-unpaired-translation)",
+                paper=_CUT_PAPER,
+                source="https://github.com/taesungp/contrastive-unpaired-translation",
             )
         )
     return {entry.name: entry for entry in entries}

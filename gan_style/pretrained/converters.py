@@ -9,7 +9,9 @@ wrapped in the method's :class:`~gan_style.inference.Stylizer`.
   normalised VGG-19 encoder it was trained with (:class:`gan_style.nets.VGGFeatures`, ``layout="adain"``);
 - ``fast_neural_style``: the PyTorch examples' ``TransformerNet`` (keys ``conv1.conv2d.weight``, ``in1.weight``,
   ``res1.conv1.conv2d.weight`` ..., legacy ``in*.running_mean`` / ``running_var`` keys) into
-  :class:`gan_style.nets.TransformationNetwork` without tanh, working in [0, 255] as that code does.
+  :class:`gan_style.nets.TransformationNetwork` without tanh, working in [0, 255] as that code does;
+- ``cut``: the CUT code's anti-aliased ``ResnetGenerator`` state dict (``latest_net_G.pth``, blur ``filt`` buffers
+  included) into :class:`gan_style.nets.cut.CUTGenerator`.
 """
 
 from __future__ import annotations
@@ -124,10 +126,18 @@ def _fast_neural_style(files: dict[str, Path], settings: dict, name: str) -> Sty
     return GeneratorStylizer(PixelRange255(net), name=f"{name} (fast neural style)")
 
 
+def _cut(files: dict[str, Path], settings: dict, name: str) -> Stylizer:
+    from gan_style.nets.cut import CUTGenerator
+
+    net = CUTGenerator(**settings)
+    return GeneratorStylizer(_load(net, files["generator"], name), name=f"{name} (CUT generator)")
+
+
 #: family -> builder(files by role, network settings, model name) -> Stylizer
 CONVERTERS: dict[str, Callable[[dict[str, Path], dict, str], Stylizer]] = {
     "cyclegan": _cyclegan,
     "pix2pix": _pix2pix,
     "adain": _adain,
     "fast_neural_style": _fast_neural_style,
+    "cut": _cut,
 }
