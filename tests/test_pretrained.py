@@ -429,9 +429,9 @@ def test_pretrained_command_lists_and_downloads(zoo, tmp_path):
     proc = gan_style_in_process("pretrained", cwd=tmp_path)
     lines = proc.stdout.splitlines()
     assert lines[0].split() == ["NAME", "METHOD", "TASK", "SIZE", "LICENCE", "CACHED"]
-    assert len([line for line in lines if line.startswith(("cyclegan/", "pix2pix/", "adain/", "fast_", "cut/"))]) == len(
-        CATALOGUE
-    )
+    assert len(
+        [line for line in lines if line.startswith(("cyclegan/", "pix2pix/", "adain/", "fast_", "cut/"))]
+    ) == len(CATALOGUE)
     horse = next(line for line in lines if line.startswith("cyclegan/horse2zebra "))
     assert "46 MB" in horse and horse.endswith("no")
     proc = gan_style_in_process("pretrained", "horse2zebra", "--download", cwd=tmp_path)
