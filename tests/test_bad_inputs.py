@@ -310,15 +310,14 @@ def test_batch_of_images_with_different_sizes_is_a_clear_error(tmp_path, mode):
     dm = UnpairedImageDataModule(root=str(root), preprocess=mode, **dm_kwargs(batch_size=2))
     dm.setup("predict")
     with pytest.raises(ImageLoadError) as info:
-        next(iter(dm.predict_dataloader()))
+        next(iter(dm._loader(dm.predict_set)))  # a loader of batch_size 2 over them
     message = str(info.value)
     assert f"images of different sizes in one batch with preprocess='{mode}'" in message
     assert f"'{square}' became" in message and f"'{wide}' became" in message
     assert "set batch_size: 1, or a preprocess that crops to crop_size" in message
-    # the same images one at a time are fine
-    dm = UnpairedImageDataModule(root=str(root), preprocess=mode, **dm_kwargs(batch_size=1))
-    dm.setup("predict")
-    assert len(list(dm.predict_dataloader())) == 2
+    # predict takes them one at a time, whatever the batch size
+    shapes = [tuple(b["A"].shape) for b in dm.predict_dataloader()]
+    assert len(shapes) == 2 and shapes[0][0] == shapes[1][0] == 1 and shapes[0] != shapes[1]
 
 
 # --- 4. decompression-bomb limit ----------------------------------------------------------------------------
@@ -474,7 +473,8 @@ def test_yaml_syntax_error_names_the_config_file(tmp_path):
     proc = gan_style_in_process("fit", f"--config={tmp_path / 'none.yaml'}", cwd=tmp_path, check=False)
     assert assert_clean_cli_error(proc) == (
         f"config file '{tmp_path / 'none.yaml'}' does not exist; give a file, or an installed recipe by name: adain, "
-        "cyclegan, demo/cpu, demo/pix2pix_cpu, gatys, loggers/csv, loggers/wandb, patchgan, perf/fast, pix2pix "
+        "cut, cyclegan, demo/cpu, demo/pix2pix_cpu, fastcut, gatys, loggers/csv, loggers/wandb, patchgan, perf/fast, "
+        "pix2pix, sincut "
         "(gan-style recipes lists them)"
     )
 
@@ -790,7 +790,7 @@ def test_cli_predict_with_unicode_paths(cli):
     assert sorted(p.name for p in out.iterdir()) == ["été 1.png", "日本 写真.png"]  # input stems kept
     for path in out.iterdir():
         with Image.open(path) as img:
-            assert img.size == (32, 32) and img.mode == "RGB"
+            assert img.size == (36, 32) and img.mode == "RGB"  # 40x36 at the 32-pixel crop, aspect kept
     assert f"ImageWriter: wrote 2 images to {out}" in proc.stdout + proc.stderr
 
 

@@ -129,3 +129,24 @@ def test_optimizer_network_names():
         "optimizer2",
         "discriminator_a-1",
     ]
+
+
+def test_progress_bar_counts_the_whole_run_in_optimizer_steps(tmp_path, tiny_unpaired, make_trainer):
+    from gan_style.callbacks import RunProgressBar
+
+    L.seed_everything(0)
+    bar = RunProgressBar()
+    trainer = make_trainer(max_steps=8, callbacks=[bar], enable_progress_bar=True, limit_val_batches=0)
+    seen = []
+
+    class Watch(L.Callback):
+        def on_train_batch_end(self, trainer, *args):
+            seen.append((bar.train_progress_bar.n, bar.train_progress_bar.total, bar.train_progress_bar.desc))
+
+    trainer.callbacks.append(Watch())
+    model = CycleGAN(**tiny_cyclegan_kwargs())
+    trainer.fit(model, UnpairedImageDataModule(root=str(tiny_unpaired), load_size=36, crop_size=32, num_workers=0))
+    # 3 batches per epoch, 2 optimizer steps each: the 8-step run takes 2 epochs; one bar, never reset
+    assert [n for n, _, _ in seen] == [2, 4, 6, 8]
+    assert {total for _, total, _ in seen} == {8}
+    assert [desc.rstrip(": ") for _, _, desc in seen] == ["epoch 1/2"] * 3 + ["epoch 2/2"]

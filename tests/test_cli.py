@@ -207,7 +207,7 @@ def test_recipes_are_found_by_name_from_any_folder(tmp_path):
     )
     assert by_name.stdout == by_path.stdout and "max_steps: 1000" in by_name.stdout
     proc = gan_style_in_process("fit", "--config", "cyclegann", cwd=tmp_path, check=False)
-    assert proc.returncode == 2 and "an installed recipe by name: adain, cyclegan" in proc.stderr
+    assert proc.returncode == 2 and "an installed recipe by name: adain, cut, cyclegan" in proc.stderr
 
 
 def test_a_misspelt_command_is_one_line_with_the_nearest(tmp_path):
@@ -215,7 +215,7 @@ def test_a_misspelt_command_is_one_line_with_the_nearest(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "gan-style: error: unknown command 'stylze'; did you mean 'stylize'? (gan-style --help lists the commands: "
-        "fit, validate, test, predict, stylize, pretrained, export, download, evaluate, compare, recipes)"
+        "fit, validate, test, predict, stylize, demo, pretrained, export, download, evaluate, compare, recipes)"
     ]
     proc = gan_style_in_process(cwd=tmp_path, check=False)  # no command: the overview, status 2
     assert proc.returncode == 2 and "usage: gan-style COMMAND" in proc.stdout

@@ -41,7 +41,8 @@ class RunProgressBar(TQDMProgressBar):
 
     The training bar's position is the optimizer step (``trainer.global_step``: the x-axis of the logged
     scalars, the sample file names and ``max_steps``) out of :func:`run_total_steps`, so its rate and ETA are
-    the whole run's; its description is ``epoch E/N`` (E counted from 1). A resumed run starts at its step. The logger's version
+    the whole run's; its description is ``epoch E/N`` (E counted from 1; N the epochs the run will take,
+    ``max_epochs`` or fewer when ``max_steps`` ends it first). A resumed run starts at its step. The logger's version
     number (``v_num``) is not shown. Validation, test and predict bars are Lightning's.
 
     Args:
@@ -53,10 +54,12 @@ class RunProgressBar(TQDMProgressBar):
     def __init__(self, refresh_rate: int = 1, process_position: int = 0, leave: bool = False) -> None:
         super().__init__(refresh_rate=refresh_rate, process_position=process_position, leave=leave)
         self._run_total: int | None = None
+        self._steps_per_batch = 1
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_train_start(trainer, pl_module)
         self._run_total = run_total_steps(trainer, pl_module)
+        self._steps_per_batch = optimizer_steps_per_batch(pl_module)
         bar = self.train_progress_bar
         bar.reset(total=self._run_total)
         bar.unit = "step"
@@ -65,6 +68,10 @@ class RunProgressBar(TQDMProgressBar):
 
     def _describe(self, trainer: L.Trainer) -> str:
         epochs = trainer.max_epochs if trainer.max_epochs is not None and trainer.max_epochs >= 0 else None
+        per_epoch = trainer.num_training_batches * self._steps_per_batch
+        if self._run_total is not None and math.isfinite(per_epoch) and per_epoch > 0:
+            by_steps = math.ceil(self._run_total / per_epoch)  # max_steps may end the run first
+            epochs = min(epochs, by_steps) if epochs else by_steps
         return f"epoch {trainer.current_epoch + 1}" + (f"/{epochs}" if epochs else "")
 
     def on_train_epoch_start(self, trainer: L.Trainer, *_: Any) -> None:

@@ -149,7 +149,8 @@ class UnpairedImageDataModule(SeededDataModule):
         skip_bad_images: warn and skip unreadable images instead of stopping (False).
         predict_domain: which test folder ``predict`` translates (``"A"``: testA through A->B).
         predict_size: shorter side of predicted images in pixels, aspect ratio kept (None, the default:
-            ``crop_size``, the size the model trained at).
+            ``crop_size``, the size the model trained at; with a ``preprocess`` that does not crop, the
+            evaluation transform as it is).
         seed: base seed of the data order and augmentation; None takes the run's seed
             (``seed_everything``). Saved in checkpoints, so a resumed run continues the same sequence.
 
@@ -182,8 +183,11 @@ class UnpairedImageDataModule(SeededDataModule):
         self.root = resolve_data_path(root)  # examples/data/...: the installed sample when not here
         self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
         self.eval_transform = ImageTransform(preprocess, load_size, crop_size, flip=False, train=False)
-        side = predict_size or crop_size
-        self.predict_transform = ImageTransform("scale_shorter", side, side, flip=False, train=False)
+        if predict_size is None and preprocess in ("scale_width", "scale_shorter", "none"):
+            self.predict_transform = self.eval_transform  # already whole images at their aspect ratio
+        else:
+            side = predict_size or crop_size
+            self.predict_transform = ImageTransform("scale_shorter", side, side, flip=False, train=False)
         self.seed = seed
 
     def _dir(self, split: str, domain: str) -> Path:
