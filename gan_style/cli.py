@@ -332,15 +332,15 @@ class _QuietLightningInfo(logging.Filter):
 
 #: Every command with its one-line summary, in the order ``gan-style --help`` shows them.
 COMMANDS: dict[str, str] = {
-    "fit": "train a method from a recipe (--config cyclegan.yaml ...); resume with --ckpt_path last",
+    "fit": "train a method from a recipe (--config cyclegan, by name or file); resume with --ckpt_path last",
     "validate": "one pass over the validation set of a checkpoint",
     "test": "the evaluation metrics of a checkpoint on the test set",
-    "predict": "translate or stylize a dataset with a checkpoint (--ckpt_path), written as images",
+    "predict": "translate or stylize a folder with a checkpoint (--ckpt_path FILE is enough), written as images",
     "stylize": "stylize or translate images: a checkpoint, a published model (--pretrained) or Gatys",
     "demo": "a local web page (Gradio) to try checkpoints and published models in a browser",
     "pretrained": "the published models (CycleGAN and pix2pix zoos, AdaIN, fast neural style); show or download one",
     "export": "a trained generator as TorchScript, ONNX or a safetensors model folder, checked by running it",
-    "download": "a standard CycleGAN or pix2pix dataset, verified and extracted",
+    "download": "a standard CycleGAN or pix2pix dataset, verified and extracted; or the bundled samples (sample)",
     "evaluate": "FID, KID, LPIPS, ArtFID, PSNR / SSIM between image folders",
     "compare": "a Markdown or HTML report comparing runs: metrics table and outputs on the same inputs",
     "recipes": "the installed recipes, usable by name from any folder (--config cyclegan+demo/cpu)",
@@ -355,8 +355,8 @@ def overview_help() -> str:
     lines = [
         "usage: gan-style COMMAND [options]       (gan-style COMMAND --help: the command's options)",
         "",
-        "gan-style: neural style transfer and image-to-image translation (CycleGAN, Pix2Pix, AdaIN, Gatys, the",
-        "PatchGAN style network) with PyTorch Lightning.",
+        "gan-style: neural style transfer and image-to-image translation (CycleGAN, CUT, Pix2Pix, AdaIN, Gatys,",
+        "the PatchGAN style network) with PyTorch Lightning.",
         "",
         "training and evaluation (Lightning; a recipe with --config):",
     ]
@@ -373,7 +373,8 @@ def overview_help() -> str:
         "Every command takes --import MODULE (methods of your own). Errors are one line; exit status 0 done,",
         "1 failed, 2 bad request, 130 interrupted, 143 stopped by SIGTERM. Set GAN_STYLE_TRACEBACK=1 for tracebacks.",
         "Examples:",
-        "  gan-style fit --config recipes/cyclegan.yaml --data.init_args.root datasets/horse2zebra",
+        "  gan-style fit --config cyclegan --config demo/cpu                 # a few minutes on the bundled samples",
+        "  gan-style fit --config cyclegan --data.init_args.root datasets/horse2zebra",
         "  gan-style stylize --pretrained horse2zebra --content photos/",
     ]
     return "\n".join(lines)
