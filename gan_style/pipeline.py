@@ -7,6 +7,7 @@ Example::
 
     model = gan_style.load("horse2zebra")                  # or "runs/cyclegan/checkpoints/last.ckpt"
     zebra = model("horse.jpg")                             # a PIL image, the size of horse.jpg
+    model.video("horse.mp4", "zebra.mp4", temporal="flow")  # a clip, without flicker (docs/video.md)
     art = gan_style.load("adain")(photo, style="starry_night.jpg", alpha=0.8)
 
 Images may be a file path, a ``PIL.Image``, a NumPy array (H, W, 3) or (H, W) of ``uint8`` (0..255) or floats
@@ -136,6 +137,44 @@ class Pipeline:
         if isinstance(image, (list, tuple)):
             return [self._run_one(item, styles, size, controls) for item in image]
         return self._run_one(image, styles, size, controls)
+
+    def video(
+        self,
+        source: str | os.PathLike,
+        target: str | os.PathLike,
+        style: ImageLike | Sequence[ImageLike] | None = None,
+        temporal: Literal["none", "stats", "flow"] = "none",
+        size: int | None = None,
+        **options: Any,
+    ) -> Any:
+        """Stylize a video file (or a folder of numbered frames, with ``fps=``) into ``target`` (``.mp4``,
+        ``.webm``, ``.gif`` ...), streaming: :func:`gan_style.inference.video.stylize_video`, which keeps the frame
+        count, frame rate and size and copies the audio. Needs ``pip install "gan-style[video]"``.
+
+        Args:
+            source: the clip.
+            target: the output file.
+            style: style image(s) for a model that takes them, as for ``__call__`` (None: none).
+            temporal: ``"none"`` (default), ``"stats"`` or ``"flow"`` (temporal consistency, docs/video.md).
+            size: the shorter side of the frames in pixels (None, the default: the clip's own).
+            options: ``stylize_video``'s other settings (``batch_size``, ``backend``, ``codec``, ``crf``, ``fps``,
+                ``smoothing``, ``flow_weight``, ``progress``) and the model's controls (``alpha`` ...).
+
+        Returns:
+            A :class:`gan_style.inference.video.VideoResult` (path, frames, fps, width, height, audio, backend).
+
+        Raises:
+            MissingDependencyError: PyAV (or OpenCV for ``flow``) is not installed; and what ``stylize_video``
+                raises for a clip it cannot read or settings it refuses.
+        """
+        from gan_style.inference.video import stylize_video
+
+        styles = None
+        if style is not None:
+            items = list(style) if isinstance(style, (list, tuple)) else [style]
+            styles = [_to_batch(s)[0].to(self.device) for s in items]
+        options.setdefault("device", self.device)
+        return stylize_video(self.stylizer, source, target, styles, size=size, temporal=temporal, **options)
 
 
 def load(source: str | os.PathLike, network: str | None = None, device: str | torch.device = "cpu") -> Pipeline:

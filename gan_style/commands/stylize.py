@@ -12,10 +12,14 @@ Examples::
     gan-style stylize --pretrained horse2zebra --content photos/                    # a published model
     gan-style stylize --pretrained adain --content photo.jpg --style art.jpg
     gan-style stylize --import my_package.my_method --checkpoint runs/mine/checkpoints/last.ckpt --content photos/
+    gan-style stylize --pretrained horse2zebra --content clip.mp4 --temporal flow      # a video, without flicker
+    gan-style stylize --checkpoint adain.ckpt --content frames/ --fps 24 --style art.jpg --temporal stats
 
 Everything method-specific comes from the stylizer the checkpoint's method hands out
 (:meth:`gan_style.methods.GanStyleModule.stylizer`): its size multiple, whether it takes style images, which
-controls it accepts, how it runs in tiles.
+controls it accepts, how it runs in tiles and over the frames of a video. Videos (``.mp4``, ``.mov``, ``.webm``,
+``.gif``, ...) and folders of numbered frames (with ``--fps``) go through :func:`gan_style.inference.video.stylize_video`;
+images and videos run on the fast inference path (:class:`gan_style.inference.fast.FastPath`, ``--backend``).
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from PIL import Image
 
 from gan_style.data.images import is_image_file, list_images, load_image
 from gan_style.data.transforms import to_image, to_tensor
-from gan_style.errors import DatasetNotFoundError, ImageLoadError
+from gan_style.errors import DatasetNotFoundError, ImageLoadError, InvalidSettingError
+from gan_style.inference.fast import Backend, FastPath
 from gan_style.inference.sizing import resize_for
 from gan_style.inference.stylizer import Stylizer
 from gan_style.inference.tiling import stylize_tiled, tile_spans
@@ -62,17 +67,27 @@ def load_stylizer(
     return stylizer, type(model).__name__
 
 
-def _collect(paths: list[str], what: str) -> list[Path]:
+def _collect(paths: list[str], what: str, clips: list[Path] | None = None, fps: float | None = None) -> list[Path]:
+    """Image files of ``paths``; with ``clips`` (content), video files and, with ``fps``, folders (clips of
+    numbered frames) go there instead."""
+    from gan_style.inference.video import is_video_file
+
     files: list[Path] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            files += list_images(path)
+            if clips is not None and fps is not None:
+                clips.append(path)
+            else:
+                files += list_images(path)
         elif path.is_file() and is_image_file(path.name):
             files.append(path)
+        elif clips is not None and path.is_file() and is_video_file(path.name):
+            clips.append(path)
         else:
-            raise DatasetNotFoundError(f"{what} '{p}' is neither an image file nor a folder of images")
-    if not files:
+            kind = "an image file, a video or a folder" if clips is not None else "an image file nor a folder of images"
+            raise DatasetNotFoundError(f"{what} '{p}' is neither {kind}")
+    if not files and not clips:
         raise ValueError(f"no {what} images given")
     return files
 
@@ -120,11 +135,22 @@ def stylize(
     tile_overlap: int = 64,
     tile_norm: Literal["image", "tile"] = "image",
     skip_bad_images: bool = False,
+    fps: float | None = None,
+    temporal: Literal["none", "stats", "flow"] = "none",
+    smoothing: float = 0.9,
+    flow_weight: float = 0.7,
+    batch_size: int | None = None,
+    codec: str = "h264",
+    crf: int = 18,
+    backend: Backend = "auto",
 ) -> list[Path]:
-    """Stylize or translate images with a trained method, or with Gatys optimization.
+    """Stylize or translate images and videos with a trained method, or images with Gatys optimization.
 
     Args:
-        content: a content image file or folder, or a list of them (``[a.jpg,b.jpg]``).
+        content: a content image file or folder, or a list of them (``[a.jpg,b.jpg]``); a video file (``.mp4``,
+            ``.mov``, ``.webm``, ``.gif``, ``.mkv``, ``.avi``) is stylized into a video of the same frame count and
+            frame rate, its audio copied (needs ``pip install "gan-style[video]"``); with ``--fps`` a folder is one
+            clip of numbered frames (``0001.png``, ``0002.png`` ...). Not for Gatys, ``--tile`` or ``--masks``.
         style: a style image file, or a list of them, for methods that take style images (AdaIN, Gatys);
             several are interpolated with ``style_weights``. None (default): none.
         checkpoint: a checkpoint written by ``gan-style fit`` (any method that hands out a stylizer; a method of
@@ -138,13 +164,15 @@ def stylize(
         network: which of the method's networks runs (CycleGAN: ``generator_ab``, the default, or
             ``generator_ba``). None (default): the method's default.
         output_dir: where ``<content>_<styles>.png`` (or ``<content>.png`` for translation) is written
-            ("stylized"); input files are never overwritten, and two inputs that would give the same output
-            name are refused before anything is written.
+            ("stylized"), and ``<clip>_<styles>.mp4`` (``.webm`` for vp8 / vp9, ``.gif`` for gif) for a video;
+            input files are never overwritten, and two inputs that would give the same output name are refused
+            before anything is written.
         size: shorter side of the processed image in pixels, >= 1; ``auto`` (default): the size the model is
             meant to run at (:attr:`~gan_style.inference.Stylizer.default_size`: the training crop recorded in the
             checkpoint, 256 for the CycleGAN / pix2pix recipes and zoos; 512 for AdaIN, as its reference test),
             else 512; None keeps each image's size. Sizes are rounded down to the stylizer's size multiple
-            (2^num_downs for a U-Net, 4 for the ResNet generator).
+            (2^num_downs for a U-Net, 4 for the ResNet generator). A video keeps its frame size with ``auto`` or
+            None (rounded down the same way, and to even sides for the codec); a number resizes its shorter side.
         alpha: content-style trade-off in [0, 1] (AdaIN). None (default): the model's setting.
         style_weights: interpolation weights of several styles. None (default): equal.
         masks: spatial control, one mask image per style (white = apply that style there). None (default).
@@ -167,21 +195,46 @@ def stylize(
             norm layer (about 10x the compute of ``tile`` for the CycleGAN ResNet generator, cheap on a GPU)
             and one encoder pass for AdaIN. ``tile``: each tile's own (fastest; tiles can differ in tone,
             blended smoothly but visible as soft patches on flat regions).
-        skip_bad_images: False (default): an unreadable content image stops the command (images already
+        skip_bad_images: False (default): an unreadable content image or video stops the command (files already
             written stay). True: it is skipped with a warning naming it, and the summary line counts it.
+        fps: frames per second of a content folder read as one clip of numbered frames (None, the default: folders
+            are folders of images; a video file always keeps its own rate).
+        temporal: temporal consistency of videos (:func:`gan_style.inference.video.stylize_frames`). ``none``
+            (default): each frame as an image. ``stats``: normalization statistics that move smoothly over time
+            (a moving average over frames; AdaIN: its content statistics, the style statistics once). ``flow``:
+            the previous output warped along the optical flow (OpenCV DIS) and blended in where the flow is
+            reliable (forward-backward consistency), as Ruder et al. at inference.
+        smoothing: ``--temporal stats``: weight of the past in the moving average, in [0, 1) (0.9, about 10
+            frames).
+        flow_weight: ``--temporal flow``: weight of the warped previous output where the flow is reliable, in
+            [0, 1] (0.7).
+        batch_size: video frames per network call (None, the default: 8 on a GPU, 1 on the CPU, where larger batches
+            are no faster).
+        codec: video codec (``h264``, the default, in an mp4; ``hevc``, ``vp9`` (webm), ``av1``, ``mpeg4``,
+            ``gif``, or an FFmpeg encoder name).
+        crf: video quality, constant-rate factor (18: visually lossless for H.264; lower is better and larger).
+        backend: how the network runs (:class:`gan_style.inference.fast.FastPath`). ``auto`` (default): on a GPU
+            channels-last with bfloat16 autocast; on the CPU eager, or ONNX Runtime when it measures faster on the
+            first batch of a long job (8 batches or more). ``eager``, ``compile`` (``torch.compile``) or
+            ``onnxruntime`` (translation networks without style images or controls; needs ``onnxruntime``).
 
     Returns:
         The written files.
 
     Raises:
-        ValueError: not exactly one of ``checkpoint``, ``method`` and ``pretrained``; an unknown ``pretrained`` name; style images missing for a stylizer that
+        ValueError: not exactly one of ``checkpoint``, ``method`` and ``pretrained``; an unknown ``pretrained`` name; a
+            video with Gatys, ``--tile`` or ``--masks``; an output that would overwrite its input video; bad video
+            settings (``fps``, ``temporal``, ``batch_size``, ``codec`` this FFmpeg lacks, ``crf``, ``backend``);
+            style images missing for a stylizer that
             needs them or given to one that does not; a control the stylizer does not take (``--alpha`` for a
             translation model); masks with the wrong count; ``size`` < 1; ``tile`` with Gatys or ``--masks``,
             or a ``tile`` / ``tile_overlap`` that :func:`gan_style.inference.tiled_apply` refuses; two inputs
             with the same output name.
         FileNotFoundError: a missing content, style, mask or checkpoint file.
-        ImageLoadError: an unreadable content or style image (a content image is skipped instead with
-            ``skip_bad_images``).
+        ImageLoadError: an unreadable content or style image, or a video FFmpeg cannot decode (a content image or
+            video is skipped instead with ``skip_bad_images``); no partial video is left under its name.
+        MissingDependencyError: a video without PyAV (or ``--temporal flow`` without OpenCV): ``pip install
+            "gan-style[video]"``; ``--backend onnxruntime`` without ONNX Runtime.
         InferenceUnavailableError: the checkpoint's method hands out no stylizer.
         OfflineError, DownloadError, ChecksumError: a ``pretrained`` model that is not cached and cannot be
             downloaded; the message names the URL and where to put the file.
@@ -199,7 +252,8 @@ def stylize(
     dev = torch.device(
         "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
     )
-    contents = _collect([content] if isinstance(content, str) else content, "content")
+    clips: list[Path] = []
+    contents = _collect([content] if isinstance(content, str) else content, "content", clips, fps)
     styles = _collect([style] if isinstance(style, str) else style, "style") if style else []
     masks = [masks] if isinstance(masks, str) else masks
     if method is not None:
@@ -217,6 +271,7 @@ def stylize(
         stylizer = from_pretrained(pretrained, dev)
     else:
         stylizer, _ = load_stylizer(checkpoint, network, dev)
+    video_size = None if size == "auto" else size  # a video keeps its frame size unless --size says otherwise
     if size == "auto":
         size = stylizer.default_size or 512
     controls = {"alpha": alpha, "style_weights": style_weights, "masks": masks, "preserve_color": preserve_color}
@@ -230,7 +285,11 @@ def stylize(
                 f"{'runs an optimization' if not stylizer.feed_forward else 'was given --masks'}"
             )
         tile_spans(tile, tile, tile_overlap, stylizer.tile_multiple)  # refuses bad settings before any image is read
-    inputs = {p.resolve() for p in contents + styles}
+    if clips:
+        _check_video_request(stylizer, tile, masks, temporal, batch_size, smoothing, flow_weight, crf, codec)
+    if not stylizer.feed_forward and backend not in ("auto", "eager"):
+        raise InvalidSettingError(f"--backend {backend} is for feed-forward networks; {stylizer.describe()} optimizes")
+    inputs = {p.resolve() for p in contents + styles + clips}
     out_dir = Path(output_dir)
     style_tag = "+".join(p.stem for p in styles)
     targets: dict[Path, Path] = {}
@@ -245,11 +304,33 @@ def stylize(
                 "separate output folders or rename one"
             )
         targets[path] = target
+    clip_targets: dict[Path, Path] = {}
+    if clips:
+        from gan_style.inference.video import output_suffix
+
+        suffix = output_suffix(codec)
+        for path in clips:
+            name = f"{path.stem}_{style_tag}{suffix}" if stylizer.takes_style else f"{path.stem}{suffix}"
+            target = out_dir / name
+            if target.resolve() in inputs or target.resolve() == path.resolve():
+                raise ValueError(
+                    f"output '{target}' would overwrite the input video '{path}'; choose another output_dir"
+                )
+            if target in clip_targets.values():
+                other = next(p for p, t in clip_targets.items() if t == target)
+                raise ValueError(
+                    f"videos '{other}' and '{path}' would both be written to '{target}'; stylize them into separate "
+                    "output folders or rename one"
+                )
+            clip_targets[path] = target
 
     original = stylizer.resizes_inputs
     written: list[Path] = []
     skipped: list[Path] = []
-    remove_stale_temporaries(out_dir)  # partial images of an earlier, killed stylize
+    remove_stale_temporaries(out_dir)  # partial images and videos of an earlier, killed stylize
+    fast = None
+    if stylizer.feed_forward and not tile and targets:
+        fast = FastPath(stylizer, backend, dev, expected_calls=len(targets))
     with torch.no_grad():
         style_tensors = [
             to_tensor(load_image(s)).unsqueeze(0).to(dev) if original else _prepare(s, size, 1, dev) for s in styles
@@ -279,12 +360,84 @@ def stylize(
                 y = stylize_tiled(
                     stylizer, x, style_tensors or None, tile, tile_overlap, dev, tile_norm == "image", **run_controls
                 )
+            elif fast is not None:
+                y = fast(x, style_tensors or None, **run_controls)
             else:
                 y = stylizer(x, style_tensors or None, **run_controls)
             written.append(_write(y.clamp(-1, 1), target))
+    images = len(written)
+    controls = {k: v for k, v in controls.items() if v is not None}
+    for path, target in clip_targets.items():
+        from gan_style.inference.video import stylize_video
+
+        try:
+            result = stylize_video(
+                stylizer,
+                path,
+                target,
+                style_tensors or None,
+                size=video_size,
+                fps=fps,
+                temporal=temporal,
+                batch_size=batch_size,
+                backend=backend,
+                codec=codec,
+                crf=crf,
+                device=dev,
+                smoothing=smoothing,
+                flow_weight=flow_weight,
+                **controls,
+            )
+        except ImageLoadError as err:
+            if not skip_bad_images:
+                raise
+            warnings.warn(f"{err}; skipped (--skip_bad_images)", UserWarning, stacklevel=2)
+            skipped.append(path)
+            continue
+        audio = "audio copied" if result.audio else "no audio"
+        print(
+            f"stylize: {path} -> {target}: {result.frames} frames at {float(result.fps):.4g} fps, "
+            f"{result.width}x{result.height}, {audio}, --temporal {temporal}, backend {result.backend}"
+        )
+        written.append(target)
     note = f" (skipped {len(skipped)} unreadable: {', '.join(str(p) for p in skipped)})" if skipped else ""
-    print(f"stylize: wrote {len(written)} image(s) to {out_dir}{note}")
+    videos = f" and {len(written) - images} video(s)" if clip_targets else ""
+    print(f"stylize: wrote {images} image(s){videos} to {out_dir}{note}")
     return written
+
+
+def _check_video_request(
+    stylizer: Stylizer,
+    tile: int | None,
+    masks: list[str] | None,
+    temporal: str,
+    batch_size: int | None,
+    smoothing: float,
+    flow_weight: float,
+    crf: int,
+    codec: str,
+) -> None:
+    """Refuse what videos cannot do before any image or frame is read."""
+    from gan_style.inference.video import TEMPORAL_MODES, check_codec
+
+    if not stylizer.feed_forward:
+        raise InvalidSettingError(
+            f"{stylizer.describe()} optimizes each image; a video needs a feed-forward model (--checkpoint or "
+            "--pretrained)"
+        )
+    if tile or masks:
+        raise InvalidSettingError(f"videos run whole frames without {'--tile' if tile else '--masks'}")
+    if temporal not in TEMPORAL_MODES:
+        raise InvalidSettingError(f"--temporal must be one of {', '.join(TEMPORAL_MODES)}, got {temporal!r}")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+        raise InvalidSettingError(f"--batch_size must be an integer >= 1, got {batch_size!r}")
+    if not 0.0 <= smoothing < 1.0:
+        raise InvalidSettingError(f"--smoothing must be in [0, 1), got {smoothing}")
+    if not 0.0 <= flow_weight <= 1.0:
+        raise InvalidSettingError(f"--flow_weight must be in [0, 1], got {flow_weight}")
+    if isinstance(crf, bool) or not isinstance(crf, int) or crf < 0:
+        raise InvalidSettingError(f"--crf must be an integer >= 0, got {crf!r}")
+    check_codec(codec)  # this FFmpeg build has the encoder (and PyAV is installed)
 
 
 def main(args: list[str] | None = None) -> None:

@@ -23,10 +23,12 @@ attribute / method       meaning
                          caller's default
 ``plan_tiles(...)``      how tiled inference runs it: the per-tile function and how its normalization
                          layers gather the statistics of the whole image (:class:`TilePlan`)
+``plan_frames(...)``     how video runs it over a clip's frames in order: the per-batch function and how its
+                         normalization layers gather statistics along time (:class:`FramePlan`)
 ``export_module()``      the module TorchScript / ONNX export traces, with its input names
 =======================  ==================================================================================
 
-Consumers (``gan-style stylize`` whole and tiled, ``export``, ``compare``, predict) take a stylizer and nothing
+Consumers (``gan-style stylize`` whole, tiled and on videos, ``export``, ``compare``, predict) take a stylizer and nothing
 else: they never ask which method it came from. A method of your own is stylized, tiled and exported once
 its ``stylizer()`` returns one of these (for a plain generator, :class:`GeneratorStylizer`).
 """
@@ -44,6 +46,7 @@ from torch import Tensor, nn
 __all__ = [
     "CONTROLS",
     "ExportModule",
+    "FramePlan",
     "GeneratorStylizer",
     "ImageToImageExport",
     "Stylizer",
@@ -95,6 +98,27 @@ class TilePlan:
     fn: Callable[[Tensor], Tensor]
     whole_image_norm: nn.Module | None = None
     finish: Callable[[Tensor], Tensor] | None = None
+
+
+@dataclass
+class FramePlan:
+    """How video runs a stylizer over the frames of a clip (:meth:`Stylizer.plan_frames`).
+
+    Attributes:
+        fn: maps a batch of consecutive frames ``(b, 3, H, W)`` in [-1, 1] to outputs ``(b, C, H, W)`` in
+            [-1, 1]. Called on the clip's batches in order; it may carry state from one call to the next (a
+            moving average of normalization statistics), so one plan serves one clip.
+        smoothed_norm: the module whose instance-norm layers (and batch-norm layers in training mode)
+            :class:`gan_style.inference.temporal.SmoothedNorm` switches to statistics averaged over time while
+            ``fn`` runs; None when ``fn`` smooths by itself (AdaIN) or no smoothing is wanted.
+        stateless: ``fn`` is the stylizer's own forward on the frames with the given styles and controls and
+            keeps no state (True), so a consumer may run the frames through another backend of the same
+            network (:mod:`gan_style.inference.fast`) instead; False: ``fn`` must be called as it is.
+    """
+
+    fn: Callable[[Tensor], Tensor]
+    smoothed_norm: nn.Module | None = None
+    stateless: bool = True
 
 
 class ExportModule(nn.Module, abc.ABC):
@@ -254,6 +278,46 @@ class Stylizer(nn.Module, abc.ABC):
             return self(tiles, styles, **controls)
 
         return TilePlan(fn, self if whole_image_statistics else None)
+
+    def plan_frames(
+        self,
+        styles: Sequence[Tensor] | None = None,
+        temporal_statistics: bool = False,
+        smoothing: float = 0.9,
+        **controls: Any,
+    ) -> FramePlan:
+        """How to run this stylizer over the frames of one clip, in order.
+
+        The default suits a network whose normalization layers are ``nn.InstanceNorm2d`` / ``nn.BatchNorm2d``:
+        the frames go through :meth:`forward`; with ``temporal_statistics`` those layers normalize with an
+        exponential moving average of each frame's statistics over time (``smoothed_norm=self``, the same
+        layers and the same switch as the whole-image statistics of tiles), so the tone does not flicker
+        from frame to frame. A stylizer whose normalization works otherwise (AdaIN's content statistics)
+        overrides this.
+
+        Args:
+            styles: style images ``(1, 3, h, w)`` in [-1, 1] on the stylizer's device (None: none).
+            temporal_statistics: normalize with statistics averaged over time (True) or each frame's own
+                (False, the default: exactly :meth:`forward` per frame).
+            smoothing: weight of the past in the moving average, in [0, 1) (0.9): the statistics used for
+                frame t are ``m_t = smoothing * m_(t-1) + (1 - smoothing) * s_t`` with ``s_t`` frame t's own
+                and ``m_0 = s_0``; 0 is the same as False.
+            controls: as for :meth:`forward`.
+
+        Raises:
+            ValueError: from :meth:`check_inputs`; ``smoothing`` outside [0, 1).
+        """
+        self.check_inputs(styles, controls)
+        if not 0.0 <= smoothing < 1.0:
+            raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
+        styles = list(styles) if styles else None
+        controls = {k: v for k, v in controls.items() if v is not None}
+
+        def fn(frames: Tensor) -> Tensor:
+            return self(frames, styles, **controls)
+
+        smoothed = self if temporal_statistics and smoothing > 0 else None
+        return FramePlan(fn, smoothed, smoothed is None)
 
     def export_module(self) -> ExportModule:
         """The module export traces: ``image`` (N, C, H, W) -> ``output`` (N, C', H, W), both in [-1, 1], for a

@@ -43,7 +43,8 @@ from torch import Tensor, nn
 
 from gan_style.errors import InvalidSettingError
 from gan_style.inference.color import combine_luminance, match_color
-from gan_style.inference.stylizer import ExportModule, Stylizer, TilePlan
+from gan_style.inference.stylizer import ExportModule, FramePlan, Stylizer, TilePlan
+from gan_style.inference.temporal import MovingStatistics
 from gan_style.inference.tiling import blend_weights, pad_to, tile_spans
 from gan_style.losses import create_loss
 from gan_style.losses.perceptual import mean_std
@@ -425,6 +426,76 @@ class AdaINStylizer(Stylizer):
                 return combine_luminance(out, content.to(out)).clamp(-1.0, 1.0)
 
         return TilePlan(fn, None, finish)
+
+    # --- video: the content statistics averaged over time, the style statistics once -------------------------
+    def plan_frames(
+        self,
+        styles: Sequence[Tensor] | None = None,
+        temporal_statistics: bool = False,
+        smoothing: float = 0.9,
+        alpha: float | None = None,
+        style_weights: Sequence[float] | None = None,
+        masks: Sequence[Tensor] | None = None,
+        preserve_color: Any = None,
+    ) -> FramePlan:
+        """Frames with AdaIN's content statistics ``(mu(f(c)), sigma(f(c)))`` averaged over time.
+
+        With ``temporal_statistics``, each frame's relu4_1 mean and (unbiased) variance per channel go through a
+        :class:`gan_style.inference.temporal.MovingStatistics` (``m_t = smoothing * m_(t-1) + (1 - smoothing) *
+        mu_t``, the same for the variance, ``m_0 = mu_0``), ``sigma = sqrt(v + 1e-5)``, and
+        ``t = sum_k w_k (sigma(s_k) (f(c) - m) / sigma + mu(s_k))`` (Eq. 8 with the averaged content statistics).
+        The style statistics are computed once, on the first batch; ``"histogram"`` colour preservation recolours
+        the styles like the clip's first frame (once, so the style does not change with every frame);
+        ``"luminance"`` is applied to each frame. The first frame's output equals :meth:`forward`'s. Without
+        ``temporal_statistics`` (or with ``smoothing`` 0) each frame has its own content statistics, as
+        :meth:`forward`, but the style images are still encoded once for the clip, not once per frame (with
+        ``"histogram"`` colour preservation or masks every frame goes through :meth:`forward`).
+
+        Args:
+            styles: style images (1, 3, h, w) in [-1, 1] on the stylizer's device.
+            temporal_statistics: average the content statistics over time (False).
+            smoothing: weight of the past, in [0, 1) (0.9).
+            alpha: content-style trade-off in [0, 1] (None: the model's setting), as for :meth:`forward`.
+            style_weights: weights of several styles (None: equal), as for :meth:`forward`.
+            masks: one mask per style (None: none); refused with ``temporal_statistics``.
+            preserve_color: ``"none"``, ``"luminance"`` or ``"histogram"`` (None: the model's setting).
+
+        Raises:
+            ValueError: ``masks`` with ``temporal_statistics``, a setting :meth:`settings` refuses, ``smoothing``
+                outside [0, 1).
+        """
+        controls = {"alpha": alpha, "style_weights": style_weights, "masks": masks, "preserve_color": preserve_color}
+        if masks:
+            if temporal_statistics:
+                raise ValueError("AdaIN masks are not averaged over time; use --temporal none or flow with --masks")
+            return super().plan_frames(styles, False, smoothing, **controls)  # per frame, as forward
+        self.check_inputs(styles, controls)
+        styles = list(styles)
+        alpha, weights, mode = self.settings(styles, alpha, style_weights, preserve_color)
+        if mode == "histogram" and not temporal_statistics:  # the style recoloured like each frame: as forward
+            return super().plan_frames(styles, False, smoothing, **controls)
+        average = MovingStatistics(smoothing if temporal_statistics else 0.0)
+        total = sum(weights)
+        style_stats: list[tuple[Tensor, Tensor]] = []
+
+        def fn(frames: Tensor) -> Tensor:
+            if not style_stats:
+                first = frames[:1]
+                recoloured = [match_color(s, first) for s in styles] if mode == "histogram" else styles
+                style_stats.extend(mean_std(self.encode(s.to(first))) for s in recoloured)
+            fc = self.encode(frames)
+            n, c = fc.shape[:2]
+            var, mean = torch.var_mean(fc.float().reshape(n, c, -1), dim=2, correction=1)
+            m, v = average(mean, var)
+            m, sigma = m.to(fc).view(n, c, 1, 1), (v + 1e-5).sqrt().to(fc).view(n, c, 1, 1)
+            normalized = (fc - m) / sigma
+            t = sum(w / total * (normalized * sigma_s + mu_s) for w, (mu_s, sigma_s) in zip(weights, style_stats))
+            out = self.decode_to(alpha * t + (1.0 - alpha) * fc, frames.shape[-2:])
+            if mode == "luminance":
+                out = combine_luminance(out, frames).clamp(-1.0, 1.0)
+            return out
+
+        return FramePlan(fn, None, stateless=False)
 
     @torch.no_grad()
     def content_statistics(
