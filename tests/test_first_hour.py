@@ -186,3 +186,24 @@ def test_the_sample_data_is_package_data():
 
     patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["gan_style"]
     assert "sample_data/*/*/*.jpg" in patterns
+
+
+def test_gatys_without_its_weights_is_one_line_naming_the_flag(tmp_path, monkeypatch, dead_url):
+    """Offline, `stylize --method gatys` ends with one line that names the file, where to put it and the
+    command's own flag, exit status 1 (weights that cannot be downloaded)."""
+    import gan_style.nets.vgg as vgg
+
+    monkeypatch.setattr(vgg, "IMAGENET_VGG19_URL", dead_url.replace("horse2zebra.zip", "vgg19-dcbb9e9d.pth"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    photo = write_image(tmp_path / "photo.png", size=(32, 32))
+    art = write_image(tmp_path / "art.png", size=(32, 32), seed=3)
+    result = gan_style_in_process(
+        "stylize", "--method", "gatys", "--content", str(photo), "--style", str(art), "--size", "32",
+        cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("gan-style stylize: error: the ImageNet VGG-19 weights (vgg19-dcbb9e9d.pth")
+    assert lines[0].endswith("or give a local copy with --vgg_weights FILE (vgg_weights= in Python)")
+    assert not (tmp_path / "stylized").exists()

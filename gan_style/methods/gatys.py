@@ -52,7 +52,7 @@ from torch.utils.data import DataLoader
 from gan_style.data.images import load_image
 from gan_style.data.samples import resolve_data_path
 from gan_style.data.transforms import to_image, to_tensor
-from gan_style.errors import InferenceUnavailableError
+from gan_style.errors import InferenceUnavailableError, WeightsUnavailableError
 from gan_style.inference.color import combine_luminance, luminance_only, match_color, match_luminance
 from gan_style.inference.stylizer import ExportModule, Stylizer
 from gan_style.io.atomic import atomic_write
@@ -473,7 +473,13 @@ class GatysStylizer(Stylizer):
             )
             with torch.enable_grad(), warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=NO_OPTIMIZER_WARNING)
-                trainer.fit(model)
+                try:
+                    trainer.fit(model)
+                except WeightsUnavailableError as exc:  # name this caller's setting, not the recipe's
+                    message = str(exc).split(", or give the file's path in the method's setting")[0]
+                    raise WeightsUnavailableError(
+                        f"{message}, or give a local copy with --vgg_weights FILE (vgg_weights= in Python)"
+                    ) from None
             outputs.append(model.result().to(content.device))
         if len({tuple(o.shape) for o in outputs}) > 1:
             raise ValueError("Gatys stylizes a batch of images of one size only; pass images one at a time")
