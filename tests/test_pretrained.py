@@ -567,6 +567,10 @@ def hub(tmp_path, monkeypatch):
     import huggingface_hub.constants as hf_constants
 
     monkeypatch.setattr(hf_constants, "ENDPOINT", endpoint)  # read at import time
+    # also built at import time (huggingface_hub may have been imported already, e.g. by Gradio in the demo tests)
+    monkeypatch.setattr(
+        hf_constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}"
+    )
     monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "hf_home" / "hub"))
     monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
     yield httpd
