@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import lightning as L
@@ -65,6 +66,19 @@ class SeededDataModule(L.LightningDataModule):
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if num_workers != "auto" and not (isinstance(num_workers, int) and num_workers >= 0):
             raise ValueError(f"num_workers must be 'auto' or an integer >= 0, got {num_workers!r}")
+
+    def train_without_validation(self, root: Any, missing: str, what: str) -> None:
+        """Say once (a ``UserWarning``) that the dataset ``root`` lacks ``missing`` and the run trains without
+        validation, suggesting to add ``what``; and turn the trainer's validation loop off
+        (``limit_val_batches = 0``, so Lightning does not warn about an empty loader). Called from ``setup("fit")``."""
+        warnings.warn(
+            f"dataset root '{root}' has no {missing}: training without validation (add {what} for validation "
+            "samples and metrics)",
+            UserWarning,
+            stacklevel=3,
+        )
+        if self.trainer is not None:
+            self.trainer.limit_val_batches = 0
 
     def num_workers(self) -> int:
         """The DataLoader worker count: ``num_workers``, or for ``"auto"`` the CPU cores this process may use

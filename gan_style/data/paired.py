@@ -260,14 +260,7 @@ class PairedImageDataModule(SeededDataModule):
             if stage == "validate" or self._exists(split):
                 self.eval_set = self._dataset(split, self.eval_transform)
             else:
-                warnings.warn(
-                    f"dataset root '{self.root}' has no 'val' or 'test' split: training without validation (add "
-                    "one for validation samples and metrics)",
-                    UserWarning,
-                    stacklevel=2,
-                )
-                if self.trainer is not None:  # no validation loop at all (no empty-loader warnings)
-                    self.trainer.limit_val_batches = 0
+                self.train_without_validation(self.root, "'val' or 'test' split", "one")
         if stage == "test" and self.test_set is None:
             self.test_set = self._dataset("test", self.eval_transform)
         if stage == "predict" and self.predict_set is None:

@@ -217,14 +217,7 @@ class UnpairedImageDataModule(SeededDataModule):
                 self.eval_set = UnpairedImageDataset(dir_a, dir_b, self.eval_transform, True, skip)
             else:
                 missing = " and ".join(f"'{d.name}/'" for d in (dir_a, dir_b) if not d.is_dir())
-                warnings.warn(
-                    f"dataset root '{self.root}' has no {missing}: training without validation (add test folders "
-                    "for validation samples and metrics)",
-                    UserWarning,
-                    stacklevel=2,
-                )
-                if self.trainer is not None:  # no validation loop at all (no empty-loader warnings)
-                    self.trainer.limit_val_batches = 0
+                self.train_without_validation(self.root, missing, "test folders")
             self.test_set = self.eval_set
         if stage == "predict" and self.predict_set is None:
             domain = self.hparams.predict_domain
