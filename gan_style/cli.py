@@ -47,9 +47,9 @@ from gan_style.commands.help import HelpFormatter, OneLineErrors
 from gan_style.commands.runner import EXIT_BAD_REQUEST, EXIT_INTERRUPTED, exit_status, handled, print_error
 from gan_style.errors import GanStyleError, InvalidSettingError, UnsafeFileError
 from gan_style.io.lock import run_folder_lock
-from gan_style.io.untrusted import is_local, safe_load
+from gan_style.io.untrusted import is_local
+from gan_style.loading.plugins import import_modules, load_plugins
 from gan_style.methods.gatys import NO_OPTIMIZER_WARNING
-from gan_style.methods.loading import check_class_paths, import_modules, load_plugins
 from gan_style.plugins.checkpoint_io import AtomicCheckpointIO, NoRetryAfterWriteError
 from gan_style.plugins.precision import PerOptimizerMixedPrecision
 
@@ -186,9 +186,10 @@ class GanStyleCLI(LightningCLI):
             raise InvalidSettingError(str(cause)) from exc
 
     def _parse_ckpt_path(self) -> None:
-        """Before LightningCLI merges a ``--ckpt_path`` checkpoint's hyper-parameters into the config: refuse a
-        remote checkpoint (Lightning would read it with ``weights_only=False``), read the file safely, and
-        check every class path it names (:func:`gan_style.methods.loading.check_class_paths`)."""
+        """Before the run: refuse a remote checkpoint (Lightning would read it with ``weights_only=False``), read a
+        local one as plain data, and turn the method settings it records into a validated specification
+        (:mod:`gan_style.loading.spec`) that replaces the model section. Lightning's own merge, which parses the
+        file's data with jsonargparse, is not used."""
         subcommand = self.config.get("subcommand")
         path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if path and path not in ("last", "best", "hpc", "registry") and not is_local(str(path)):
@@ -196,11 +197,18 @@ class GanStyleCLI(LightningCLI):
                 f"--ckpt_path {path}: remote checkpoints are not loaded (Lightning reads them with "
                 "weights_only=False, which can run code); download the file and give its local path"
             )
-        if path and os.path.isfile(str(path)):
-            checkpoint = safe_load(path)  # the error names the file and says why (unsafe, truncated ...)
-            if isinstance(checkpoint, dict):
-                check_class_paths(checkpoint, path)
-        super()._parse_ckpt_path()
+        if not (path and os.path.isfile(str(path))):
+            return
+        from gan_style.loading import checkpoint_spec, read_checkpoint
+
+        checkpoint = read_checkpoint(path)  # the error names the file and says why (unsafe, truncated ...)
+        hyper_parameters = checkpoint.get("hyper_parameters")
+        recorded = checkpoint.get("gan_style_class") or (
+            isinstance(hyper_parameters, dict) and hyper_parameters.get("_class_path")
+        )
+        if recorded:  # a checkpoint without a recorded class keeps the recipe's model section
+            spec = checkpoint_spec(checkpoint, f"checkpoint '{path}'")
+            self.config = self.parser.parse_object({subcommand: {"model": spec.to_config()}}, self.config)
 
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
         plugins = _as_list(config.get("plugins"))
@@ -513,47 +521,71 @@ def _option_value(argv: list[str], name: str) -> str | None:
     return value
 
 
-def config_from_checkpoint(argv: list[str]) -> str | None:
-    """For ``predict`` / ``test`` / ``validate`` with ``--ckpt_path FILE`` and no ``--config``: the training
-    config stored in the checkpoint (:func:`gan_style.callbacks.wandb.checkpoint_config`), written to a
-    temporary YAML file whose path is returned (the caller passes it as the first ``--config`` and removes it);
-    None when the command gives its own ``--config`` or no checkpoint file. A checkpoint in a ``checkpoints``
-    folder makes that folder's parent the run folder (``trainer.default_root_dir``: predictions and logs go
-    beside it, also when the run was copied or moved).
+def recipe_for_method(class_path: str) -> Path | None:
+    """The installed top-level recipe (``cyclegan.yaml`` ...) whose model is the class ``class_path``, or None
+    (a method of the user's own). Several recipes of one class (CUT, FastCUT, SinCUT): the first by name."""
+    import yaml
+
+    from gan_style.loading.spec import resolve_class
+
+    target = resolve_class(class_path, object, "the checkpoint", "model.class_path")
+    for path in sorted(recipes_dir().glob("*.yaml")):
+        with open(path, encoding="utf-8") as f:
+            recipe = yaml.safe_load(f) or {}
+        named = (recipe.get("model") or {}).get("class_path") if isinstance(recipe, dict) else None
+        module, _, name = str(named).rpartition(".")
+        if getattr(sys.modules.get(module), name, None) is target:
+            return path
+    return None
+
+
+def config_from_checkpoint(argv: list[str]) -> tuple[list[str], str | None]:
+    """For ``predict`` / ``test`` / ``validate`` with ``--ckpt_path FILE`` and no ``--config``: the command line
+    completed from the checkpoint. The checkpoint supplies the model and data sections only, validated
+    (:func:`gan_style.loading.sources.carried_config`) and written to a temporary YAML file whose path is returned
+    (the caller removes it). The trainer, callbacks, loggers and output locations come from the installed recipe of
+    the checkpoint's method (:func:`recipe_for_method`) and the command line. The run folder
+    (``trainer.default_root_dir``) is where the checkpoint lies: the parent of its ``checkpoints`` folder, else its
+    own folder (predictions and logs go beside it, also when the run was copied or moved); the command line can
+    change it.
+
+    Returns:
+        ``(argv, temporary file)``: ``argv`` unchanged and None when the command gives its own ``--config`` or no
+        checkpoint file.
 
     Raises:
         InvalidSettingError: the checkpoint carries no config (written outside ``gan-style fit``); the message
             says to give the training recipes with ``--config``.
-        UnsafeFileError, UnreadableFileError: from :func:`gan_style.io.untrusted.safe_load`.
+        UnsafeFileError, ModelConfigError, UnreadableFileError: an unsafe or unreadable checkpoint, or a carried
+            config outside the trust rules (:mod:`gan_style.loading.spec`).
     """
     import tempfile
 
     import yaml
 
-    from gan_style.callbacks.wandb import checkpoint_config
+    from gan_style.loading.sources import carried_config, read_checkpoint
 
     if not argv or argv[0] not in ("predict", "test", "validate"):
-        return None
+        return argv, None
     if any(a in ("--config", "-c") or a.startswith("--config=") for a in argv):
-        return None
+        return argv, None
     path = _option_value(argv, "--ckpt_path")
     if not path or not os.path.isfile(path):
-        return None
-    checkpoint = safe_load(path)
-    config = checkpoint_config(checkpoint) if isinstance(checkpoint, dict) else None
+        return argv, None
+    config = carried_config(read_checkpoint(path), f"checkpoint '{path}'")
     if config is None:
         raise InvalidSettingError(
             f"checkpoint '{path}' carries no training config (it was not written by gan-style fit); give the "
             f"recipes it was trained with, e.g. gan-style {argv[0]} --config cyclegan --ckpt_path {path}"
         )
     folder = os.path.dirname(os.path.abspath(path))
-    if os.path.basename(folder) == "checkpoints" and isinstance(config.get("trainer"), dict):
-        # the run folder is where the checkpoint is now (a copied or moved run writes beside it)
-        config["trainer"]["default_root_dir"] = os.path.dirname(folder)
+    run = os.path.dirname(folder) if os.path.basename(folder) == "checkpoints" else folder
+    recipe = recipe_for_method(config["model"]["class_path"])
     fd, tmp = tempfile.mkstemp(prefix="gan-style-checkpoint-config-", suffix=".yaml")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         yaml.safe_dump(config, f, sort_keys=False)
-    return tmp
+    recipes = ["--config", str(recipe)] if recipe is not None else []
+    return [argv[0], *recipes, "--config", tmp, f"--trainer.default_root_dir={run}", *argv[1:]], tmp
 
 
 def main(args: list[str] | None = None) -> None:
@@ -583,9 +615,7 @@ def main(args: list[str] | None = None) -> None:
         if not argv or argv[0] not in SUBCOMMANDS:
             argv = expand_recipes(argv)
             check_config_files(argv)
-            stored_config = config_from_checkpoint(argv)
-            if stored_config is not None:  # the checkpoint's own training config comes first
-                argv = [argv[0], "--config", stored_config, *argv[1:]]
+            argv, stored_config = config_from_checkpoint(argv)  # the checkpoint's model and data come first
         load_plugins()
         import_modules(modules)
     except Exception as exc:

@@ -25,6 +25,7 @@ __all__ = [
     "InvalidSettingError",
     "MetricInputError",
     "MissingDependencyError",
+    "ModelConfigError",
     "NonFiniteLossError",
     "PluginError",
     "RunFolderInUseError",
@@ -64,6 +65,13 @@ class UnsafeFileError(GanStyleError, ValueError):
     """A checkpoint, weights file or archive was refused because loading or extracting it could run code or
     write outside its target (a pickle with code, a path traversal, a link out of the target folder), or its
     checksum does not match."""
+
+
+class ModelConfigError(UnsafeFileError):
+    """Settings read from a file (a checkpoint's hyper-parameters, the config it carries, a model folder's
+    ``config.json``) are not a valid plain specification: a class outside gan-style and the methods made known,
+    a network given as a string, an unknown key, a wrong type, a missing setting, or nesting too deep. The message
+    names the file and the key; nothing was imported or built."""
 
 
 class UnreadableFileError(GanStyleError, ValueError):

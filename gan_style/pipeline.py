@@ -199,7 +199,7 @@ def load(source: str | os.PathLike, network: str | None = None, device: str | to
     """
     path = Path(source)
     if path.is_file():
-        from gan_style.methods.loading import load_method
+        from gan_style.loading import load_method
 
         model = load_method(path, device)
         stylizer = model.stylizer(network)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import logging
 import os
@@ -363,3 +364,70 @@ def dead_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/horse2zebra.zip"
+
+
+# --- a local Hugging Face Hub server -------------------------------------------------------------------------------
+
+
+class _HubHandler(BaseHTTPRequestHandler):
+    """The Hub's file endpoint, ``/<owner>/<name>/resolve/<revision>/<file>``: HEAD answers with the commit, ETag
+    and size headers huggingface_hub reads, GET with the file."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def _file(self) -> bytes | None:
+        """The file asked for, or None after answering 404 with the Hub's error code (RepoNotFound or
+        EntryNotFound), which huggingface_hub turns into its exceptions."""
+        self.server.requests.append((self.command, self.path))
+        parts = self.path.split("?")[0].strip("/").split("/")
+        repo = self.server.repos.get(f"{parts[0]}/{parts[1]}") if len(parts) == 5 and parts[2] == "resolve" else None
+        data = None if repo is None else repo.get(parts[4])
+        if data is None:
+            self.send_response(404)
+            self.send_header("X-Error-Code", "RepoNotFound" if repo is None else "EntryNotFound")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        return data
+
+    def _headers(self, data: bytes) -> None:
+        self.send_response(200)
+        self.send_header("X-Repo-Commit", "0123456789abcdef0123456789abcdef01234567")
+        self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+
+    def do_HEAD(self) -> None:
+        data = self._file()
+        if data is not None:
+            self._headers(data)
+
+    def do_GET(self) -> None:
+        data = self._file()
+        if data is None:
+            return
+        self._headers(data)
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _HubHandler)
+    httpd.repos, httpd.requests = {}, []
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    endpoint = f"http://127.0.0.1:{httpd.server_address[1]}"
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    import huggingface_hub.constants as hf_constants
+
+    monkeypatch.setattr(hf_constants, "ENDPOINT", endpoint)  # read at import time
+    # also built at import time (huggingface_hub may have been imported already, e.g. by Gradio in the demo tests)
+    monkeypatch.setattr(
+        hf_constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}"
+    )
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "hf_home" / "hub"))
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()

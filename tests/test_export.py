@@ -321,7 +321,7 @@ def test_gatys_has_nothing_to_export(tmp_path, monkeypatch):
         vgg_weights=None,
     )
     assert exportable_networks(gatys) == ()
-    monkeypatch.setattr("gan_style.methods.loading.load_method", lambda *args, **kwargs: gatys)
+    monkeypatch.setattr("gan_style.loading.load_method", lambda *args, **kwargs: gatys)
     with pytest.raises(ExportError, match="Gatys has no trained network.*--method gatys"):
         export("gatys.ckpt", output_dir=str(tmp_path / "out"))
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

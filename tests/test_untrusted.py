@@ -198,14 +198,19 @@ def test_every_command_refuses_the_chain(chain, tmp_path, command, capsys, monke
     assert not marker.exists() and not (tmp_path / "out").exists() and not (tmp_path / "run").exists()
 
 
-def test_other_instantiators_are_refused(tmp_path):
-    from gan_style.methods.loading import check_class_paths
+def test_other_instantiators_and_nested_foreign_classes_are_refused():
+    from gan_style.loading.spec import method_spec
 
+    base = {"_class_path": "gan_style.methods.CycleGAN"}
     with pytest.raises(UnsafeFileError, match="instantiator 'os.system'"):
-        check_class_paths({"hyper_parameters": {"_instantiator": "os.system"}}, "x.ckpt")
-    with pytest.raises(UnsafeFileError, match=r"'subprocess.Popen' \(hyper_parameters.a\[1\].class_path\)"):
-        check_class_paths({"hyper_parameters": {"a": [{}, {"class_path": "subprocess.Popen"}]}}, "x.ckpt")
-    check_class_paths({"hyper_parameters": {"net": {"class_path": "gan_style.nets.ResnetGenerator"}}}, "x.ckpt")
+        method_spec({**base, "_instantiator": "os.system"}, "checkpoint 'x.ckpt'")
+    with pytest.raises(UnsafeFileError, match=r"'subprocess.Popen' \(hyper_parameters.generator_ab.class_path\)"):
+        method_spec({**base, "generator_ab": {"class_path": "subprocess.Popen"}}, "checkpoint 'x.ckpt'")
+    spec = method_spec(
+        {**base, "generator_ab": {"class_path": "gan_style.nets.ResnetGenerator", "init_args": {"ngf": 8}}}, "x"
+    )
+    assert spec.init_args["generator_ab"].cls is ResnetGenerator
+    assert spec.init_args["generator_ab"].init_args == {"ngf": 8}
 
 
 # --- a checkpoint given as a URL ---------------------------------------------------------------------------------

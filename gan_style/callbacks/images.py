@@ -15,6 +15,7 @@ from torch import Tensor
 from torchvision.utils import make_grid
 
 from gan_style.data.transforms import to_image, to_tensor
+from gan_style.errors import UnwritableFolderError
 from gan_style.io.atomic import atomic_write
 
 __all__ = ["SampleGrid", "ImageWriter", "image_grid", "label_height"]
@@ -144,6 +145,19 @@ class SampleGrid(L.Callback):
             self._save(trainer, pl_module, batch, f"val_epoch{trainer.current_epoch:04d}.png", "samples/val")
 
 
+def _input_files(trainer: L.Trainer) -> set[Path]:
+    """The resolved paths of every image the predict datasets read (their lists of files)."""
+    loaders = trainer.predict_dataloaders
+    loaders = loaders if isinstance(loaders, (list, tuple)) else [loaders]
+    found: set[Path] = set()
+    for loader in loaders:
+        dataset = getattr(loader, "dataset", None)
+        for value in vars(dataset).values() if dataset is not None and hasattr(dataset, "__dict__") else ():
+            if isinstance(value, (list, tuple)) and value and all(isinstance(v, (str, os.PathLike)) for v in value):
+                found.update(Path(v).resolve() for v in value)
+    return found
+
+
 class ImageWriter(BasePredictionWriter):
     """Writes ``predict`` outputs as image files, one per input image.
 
@@ -156,7 +170,9 @@ class ImageWriter(BasePredictionWriter):
         extension: ``png`` (lossless, default) or ``jpg``.
 
     Raises:
-        ValueError: a target file would replace one of the input images (inputs are never overwritten).
+        UnwritableFolderError (a ValueError): a target file would replace one of the input images (``x.png`` of
+            ``x.jpg`` in a folder that also holds the input ``x.png``); checked for every input before anything is
+            predicted, so inputs are never overwritten.
     """
 
     def __init__(self, output_dir: str | None = None, extension: str = "png") -> None:
@@ -173,6 +189,16 @@ class ImageWriter(BasePredictionWriter):
 
     def on_predict_start(self, trainer, pl_module) -> None:
         self.written, self._names = [], set()
+        self._inputs = _input_files(trainer)
+        out_dir = self._dir(trainer).resolve()
+        for src in sorted(self._inputs):  # refuse before anything is predicted or written
+            target = out_dir / f"{src.stem}.{self.extension}"
+            if target in self._inputs:
+                raise UnwritableFolderError(
+                    f"ImageWriter would overwrite the input image '{target}' (the prediction for '{src.name}' is "
+                    f"named {target.name}); set output_dir to another folder (--trainer.callbacks ImageWriter's "
+                    "output_dir) or predict from another folder"
+                )
 
     def write_on_batch_end(
         self,
@@ -194,9 +220,11 @@ class ImageWriter(BasePredictionWriter):
             while name in self._names:
                 name, k = f"{stem}_{k}.{self.extension}", k + 1
             target = out_dir / name
-            if src is not None and src.exists() and target.resolve() == src.resolve():
-                raise ValueError(
-                    f"ImageWriter would overwrite the input image '{src}'; set output_dir to another folder"
+            if target.resolve() in getattr(self, "_inputs", set()) or (
+                src is not None and src.exists() and target.resolve() == src.resolve()
+            ):
+                raise UnwritableFolderError(
+                    f"ImageWriter would overwrite the input image '{target}'; set output_dir to another folder"
                 )
             self._names.add(name)
             with atomic_write(target) as f:

@@ -4,7 +4,7 @@ config and the final metrics.
 - :func:`wandb_run_settings`: the name, group, job type and tags of a run from its resolved config, used by the
   ``gan-style`` command for every ``WandbLogger`` a recipe configures (the recipe's own values win);
 - :class:`WandbConfigAndSummary`: LightningCLI's config-saving callback (``config.yaml`` in the log folder,
-  replaced on resume) that also stores the resolved config in every checkpoint (``gan_style_config``: so
+  replaced on resume) that also stores its model and data sections in every checkpoint (``gan_style_config``: so
   ``predict`` / ``test`` / ``validate`` run from a checkpoint alone), puts it into each W&B run's config, and
   puts the final value of every logged metric (``val/fid``, ``test/psnr`` ...) into the W&B run's summary.
 """
@@ -17,13 +17,11 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.cli import SaveConfigCallback
 
-__all__ = ["CHECKPOINT_CONFIG_KEY", "WandbConfigAndSummary", "checkpoint_config", "wandb_run_settings"]
+__all__ = ["CHECKPOINT_CONFIG_KEY", "WandbConfigAndSummary", "wandb_run_settings"]
 
-#: The checkpoint entry holding the resolved ``fit`` config (YAML text, as ``config.yaml``).
+#: The checkpoint entry holding the model and data sections of the resolved ``fit`` config (a mapping; YAML text in
+#: older checkpoints).
 CHECKPOINT_CONFIG_KEY = "gan_style_config"
-
-#: Entries of a stored ``fit`` config that do not carry over to another command run from its checkpoint.
-_NOT_CARRIED = ("ckpt_path", "config")
 
 #: Recipe pieces that choose a logger, not the experiment: left out of run names.
 LOGGER_RECIPES = ("wandb", "csv", "tensorboard")
@@ -81,8 +79,8 @@ class WandbConfigAndSummary(SaveConfigCallback):
     - at teardown of every stage, the run summary gets the final value of every scalar logged metric and
       ``trainer/global_step``.
 
-    Every checkpoint of a ``fit`` gets the resolved config as YAML text under :data:`CHECKPOINT_CONFIG_KEY`
-    (read back by :func:`checkpoint_config`). ``config.yaml`` is written by ``fit`` only: ``predict``,
+    Every checkpoint of a ``fit`` gets the model and data sections of the resolved config, as plain data, under
+    :data:`CHECKPOINT_CONFIG_KEY` (read back, validated, by :func:`gan_style.loading.sources.carried_config`). ``config.yaml`` is written by ``fit`` only: ``predict``,
     ``test`` and ``validate`` of a run leave the training run's file as it is.
 
     Without a ``WandbLogger`` it only writes ``config.yaml`` and the checkpoint entry.
@@ -96,7 +94,11 @@ class WandbConfigAndSummary(SaveConfigCallback):
             self.already_saved = True
 
     def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]) -> None:
-        checkpoint[CHECKPOINT_CONFIG_KEY] = self.parser.dump(self.config, skip_none=False, skip_link_targets=False)
+        import yaml
+
+        resolved = yaml.safe_load(self.parser.dump(self.config, skip_none=False, skip_link_targets=False))
+        # the model and data sections only: all a checkpoint may supply to predict / test / validate
+        checkpoint[CHECKPOINT_CONFIG_KEY] = {k: resolved[k] for k in ("model", "data") if k in resolved}
 
     def save_config(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         loggers = _wandb_loggers(trainer)
@@ -120,20 +122,3 @@ class WandbConfigAndSummary(SaveConfigCallback):
         metrics["trainer/global_step"] = trainer.global_step
         for logger in loggers:
             logger.experiment.summary.update(metrics)
-
-
-def checkpoint_config(checkpoint: dict[str, Any]) -> dict[str, Any] | None:
-    """The ``fit`` config stored in a loaded ``checkpoint`` (a dict), without the entries that belong to that
-    command alone (``ckpt_path``, the recipe file list); None for a checkpoint without one (written by
-    ``Trainer.fit`` outside the ``gan-style`` command, or by gan-style 0.1)."""
-    import yaml
-
-    text = checkpoint.get(CHECKPOINT_CONFIG_KEY)
-    if not isinstance(text, str):
-        return None
-    config = yaml.safe_load(text)
-    if not isinstance(config, dict):
-        return None
-    for key in _NOT_CARRIED:
-        config.pop(key, None)
-    return config

@@ -285,7 +285,7 @@ def export(
         DatasetNotFoundError, UnsafeFileError, UnreadableFileError, ValueError: from
             :func:`~gan_style.commands.stylize.load_method` (missing, unsafe or foreign checkpoint).
     """
-    from gan_style.methods.loading import load_method
+    from gan_style.loading import load_method
 
     skipped = None
     if formats is None:

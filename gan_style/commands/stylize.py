@@ -40,7 +40,7 @@ from gan_style.inference.sizing import resize_for
 from gan_style.inference.stylizer import Stylizer
 from gan_style.inference.tiling import stylize_tiled, tile_spans
 from gan_style.io.atomic import atomic_write, remove_stale_temporaries
-from gan_style.methods.loading import load_method
+from gan_style.loading import load_method
 
 __all__ = ["load_stylizer", "stylize"]
 

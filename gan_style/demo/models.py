@@ -107,7 +107,7 @@ def load_models(
         ValueError: an unknown method name, or no model at all.
     """
     from gan_style.methods import OPTIMIZATION_METHODS
-    from gan_style.methods.loading import load_method
+    from gan_style.loading import load_method
 
     dev = torch.device(device)
     models: list[DemoModel] = []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import zipfile
 from typing import Any
 
 import torch
@@ -48,6 +47,12 @@ def safe_load(path: str | os.PathLike, map_location: Any = "cpu", what: str = "c
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         detail = str(exc).strip().splitlines()
+        if not any("GLOBAL" in line or "global" in line for line in detail):  # foreign bytes, not a class to build
+            reason = next((line for line in detail if "Unsupported operand" in line), detail[0] if detail else "")
+            raise UnreadableFileError(
+                f"cannot read {what} '{path}' ({reason.strip()[:200]}); the file is truncated, corrupt or not a "
+                "PyTorch file"
+            ) from None
         reason = next(
             (line for line in detail if "GLOBAL" in line or "Unsupported" in line), detail[0] if detail else ""
         )
@@ -56,8 +61,9 @@ def safe_load(path: str | os.PathLike, map_location: Any = "cpu", what: str = "c
             f"could run code when loaded ({reason.strip()}). Only load files from sources you trust; gan-style "
             "reads checkpoints and weights with torch.load(weights_only=True)"
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+    except Exception as exc:  # torch's readers raise many types for foreign bytes (IndexError for a text file)
+        lines = str(exc).strip().splitlines()
         raise UnreadableFileError(
-            f"cannot read {what} '{path}' ({type(exc).__name__}: {str(exc).strip().splitlines()[0]}); the "
+            f"cannot read {what} '{path}' ({type(exc).__name__}{': ' + lines[0][:200] if lines else ''}); the "
             "file is truncated, corrupt or not a PyTorch file"
         ) from None

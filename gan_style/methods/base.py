@@ -207,10 +207,10 @@ class GanStyleModule(L.LightningModule):
     stylizer_networks: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Defining a subclass makes its package known (:func:`gan_style.methods.loading.register_method`), so
+        """Defining a subclass makes its package known (:func:`gan_style.loading.plugins.register_method`), so
         checkpoints of the method load in this process."""
         super().__init_subclass__(**kwargs)
-        from gan_style.methods.loading import register_method
+        from gan_style.loading.plugins import register_method
 
         register_method(cls)
 

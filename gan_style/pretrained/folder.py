@@ -1,11 +1,12 @@
 """Model folders: a trained method as ``config.json`` (plain JSON: the method's class and settings, which network
-runs) plus ``model.safetensors`` (its weights), with no pickle anywhere. ``gan-style export --formats
+runs) plus ``model.safetensors`` (its weights), with no pickle anywhere, read by the one loader
+(:mod:`gan_style.loading`). ``gan-style export --formats
 [safetensors]`` writes one from a checkpoint; ``--pretrained FOLDER``, ``--pretrained hf://owner/name`` (a Hugging
 Face Hub repository holding such a folder) and ``gan_style.from_pretrained`` load it.
 
 The folder holds the method's whole state dict, frozen feature networks included (AdaIN's VGG encoder), so it
-runs without any other download. Every class path in ``config.json`` must belong to gan-style or to a method made
-known (``--import``, entry points), checked before anything is built, as for checkpoints.
+runs without any other download. ``config.json`` becomes a validated specification before anything is built, as a
+checkpoint's settings do (:mod:`gan_style.loading.spec`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import torch
 
-from gan_style.errors import FileMissingError, OfflineError, UnreadableFileError, UnsafeFileError
+from gan_style.errors import FileMissingError, ModelConfigError, OfflineError, UnreadableFileError
 from gan_style.inference.stylizer import Stylizer
 
 __all__ = [
@@ -38,6 +39,9 @@ WEIGHTS_FILE = "model.safetensors"
 FOLDER_FORMAT = "gan-style-model"
 #: ``--pretrained hf://owner/name[@revision]`` names a Hugging Face Hub repository.
 HUB_PREFIX = "hf://"
+#: Largest ``config.json`` read, in bytes (a model config is a few kilobytes).
+MAX_CONFIG_BYTES = 1 << 20
+_CONFIG_KEYS = {"format", "version", "gan_style_class", "hyper_parameters", "network", "source"}
 
 
 def _plain(value: Any) -> Any:
@@ -125,17 +129,16 @@ def load_model_folder(
 
     Raises:
         FileMissingError: a missing folder, ``config.json`` or ``model.safetensors``.
-        UnreadableFileError: ``config.json`` that is not a gan-style model config, or weights that do not fit.
-        UnsafeFileError: a class outside gan-style and the methods made known (nothing is built).
+        UnreadableFileError: ``config.json`` that is not a gan-style model config (not JSON, over 1 MiB), or weights
+            that are not safetensors or do not fit.
+        ModelConfigError (an UnsafeFileError): settings outside the trust rules of :mod:`gan_style.loading.spec`
+            (a foreign class, a network given as a string, an unknown key or type); nothing is built.
     """
-    import importlib
-
-    import lightning as L
-    from lightning.pytorch.cli import instantiate_module
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from gan_style.methods.loading import check_class_paths
+    from gan_style.loading.sources import build_method
+    from gan_style.loading.spec import check_plain, method_spec
 
     folder = Path(folder)
     config_path, weights_path = folder / CONFIG_FILE, folder / WEIGHTS_FILE
@@ -145,33 +148,35 @@ def load_model_folder(
                 f"model folder '{folder}' has no {path.name}; a model folder holds {CONFIG_FILE} and {WEIGHTS_FILE} "
                 "(gan-style export --formats [safetensors] writes one)"
             )
+    source = f"'{config_path}'"
+    if config_path.stat().st_size > MAX_CONFIG_BYTES:
+        raise UnreadableFileError(
+            f"{source} is {config_path.stat().st_size:,} bytes, more than a model config holds ({MAX_CONFIG_BYTES:,})"
+        )
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise UnreadableFileError(f"'{config_path}' is not valid JSON ({err})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+        raise UnreadableFileError(f"{source} is not valid JSON ({reason})") from None
     if not isinstance(config, dict) or config.get("format") != FOLDER_FORMAT or "gan_style_class" not in config:
-        raise UnreadableFileError(f"'{config_path}' is not a gan-style model config (format {FOLDER_FORMAT!r})")
-    check_class_paths(config, config_path)
-    module_name, _, class_name = str(config["gan_style_class"]).rpartition(".")
-    cls = getattr(importlib.import_module(module_name), class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, L.LightningModule)):
-        raise UnsafeFileError(
-            f"'{config_path}' names {config['gan_style_class']!r}, which is not a LightningModule class"
+        raise UnreadableFileError(f"{source} is not a gan-style model config (format {FOLDER_FORMAT!r})")
+    check_plain(config, source, "config")
+    unknown = sorted(set(config) - _CONFIG_KEYS)
+    if unknown:
+        raise ModelConfigError(
+            f"{source} has the unknown key(s) {', '.join(k[:40] for k in unknown)}; a model config holds "
+            f"{', '.join(sorted(_CONFIG_KEYS))}"
         )
-    settings = {k: v for k, v in dict(config.get("hyper_parameters") or {}).items() if not k.startswith("_")}
-    model = instantiate_module(cls, settings)
+    for key in ("network", "source"):
+        if config.get(key) is not None and not isinstance(config[key], str):
+            raise ModelConfigError(f"{source}: {key} must be a string or null")
+    spec = method_spec(config.get("hyper_parameters"), source, config["gan_style_class"])
     try:
         state = load_file(str(weights_path))
-    except (SafetensorError, OSError) as err:
-        raise UnreadableFileError(f"'{weights_path}' is not a readable safetensors file ({err})") from None
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        first = str(err).splitlines()[0]
-        raise UnreadableFileError(
-            f"'{weights_path}' does not fit {class_name} as {config_path} configures it ({first})"
-        ) from None
-    model.eval()
+    except (SafetensorError, OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UnreadableFileError(f"'{weights_path}' is not a readable safetensors file ({first})") from None
+    model = build_method(spec, state, f"'{weights_path}'")
     chosen = network if network is not None else config.get("network")
     return model.stylizer(chosen).to(device).eval()
 
