@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import REPO, SAMPLE_ROOT, TINY_CLI_ARGS, write_image
 from gan_style.errors import GanStyleError, ModelConfigError, UnreadableFileError
@@ -374,9 +376,6 @@ def test_a_checkpoint_and_its_model_folder_load_to_the_same_network(tiny_cyclega
 
 # --- 6. property-based: anything a file holds gives a gan-style model or one GanStyleError line -----------------------
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _NASTY = [
     _yaml_string_network("/tmp/x"),
