@@ -57,8 +57,9 @@ def demo(
         port: the TCP port (7860).
         device: ``auto`` (default: GPU when available), ``cpu`` or ``cuda``.
         max_upload_mb: largest upload in megabytes (20.0), refused by the server beyond that.
-        max_pixels: largest upload in pixels, width x height (4096 x 4096 = 16777216); larger images are refused
-            with a message before they are decoded.
+        max_pixels: largest upload, and largest output, in pixels, width x height (4096 x 4096 = 16777216): larger
+            images are refused with a message before they are decoded, and an output size that would give a larger
+            result (the shorter side set by the page's output size, the aspect kept) before anything is resized.
         num_iterations: Gatys: L-BFGS iterations (500).
         vgg_weights: Gatys: VGG-19 weights (``imagenet``: torch hub cache; a file; null: random, tests only).
         style_weight: Gatys: beta (1e6).

@@ -36,7 +36,7 @@ from gan_style.data.images import is_image_file, list_images, load_image
 from gan_style.data.transforms import to_image, to_tensor
 from gan_style.errors import DatasetNotFoundError, ImageLoadError, InvalidSettingError
 from gan_style.inference.fast import Backend, FastPath
-from gan_style.inference.sizing import resize_for
+from gan_style.inference.sizing import MAX_OUTPUT_PIXELS, resize_for, working_size
 from gan_style.inference.stylizer import Stylizer
 from gan_style.inference.tiling import stylize_tiled, tile_spans
 from gan_style.io.atomic import atomic_write, remove_stale_temporaries
@@ -96,6 +96,39 @@ def _prepare(path: Path, size: int | None, multiple: int, device: torch.device) 
     return resize_for(to_tensor(load_image(path)).unsqueeze(0), size, multiple).to(device)
 
 
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """(height, width) of the image file ``path`` from its header (nothing decoded); None when Pillow cannot open
+    it (:func:`load_image` then says why)."""
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+    except Exception:  # noqa: BLE001 - load_image gives the message for files Pillow cannot open
+        return None
+    return height, width
+
+
+def _check_output_sizes(paths: list[Path], what: str, size: int | None, multiple: int, max_pixels: int | None) -> None:
+    """Refuse, from the image headers, inputs that would be processed at more than ``max_pixels`` pixels.
+
+    Raises:
+        InvalidSettingError: the first such image; the message names it, its size, ``--size`` and ``--max_pixels``.
+    """
+    if max_pixels is None:
+        return
+    for path in paths:
+        found = _header_size(path)
+        if found is None:
+            continue
+        height, width = working_size(*found, size, multiple)
+        if height * width > max_pixels:
+            at = f"--size {size}" if size else "its own size (--size null)"
+            raise InvalidSettingError(
+                f"{what} '{path}' is {found[1]}x{found[0]}: at {at} it would be processed at {width}x{height} = "
+                f"{width * height} pixels, more than --max_pixels {max_pixels}; give a smaller --size (the shorter "
+                "side) or raise --max_pixels"
+            )
+
+
 def _write(image: torch.Tensor, target: Path) -> Path:
     with atomic_write(target) as f:
         to_image(image[0]).save(f, format="PNG")
@@ -143,6 +176,7 @@ def stylize(
     codec: str = "h264",
     crf: int = 18,
     backend: Backend = "auto",
+    max_pixels: int | None = MAX_OUTPUT_PIXELS,
 ) -> list[Path]:
     """Stylize or translate images and videos with a trained method, or images with Gatys optimization.
 
@@ -217,6 +251,11 @@ def stylize(
             channels-last with bfloat16 autocast; on the CPU eager, or ONNX Runtime when it measures faster on the
             first batch of a long job (8 batches or more). ``eager``, ``compile`` (``torch.compile``) or
             ``onnxruntime`` (translation networks without style images or controls; needs ``onnxruntime``).
+        max_pixels: the most pixels (width x height) an output image or video frame may have, after ``--size``
+            (16777216, 4096 x 4096: :data:`gan_style.inference.sizing.MAX_OUTPUT_PIXELS`; style images are held to
+            it too); checked from the image headers and the video's container before anything is decoded, resized
+            or written (``--tile`` bounds the network's memory, not the whole image's, so it applies with tiles
+            too). null: no limit.
 
     Returns:
         The written files.
@@ -229,10 +268,12 @@ def stylize(
             needs them or given to one that does not; a control the stylizer does not take (``--alpha`` for a
             translation model); masks with the wrong count; ``size`` < 1; ``tile`` with Gatys or ``--masks``,
             or a ``tile`` / ``tile_overlap`` that :func:`gan_style.inference.tiled_apply` refuses; two inputs
-            with the same output name.
+            with the same output name; an output (or a style image) over ``max_pixels`` at ``size``, or a
+            ``max_pixels`` < 1 (:class:`~gan_style.errors.InvalidSettingError`).
         FileNotFoundError: a missing content, style, mask or checkpoint file.
-        ImageLoadError: an unreadable content or style image, or a video FFmpeg cannot decode (a content image or
-            video is skipped instead with ``skip_bad_images``); no partial video is left under its name.
+        ImageLoadError: an unreadable content or style image, a video FFmpeg cannot decode, or one whose frames are
+            over the image pixel limit (:func:`gan_style.data.images.max_image_pixels`) (a content image or video is
+            skipped instead with ``skip_bad_images``); no partial video is left under its name.
         MissingDependencyError: a video without PyAV (or ``--temporal flow`` without OpenCV): ``pip install
             "gan-style[video]"``; ``--backend onnxruntime`` without ONNX Runtime.
         InferenceUnavailableError: the checkpoint's method hands out no stylizer.
@@ -249,6 +290,8 @@ def stylize(
         raise ValueError(f"tile_norm must be 'image' or 'tile', got {tile_norm!r}")
     if size is not None and size != "auto" and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise ValueError(f"--size must be a number of pixels >= 1 (the shorter side), auto or null, got {size}")
+    if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1):
+        raise InvalidSettingError(f"--max_pixels must be a number of pixels >= 1 or null, got {max_pixels!r}")
     dev = torch.device(
         "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
     )
@@ -325,6 +368,10 @@ def stylize(
             clip_targets[path] = target
 
     original = stylizer.resizes_inputs
+    # before any image is decoded or resized: the outputs (and styles) the request asks for fit in max_pixels
+    _check_output_sizes(contents, "content image", size, 1 if tile or original else stylizer.size_multiple, max_pixels)
+    if not original:  # an optimization sizes its styles itself, to its output's size
+        _check_output_sizes(styles, "style image", size, 1, max_pixels)
     written: list[Path] = []
     skipped: list[Path] = []
     remove_stale_temporaries(out_dir)  # partial images and videos of an earlier, killed stylize
@@ -386,6 +433,7 @@ def stylize(
                 device=dev,
                 smoothing=smoothing,
                 flow_weight=flow_weight,
+                max_pixels=max_pixels,
                 **controls,
             )
         except ImageLoadError as err:

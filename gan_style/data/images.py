@@ -10,7 +10,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gan_style.errors import DatasetNotFoundError, ImageLoadError
 
-__all__ = ["IMG_EXTENSIONS", "ImageLoadError", "list_images", "load_image", "is_image_file"]
+__all__ = ["IMG_EXTENSIONS", "ImageLoadError", "is_image_file", "list_images", "load_image", "max_image_pixels"]
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp")
 """File name endings (case-insensitive) taken as images; other files in a folder are ignored."""
@@ -52,6 +52,15 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
             "put images in it or fix the path"
         )
     return files
+
+
+def max_image_pixels() -> int | None:
+    """The most pixels (width x height) :func:`load_image` decodes, read at each call: twice
+    ``PIL.Image.MAX_IMAGE_PIXELS``, Pillow's decompression-bomb limit (2 x 89 478 485 = 178 956 970 by default,
+    about 13 377 x 13 377). Raise it by raising ``PIL.Image.MAX_IMAGE_PIXELS``; None when that is None (no limit).
+    Video frames get the same limit (:class:`gan_style.inference.video.ClipReader`)."""
+    limit = Image.MAX_IMAGE_PIXELS
+    return None if limit is None else 2 * int(limit)
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:

@@ -15,7 +15,9 @@ by tile, Gatys its elapsed time; the Cancel button stops the visitor's own run a
 
 Safety: models come only from the command line; the page refers to them by name. Uploaded files are decoded by
 :func:`gan_style.data.images.load_image` after a check of their pixel count; a file the browser did not upload
-(outside Gradio's upload folder and the bundled examples) is refused, so no path a user writes is ever opened.
+(outside Gradio's upload folder and the bundled examples) is refused, so no path a user writes is ever opened. The
+same pixel count (``gan-style demo --max_pixels``) bounds the outputs: a requested output size that would give a
+larger result (or resize a style image larger) is refused before anything is resized or run.
 """
 
 from __future__ import annotations
@@ -37,15 +39,18 @@ from PIL import Image
 
 from gan_style.commands.runner import error_message, handled
 from gan_style.data.images import list_images, load_image
-from gan_style.demo.inference import stylize_image, to_png
+from gan_style.demo.inference import resolve_size, stylize_image, to_png
 from gan_style.demo.models import DemoModel
 from gan_style.demo.runner import ModelRunner, RunCancelled
 from gan_style.errors import DatasetNotFoundError, ImageLoadError
+from gan_style.inference.sizing import MAX_OUTPUT_PIXELS, working_size
+from gan_style.inference.stylizer import Stylizer
 
-__all__ = ["DEFAULT_MAX_PIXELS", "build_demo", "bundled_examples", "parse_size"]
+__all__ = ["DEFAULT_MAX_PIXELS", "build_demo", "bundled_examples", "check_output_size", "parse_size"]
 
-#: The largest upload (width x height) the page decodes by default: 4096 x 4096 pixels.
-DEFAULT_MAX_PIXELS = 4096 * 4096
+#: The largest upload (width x height) the page decodes, and the largest output it produces, by default: 4096 x 4096
+#: pixels (:data:`gan_style.inference.sizing.MAX_OUTPUT_PIXELS`, as ``gan-style stylize``).
+DEFAULT_MAX_PIXELS = MAX_OUTPUT_PIXELS
 
 PRESERVE_CHOICES = ["model's setting", "none", "luminance", "histogram"]
 SIZE_CHOICES = ["auto", "original", "256", "512", "1024"]
@@ -80,6 +85,36 @@ def parse_size(value: Any) -> int | str | None:
     if text.isdigit() and int(text) >= 1:
         return int(text)
     raise _error(f"Output size must be auto, original or a number of pixels >= 1, got {value!r}")
+
+
+def check_output_size(
+    image: Image.Image, stylizer: Stylizer, size: Any, tiled: bool, max_pixels: int, what: str = "result"
+) -> None:
+    """Refuse a requested output size that would make ``image`` larger than ``max_pixels`` pixels (width x height),
+    before anything is resized: the size ``stylize_image`` would process ``image`` at, from the output size setting
+    (``size``: ``"auto"``, None or pixels, the shorter side; :func:`~gan_style.demo.inference.resolve_size`) and the
+    image's aspect ratio.
+
+    Args:
+        image: the decoded content (or style) image.
+        stylizer: the model's stylizer (its default size and size multiple).
+        size: the parsed output size (:func:`parse_size`).
+        tiled: whether it runs in tiles (then sides are not rounded to the size multiple).
+        max_pixels: the limit (``gan-style demo --max_pixels``).
+        what: what the image becomes, for the message (``"result"``, ``"style image"``).
+
+    Raises:
+        gr.Error: over the limit; the message names the setting, the sizes and the limit.
+    """
+    shorter = resolve_size(stylizer, size)
+    multiple = 1 if tiled or stylizer.resizes_inputs else stylizer.size_multiple
+    height, width = working_size(image.height, image.width, shorter, multiple)
+    if height * width > max_pixels:
+        raise _error(
+            f"At output size {size if size is not None else 'original'} the {what} would be {width}x{height} pixels, "
+            f"more than this demo produces ({max_pixels} pixels, gan-style demo --max_pixels); choose a smaller "
+            "output size."
+        )
 
 
 def _error(message: str) -> gr.Error:
@@ -207,7 +242,8 @@ def build_demo(
         models: the models to offer (:func:`gan_style.demo.models.load_models`), at least one; they run on
             ``device``.
         device: where the models are ("cpu").
-        max_pixels: uploads with more pixels (width x height) are refused with a message before decoding
+        max_pixels: uploads with more pixels (width x height) are refused with a message before decoding, and so
+            are output sizes that would give a larger result (or a larger style image), before anything is resized
             (:data:`DEFAULT_MAX_PIXELS`, 4096 x 4096).
         examples: (content images, style images) offered as examples; None (default): :func:`bundled_examples`.
 
@@ -275,8 +311,13 @@ def build_demo(
             image = uploads.read(content, "content image")
             stylizer = model.stylizer_for(size_value)
             takes = stylizer.takes_style
+            tile_px = int(tile) if stylizer.feed_forward and tile else None
+            check_output_size(image, stylizer, size_value, bool(tile_px), max_pixels)
             style_files = list(styles or []) if takes else []
             style_images = [uploads.read(p, "style image") for p in style_files]
+            if not stylizer.resizes_inputs:  # styles are resized to the output size too
+                for style_image in style_images:
+                    check_output_size(style_image, stylizer, size_value, True, max_pixels, "style image")
             mask_files = list(masks or []) if takes and "masks" in stylizer.controls else []
             mask_images = [uploads.read(p, "mask") for p in mask_files]
             controls: dict[str, Any] = {}
@@ -291,7 +332,6 @@ def build_demo(
             if "preserve_color" in stylizer.controls and preserve_color in PRESERVE_CHOICES[1:]:
                 controls["preserve_color"] = preserve_color
                 settings += ["--preserve_color", preserve_color]
-            tile_px = int(tile) if stylizer.feed_forward and tile else None
             overlap = int(tile_overlap if tile_overlap is not None else 64)
             if tile_px:
                 settings += ["--tile", str(tile_px), "--tile_overlap", str(overlap), "--tile_norm", tile_norm]
@@ -344,8 +384,13 @@ def build_demo(
             needs_style = [m.name for m in picked if m.stylizer.takes_style]
             if needs_style and not style_images:
                 raise _error(f"{', '.join(needs_style)} need style images: upload one or more.")
-            for i, model in enumerate(picked):
-                stylizer = model.stylizer_for(size_value)
+            stylizers = [model.stylizer_for(size_value) for model in picked]
+            for stylizer in stylizers:  # every output fits before the first model runs
+                check_output_size(image, stylizer, size_value, False, max_pixels)
+                if stylizer.takes_style and not stylizer.resizes_inputs:
+                    for style_image in style_images:
+                        check_output_size(style_image, stylizer, size_value, True, max_pixels, "style image")
+            for i, (model, stylizer) in enumerate(zip(picked, stylizers, strict=True)):
                 given = style_images if stylizer.takes_style else []
                 progress((i, len(picked)), desc=f"waiting for the device ({model.name})")
                 with _turn(runner, request):

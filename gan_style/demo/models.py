@@ -106,8 +106,8 @@ def load_models(
         DownloadSettingError, OfflineError: an unknown published name, or one not cached that cannot be downloaded.
         ValueError: an unknown method name, or no model at all.
     """
-    from gan_style.methods import OPTIMIZATION_METHODS
     from gan_style.loading import load_method
+    from gan_style.methods import OPTIMIZATION_METHODS
 
     dev = torch.device(device)
     models: list[DemoModel] = []

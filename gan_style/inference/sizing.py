@@ -1,11 +1,19 @@
-"""Sizing images for a stylizer: the shorter side to a given size, both sides down to the stylizer's multiple."""
+"""Sizing images for a stylizer: the shorter side to a given size, both sides down to the stylizer's multiple, and
+the bound on how large an output may be (:data:`MAX_OUTPUT_PIXELS`)."""
 
 from __future__ import annotations
 
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["resize_for", "working_size"]
+__all__ = ["MAX_OUTPUT_PIXELS", "resize_for", "working_size"]
+
+#: The most pixels (width x height) an output of ``gan-style stylize`` (images and video frames) and of the demo page
+#: may have unless raised with ``--max_pixels``: 4096 x 4096 = 16 777 216. The output's size is what the request
+#: asks for (``--size``, or the input's own size), checked before anything is decoded or resized, so that memory is
+#: bounded by the request rather than by a small file that declares a huge size. (Reading images has its own,
+#: larger, limit: :func:`gan_style.data.images.max_image_pixels`.)
+MAX_OUTPUT_PIXELS = 4096 * 4096
 
 
 def working_size(height: int, width: int, size: int | None, multiple: int) -> tuple[int, int]:

@@ -33,10 +33,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from gan_style.data.images import is_image_file, load_image
+from gan_style.data.images import is_image_file, load_image, max_image_pixels
 from gan_style.errors import DatasetNotFoundError, ImageLoadError, InvalidSettingError, MissingDependencyError
 from gan_style.inference.fast import Backend, FastPath
-from gan_style.inference.sizing import working_size
+from gan_style.inference.sizing import MAX_OUTPUT_PIXELS, working_size
 from gan_style.inference.stylizer import Stylizer
 from gan_style.io.atomic import temporary_path
 
@@ -152,10 +152,16 @@ class ClipReader:
     Attributes:
         info: :class:`ClipInfo`.
 
+    Frames get the pixel limit of images (:func:`gan_style.data.images.max_image_pixels`, 2 x
+    ``PIL.Image.MAX_IMAGE_PIXELS``): a video file's declared frame size is checked when it is opened, before any
+    frame is decoded, and each decoded frame's size before it is converted (a stream may change size midway).
+
     Raises:
         DatasetNotFoundError: ``path`` does not exist, or a folder without image frames.
         InvalidSettingError: a folder without ``fps``, ``fps <= 0``, or ``fps`` given for a video file.
-        ImageLoadError: a file FFmpeg cannot open or that has no video stream (the message names it).
+        ImageLoadError: a file FFmpeg cannot open, that has no video stream, or whose frames have more pixels than
+            the image limit (the message names the file, the frame size and the limit); for a folder, an unreadable
+            or over-limit first frame.
         MissingDependencyError: PyAV is not installed (a video file).
     """
 
@@ -190,12 +196,14 @@ class ClipReader:
                     raise ImageLoadError(
                         f"cannot tell the frame rate of video '{path}'; re-encode it with a fixed rate"
                     )
+                width, height = stream.codec_context.width, stream.codec_context.height
+                _check_frame_pixels(self.path, width, height)  # the container's declared size: nothing decoded yet
                 self.info = ClipInfo(
                     self.path,
                     int(stream.frames) or None,
                     Fraction(rate),
-                    stream.codec_context.width,
-                    stream.codec_context.height,
+                    width,
+                    height,
                     bool(container.streams.audio),
                 )
         except av.error.FFmpegError as exc:
@@ -214,11 +222,30 @@ class ClipReader:
                 stream.thread_type = "AUTO"  # FFmpeg's own frame/slice threads
                 for frame in container.decode(stream):
                     count += 1
+                    _check_frame_pixels(self.path, frame.width, frame.height, count)  # before the RGB copy
                     yield frame.to_ndarray(format="rgb24")
         except av.error.FFmpegError as exc:
             raise ImageLoadError(f"cannot decode video '{self.path}' (frame {count + 1}): {_reason(exc)}") from None
         if count == 0:
             raise ImageLoadError(f"video '{self.path}' has no decodable frames")
+
+
+def _check_frame_pixels(path: Path, width: int, height: int, frame: int | None = None) -> None:
+    """Refuse frames with more pixels than images may have (:func:`~gan_style.data.images.max_image_pixels`).
+
+    Raises:
+        ImageLoadError: ``width * height`` is over the limit; the message names the file, the size and the limit.
+    """
+    limit = max_image_pixels()
+    if limit is None or width * height <= limit:
+        return
+    which = "frames" if frame is None else f"frame {frame}"
+    raise ImageLoadError(
+        f"video '{path}' has {which} of {width}x{height} = {width * height} pixels, more than gan-style decodes "
+        f"({limit} pixels, the image limit: 2 x PIL.Image.MAX_IMAGE_PIXELS); --size cannot help (frames are decoded "
+        "whole): downscale the video first (ffmpeg -i IN -vf scale=-2:1080 OUT), or raise PIL.Image.MAX_IMAGE_PIXELS "
+        "if you trust the file"
+    )
 
 
 def _reason(exc: Exception) -> str:
@@ -673,6 +700,7 @@ def stylize_video(
     smoothing: float = 0.9,
     flow_weight: float = 0.7,
     progress: bool = True,
+    max_pixels: int | None = MAX_OUTPUT_PIXELS,
     **controls: Any,
 ) -> VideoResult:
     """Stylize a clip, file to file, streaming: decode a few frames, run them, encode them, repeat.
@@ -680,7 +708,9 @@ def stylize_video(
     The output keeps the clip's frame count and frame rate; frames are sized like images (the shorter side to
     ``size``, None keeping the clip's), both sides rounded down to the stylizer's ``size_multiple`` and, for
     codecs in 4:2:0, to an even number; the audio stream is copied. Memory holds one batch of frames, the network
-    and the codec's buffers, whatever the clip's length.
+    and the codec's buffers, whatever the clip's length. Frame sizes over the limits (the clip's frames over the
+    image limit, :func:`gan_style.data.images.max_image_pixels`, or its output frames over ``max_pixels``) are
+    refused from the container's header, before any frame is decoded and before the output file is created.
 
     Args:
         stylizer: a feed-forward stylizer (eval mode).
@@ -699,15 +729,18 @@ def stylize_video(
         smoothing: ``stats``: weight of the past (0.9).
         flow_weight: ``flow``: weight of the warped previous output (0.7).
         progress: show a progress bar with frames/s on stderr (True).
+        max_pixels: the most pixels (width x height) an output frame may have, after ``size``
+            (:data:`~gan_style.inference.sizing.MAX_OUTPUT_PIXELS`, 4096 x 4096, by default); None: no limit.
         controls: the stylizer's controls (``alpha``, ``style_weights``, ``preserve_color``).
 
     Returns:
         :class:`VideoResult`.
 
     Raises:
-        DatasetNotFoundError, ImageLoadError: a missing or undecodable clip (the message names it); no partial
-            output is left.
-        InvalidSettingError: a bad ``temporal``, ``batch_size``, ``fps``, ``codec`` or ``crf``.
+        DatasetNotFoundError, ImageLoadError: a missing or undecodable clip, or one whose frames are over the image
+            limit (the message names it); no partial output is left.
+        InvalidSettingError: a bad ``temporal``, ``batch_size``, ``fps``, ``codec``, ``crf`` or ``max_pixels``; output
+            frames over ``max_pixels`` (the message names the clip, the sizes, ``--size`` and ``--max_pixels``).
         ValueError: ``target`` is ``source``.
         MissingDependencyError: PyAV (or OpenCV for ``flow``) is not installed.
     """
@@ -716,10 +749,19 @@ def stylize_video(
     source, target = Path(source), Path(target)
     if target.resolve() == source.resolve():
         raise ValueError(f"output '{target}' would overwrite the input video; choose another output name")
+    if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1):
+        raise InvalidSettingError(f"--max_pixels must be a number of pixels >= 1 or null, got {max_pixels!r}")
     reader = ClipReader(source, fps)
     info = reader.info
     multiple = stylizer.size_multiple * 2 // math.gcd(stylizer.size_multiple, 2)  # 4:2:0 chroma: even sides
     height, width = working_size(info.height, info.width, size, multiple)
+    if max_pixels is not None and height * width > max_pixels:
+        at = f"--size {size}" if size else "their own size"
+        raise InvalidSettingError(
+            f"video '{source}' has {info.width}x{info.height} frames: at {at} they would be stylized at "
+            f"{width}x{height} = {width * height} pixels, more than --max_pixels {max_pixels}; give a smaller --size "
+            "(the shorter side, e.g. --size 512) or raise --max_pixels"
+        )
 
     def frames() -> Iterator[Tensor]:
         for array in reader:

@@ -47,7 +47,9 @@ def safe_load(path: str | os.PathLike, map_location: Any = "cpu", what: str = "c
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         detail = str(exc).strip().splitlines()
-        if not any("GLOBAL" in line or "global" in line for line in detail):  # foreign bytes, not a class to build
+        with open(path, "rb") as f:
+            head = f.read(2)
+        if not head.startswith((b"\x80", b"PK")):  # neither a pickle nor torch's zip: foreign bytes (text, HTML)
             reason = next((line for line in detail if "Unsupported operand" in line), detail[0] if detail else "")
             raise UnreadableFileError(
                 f"cannot read {what} '{path}' ({reason.strip()[:200]}); the file is truncated, corrupt or not a "
