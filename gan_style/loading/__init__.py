@@ -3,7 +3,7 @@
 user's own are made known by :mod:`gan_style.loading.plugins`."""
 
 from gan_style.loading.plugins import ENTRY_POINT_GROUP, import_modules, known_packages, load_plugins, register_method
-from gan_style.loading.sources import build_method, checkpoint_spec, load_method, read_checkpoint
+from gan_style.loading.sources import build_method, checkpoint_spec, load_method, load_stylizer, read_checkpoint
 from gan_style.loading.spec import ClassSpec, class_spec, method_spec
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "known_packages",
     "load_method",
     "load_plugins",
+    "load_stylizer",
     "method_spec",
     "read_checkpoint",
     "register_method",

@@ -21,7 +21,15 @@ from gan_style.errors import FileMissingError, GanStyleError, ModelConfigError, 
 from gan_style.loading.plugins import import_modules
 from gan_style.loading.spec import ClassSpec, method_spec
 
-__all__ = ["CARRIED_SECTIONS", "build_method", "carried_config", "checkpoint_spec", "load_method", "read_checkpoint"]
+__all__ = [
+    "CARRIED_SECTIONS",
+    "build_method",
+    "carried_config",
+    "checkpoint_spec",
+    "load_method",
+    "load_stylizer",
+    "read_checkpoint",
+]
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -246,3 +254,68 @@ def carried_config(checkpoint: Mapping[str, Any], source: str) -> dict[str, Any]
         data = class_spec(raw["data"], L.LightningDataModule, source, f"{CHECKPOINT_CONFIG_KEY}.data")
         config["data"] = data.to_config()
     return config
+
+
+def load_stylizer(source: str | os.PathLike, network: str | None = None, device: Any = "cpu", progress: bool = True):
+    """A model from any kind of source, as its :class:`~gan_style.inference.Stylizer` in eval mode on ``device``:
+    the one loader every door (``stylize``, the demo, ``gan_style.load``, ``compare``) uses.
+
+    Sources, tried in this order:
+
+    - ``hf://owner/name[@revision]``: a model folder on the Hugging Face Hub;
+    - a model folder (``config.json`` + ``model.safetensors``, written by ``gan-style export``);
+    - a run folder (``checkpoints/last.ckpt`` inside it, or ``last.ckpt`` in a checkpoints folder);
+    - a checkpoint file written by ``gan-style fit``;
+    - a published model's name (``horse2zebra``, ``adain``; ``gan-style pretrained`` lists them).
+
+    Args:
+        source: what to load.
+        network: which network of a method runs (CycleGAN: ``generator_ab`` or ``generator_ba``); None (default):
+            the method's default, or the one a model folder names. Published models have one network.
+        device: where it runs (``"cpu"``).
+        progress: progress bars while downloading a published model (True).
+
+    Raises:
+        FileMissingError: a folder that is neither a run folder nor a model folder; a missing file.
+        DownloadSettingError: an unknown name (one that looks like ``owner/name`` is told to write
+            ``hf://owner/name``).
+        UnsafeFileError, ModelConfigError, UnreadableFileError: see :func:`load_method`.
+        InferenceUnavailableError: the method hands out no stylizer.
+    """
+    from gan_style.errors import DownloadSettingError
+    from gan_style.pretrained.folder import CONFIG_FILE, HUB_PREFIX, hub_folder, load_model_folder
+
+    text = os.fspath(source)
+    if text.startswith(HUB_PREFIX):
+        return load_model_folder(hub_folder(text), device, network)
+    path = Path(text)
+    if path.is_dir():
+        if (path / CONFIG_FILE).is_file():
+            return load_model_folder(path, device, network)
+        for candidate in (path / "checkpoints" / "last.ckpt", path / "last.ckpt"):
+            if candidate.is_file():
+                path = candidate
+                break
+        else:
+            raise FileMissingError(
+                f"'{path}' is a folder but neither a run folder (no checkpoints/last.ckpt) nor a model folder (no "
+                f"{CONFIG_FILE}); give a checkpoint file, a run folder, a model folder or a published model's name"
+            )
+    if path.is_file():
+        model = load_method(path, device)
+        stylizer = model.stylizer(network).eval()
+        if stylizer.default_size is None:
+            stylizer.default_size = model.trained_image_size()
+        return stylizer.to(device)
+    from gan_style.pretrained import from_pretrained
+
+    try:
+        return from_pretrained(text, device, progress=progress)
+    except DownloadSettingError as err:
+        parts = text.split("/")
+        if len(parts) == 2 and all(parts) and not text.startswith((".", "/")):
+            raise DownloadSettingError(
+                f"{err}; '{text}' is no file or folder here either. For a model on the Hugging Face Hub write "
+                f"hf://{text}"
+            ) from None
+        raise DownloadSettingError(f"{err}; '{text}' is no file or folder here either") from None
