@@ -19,18 +19,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
 from gan_style.data.images import load_image
 from gan_style.data.transforms import to_image, to_tensor
-from gan_style.inference.sizing import resize_for
 from gan_style.inference.stylizer import Stylizer
 
 __all__ = ["Pipeline", "load"]
@@ -82,20 +79,19 @@ def _from_batch(images: Tensor, form: Any) -> Any:
 class Pipeline:
     """A stylizer with image conversion, sizing and ``torch.no_grad`` around it (:func:`load` makes one).
 
-    ``pipeline(image, style=None, size="auto", **controls)``:
+    ``pipeline(image, style=None, size=None, **controls)``:
 
     - ``image``: one image or a list (see the module docstring for the accepted types); a list is run one image at
       a time (images of different sizes);
     - ``style``: style image(s) for a model that takes them (AdaIN): one image or a list, interpolated with
       ``style_weights``; refused by translation models;
-    - ``size``: the shorter side the image is processed at, in pixels: ``"auto"`` (default) the model's own
-      (:attr:`~gan_style.inference.Stylizer.default_size`: its training size; else the image's own), an int, or
-      None (the image's own). Sides are rounded down to the model's ``size_multiple``; the result is resized back
-      (bicubic) to the input's height and width;
+    - ``size``: the shorter side of the result in pixels, the aspect ratio kept; None (default; ``"auto"`` means
+      the same): the input's own size. Sizing, tiles and precision are those of every door
+      (:class:`gan_style.inference.run.Runner`), so ``gan-style stylize`` gives the same pixels;
     - ``controls``: the model's controls (``alpha``, ``style_weights``, ``preserve_color``; masks are not taken
       here: use ``gan-style stylize --masks``).
 
-    Returns the result(s) in the input's form and size.
+    Returns the result(s) in the input's form, at the input's size (or the shorter side ``size``).
 
     Attributes:
         stylizer: the :class:`~gan_style.inference.Stylizer` (an ``nn.Module`` in eval mode).
@@ -110,30 +106,24 @@ class Pipeline:
         return f"Pipeline({self.stylizer.describe()}, device={self.device})"
 
     def _run_one(self, image: ImageLike, styles: list[Tensor] | None, size: Any, controls: dict) -> Any:
+        from gan_style.inference.run import Runner
+
         batch, form = _to_batch(image)
-        height, width = batch.shape[-2:]
-        if self.stylizer.resizes_inputs:
-            x = batch
-        else:
-            target = self.stylizer.default_size if size == "auto" else size
-            x = resize_for(batch, target, self.stylizer.size_multiple)
-        with torch.no_grad():
-            y = self.stylizer(x.to(self.device), styles, **controls).float().cpu()
-        if tuple(y.shape[-2:]) != (height, width):
-            y = F.interpolate(y, size=(height, width), mode="bicubic", align_corners=False).clamp(-1, 1)
+        runner = Runner(self.stylizer, size=size, device=self.device, expected_calls=1)
+        y = runner(batch, runner.prepare_styles(styles), **controls)
         return _from_batch(y, form)
 
     def __call__(
         self,
         image: ImageLike | Sequence[ImageLike],
         style: ImageLike | Sequence[ImageLike] | None = None,
-        size: int | Literal["auto"] | None = "auto",
+        size: int | Literal["auto"] | None = None,
         **controls: Any,
     ) -> Any:
         styles = None
         if style is not None:
             items = list(style) if isinstance(style, (list, tuple)) else [style]
-            styles = [_to_batch(s)[0].to(self.device) for s in items]
+            styles = [_to_batch(s)[0] for s in items]
         if isinstance(image, (list, tuple)):
             return [self._run_one(item, styles, size, controls) for item in image]
         return self._run_one(image, styles, size, controls)
@@ -197,17 +187,6 @@ def load(source: str | os.PathLike, network: str | None = None, device: str | to
             and cannot be downloaded (the message says where to put the file).
         InferenceUnavailableError: the checkpoint's method hands out no stylizer.
     """
-    path = Path(source)
-    if path.is_file():
-        from gan_style.loading import load_method
+    from gan_style.loading import load_stylizer
 
-        model = load_method(path, device)
-        stylizer = model.stylizer(network)
-        if stylizer.default_size is None:
-            stylizer.default_size = model.trained_image_size()
-        return Pipeline(stylizer, device)
-    if network is not None:
-        raise ValueError("network picks a network of a checkpoint's method; a published model or folder has one")
-    from gan_style.pretrained import from_pretrained
-
-    return Pipeline(from_pretrained(str(source), device), device)
+    return Pipeline(load_stylizer(source, network, device), device)

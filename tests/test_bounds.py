@@ -174,37 +174,37 @@ def test_video_outputs_over_max_pixels_are_refused_and_size_is_the_fix(small_cli
 
 
 def test_stylize_refuses_a_huge_size_in_one_line_before_decoding(tiny_cyclegan_checkpoint, tmp_path, monkeypatch):
-    import gan_style.commands.stylize as stylize_module
+    import gan_style.data.images as images_module
 
     def no_decoding(path):
         raise AssertionError(f"{path} was decoded before the size was checked")
 
-    monkeypatch.setattr(stylize_module, "load_image", no_decoding)
+    monkeypatch.setattr(images_module, "load_image", no_decoding)
     base = ["stylize", "--checkpoint", str(tiny_cyclegan_checkpoint), "--content", str(PHOTO)]
-    # tiles bound the network's memory, not the image's; without them sides are rounded down to the multiple (4)
-    for extra, width in (([], 159088), (["--tile", "128"], 159091)):
+    # tiles bound the network's memory, not the image's: the output has the requested size either way
+    for extra, width in (([], 159091), (["--tile", "128"], 159091)):
         out = tmp_path / f"out{len(extra)}"
         proc = gan_style_in_process(
             *base, "--size", "100000", *extra, "--output_dir", str(out), cwd=tmp_path, check=False
         )
         assert proc.returncode == 2, proc.stderr[-3000:]
         assert proc.stderr.strip() == (
-            f"gan-style stylize: error: content image '{PHOTO}' is 455x286: at --size 100000 it would be processed "
-            f"at {width}x100000 = {width * 100000} pixels, more than --max_pixels {MAX_OUTPUT_PIXELS}; give a smaller "
-            "--size (the shorter side) or raise --max_pixels"
+            f"gan-style stylize: error: content image '{PHOTO}': a 455x286 image at --size 100000 gives a "
+            f"{width}x100000 output = {width * 100000} pixels, more than --max_pixels {MAX_OUTPUT_PIXELS}; give a "
+            "smaller --size (the shorter side) or raise --max_pixels"
         )
         assert not out.exists()
 
-    # the image's own size against a lower --max_pixels (455 x 286 = 130130; the network's multiple of 4: 452 x 284)
+    # the image's own size against a lower --max_pixels (455 x 286 = 130130)
     proc = gan_style_in_process(
         *base, "--size", "null", "--max_pixels", "100000", "--output_dir", str(tmp_path / "own"), cwd=tmp_path,
         check=False,
     )  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
-        f"gan-style stylize: error: content image '{PHOTO}' is 455x286: at its own size (--size null) it would be "
-        "processed at 452x284 = 128368 pixels, more than --max_pixels 100000; give a smaller --size (the shorter "
-        "side) or raise --max_pixels"
+        f"gan-style stylize: error: content image '{PHOTO}': a 455x286 image at its own size gives a 455x286 output "
+        "= 130130 pixels, more than --max_pixels 100000; give a smaller --size (the shorter side) or raise "
+        "--max_pixels"
     )
     bad = gan_style_in_process(
         *base, "--max_pixels", "0", "--output_dir", str(tmp_path / "z"), cwd=tmp_path, check=False
@@ -217,10 +217,10 @@ def test_stylize_within_max_pixels_still_works(tiny_cyclegan_checkpoint, tmp_pat
     out = tmp_path / "out"
     gan_style_in_process(
         "stylize", "--checkpoint", str(tiny_cyclegan_checkpoint), "--content", str(PHOTO), "--size", "null",
-        "--max_pixels", "128368", "--output_dir", str(out), cwd=tmp_path,
+        "--max_pixels", "130130", "--output_dir", str(out), cwd=tmp_path,
     )  # fmt: skip
     with Image.open(out / "newyork.png") as img:
-        assert img.size == (452, 284)
+        assert img.size == (455, 286)  # the photo's own size, exactly
 
 
 # --- the demo page: --max_pixels bounds outputs too -----------------------------------------------------------------

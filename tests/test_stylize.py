@@ -174,15 +174,17 @@ def test_stylize_refuses_settings_it_cannot_honour(tiny_cyclegan_checkpoint, tmp
     assert not out.exists()
 
 
-def test_stylize_runs_a_checkpoint_at_the_size_it_was_trained_at(tiny_cyclegan_checkpoint, tmp_path):
-    """Without --size, a translation model runs at its training crop, recorded in the checkpoint (32 for the
-    tiny recipe), not at 512."""
+def test_stylize_keeps_the_photo_size_by_default_never_the_training_crop(tiny_cyclegan_checkpoint, tmp_path):
+    """Without --size the output has the photo's own size (not the 32 px training crop the checkpoint records);
+    --size sets the shorter side, the aspect ratio kept."""
     assert torch.load(tiny_cyclegan_checkpoint, weights_only=True)["gan_style_image_size"] == 32
-    out = tmp_path / "out"
     args = ["stylize", "--checkpoint", str(tiny_cyclegan_checkpoint), "--content", str(CONTENT / "newyork.jpg")]
-    gan_style_in_process(*args, "--output_dir", str(out), cwd=tmp_path)
-    with Image.open(out / "newyork.png") as img:
-        assert min(img.size) == 32
+    gan_style_in_process(*args, "--output_dir", str(tmp_path / "own"), cwd=tmp_path)
+    with Image.open(tmp_path / "own" / "newyork.png") as img:
+        assert img.size == (455, 286)
+    gan_style_in_process(*args, "--size", "64", "--output_dir", str(tmp_path / "64"), cwd=tmp_path)
+    with Image.open(tmp_path / "64" / "newyork.png") as img:
+        assert img.size == (102, 64)
 
 
 def test_stylize_refuses_two_inputs_with_one_output_name(tiny_cyclegan_checkpoint, tmp_path):

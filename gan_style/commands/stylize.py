@@ -27,49 +27,40 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
-from PIL import Image
-
-from gan_style.data.images import is_image_file, list_images, load_image
-from gan_style.data.transforms import to_image, to_tensor
 from gan_style.errors import DatasetNotFoundError, ImageLoadError, InvalidSettingError
-from gan_style.inference.fast import Backend, FastPath
-from gan_style.inference.sizing import MAX_OUTPUT_PIXELS, resize_for, working_size
-from gan_style.inference.stylizer import Stylizer
-from gan_style.inference.tiling import stylize_tiled, tile_spans
-from gan_style.io.atomic import atomic_write, remove_stale_temporaries
-from gan_style.loading import load_method
+
+if TYPE_CHECKING:
+    from gan_style.inference.stylizer import Stylizer
+
+#: 4096 x 4096: :data:`gan_style.inference.sizing.MAX_OUTPUT_PIXELS` (a literal here, so --help imports no torch).
+_MAX_OUTPUT_PIXELS = 16_777_216
 
 __all__ = ["load_stylizer", "stylize"]
 
 
 def load_stylizer(
-    checkpoint: str | os.PathLike, network: str | None = None, device: str | torch.device = "cpu"
+    checkpoint: str | os.PathLike, network: str | None = None, device: Any = "cpu"
 ) -> tuple[Stylizer, str]:
-    """The stylizer of the method stored in ``checkpoint`` (:func:`gan_style.methods.load_method`), in eval
-    mode on ``device``, and the method's class name.
-
-    Args:
-        checkpoint: a checkpoint written by ``gan-style fit``.
-        network: which of the method's ``stylizer_networks`` (None: its default).
-        device: where it runs ("cpu").
+    """The stylizer of a model from any source (:func:`gan_style.loading.load_stylizer`: a checkpoint, a run
+    folder, a model folder, ``hf://owner/name``, a published name), in eval mode on ``device``, and a short
+    description of it.
 
     Raises:
-        FileMissingError, UnsafeFileError, UnreadableFileError, ValueError: from ``load_method``.
+        FileMissingError, UnsafeFileError, UnreadableFileError, DownloadSettingError: from the loader.
         InferenceUnavailableError: the method hands out no stylizer.
     """
-    model = load_method(checkpoint, device)
-    stylizer = model.stylizer(network).eval()
-    if stylizer.default_size is None:
-        stylizer.default_size = model.trained_image_size()
-    return stylizer, type(model).__name__
+    from gan_style.loading import load_stylizer as load
+
+    stylizer = load(checkpoint, network, device)
+    return stylizer, stylizer.describe()
 
 
 def _collect(paths: list[str], what: str, clips: list[Path] | None = None, fps: float | None = None) -> list[Path]:
     """Image files of ``paths``; with ``clips`` (content), video files and, with ``fps``, folders (clips of
     numbered frames) go there instead."""
+    from gan_style.data.images import is_image_file, list_images
     from gan_style.inference.video import is_video_file
 
     files: list[Path] = []
@@ -92,13 +83,11 @@ def _collect(paths: list[str], what: str, clips: list[Path] | None = None, fps: 
     return files
 
 
-def _prepare(path: Path, size: int | None, multiple: int, device: torch.device) -> torch.Tensor:
-    return resize_for(to_tensor(load_image(path)).unsqueeze(0), size, multiple).to(device)
-
-
 def _header_size(path: Path) -> tuple[int, int] | None:
     """(height, width) of the image file ``path`` from its header (nothing decoded); None when Pillow cannot open
     it (:func:`load_image` then says why)."""
+    from PIL import Image
+
     try:
         with Image.open(path) as img:
             width, height = img.size
@@ -107,44 +96,26 @@ def _header_size(path: Path) -> tuple[int, int] | None:
     return height, width
 
 
-def _check_output_sizes(paths: list[Path], what: str, size: int | None, multiple: int, max_pixels: int | None) -> None:
-    """Refuse, from the image headers, inputs that would be processed at more than ``max_pixels`` pixels.
+def _write(image: Any, target: Path) -> Path:
+    from gan_style.data.transforms import to_image
+    from gan_style.io.atomic import atomic_write
 
-    Raises:
-        InvalidSettingError: the first such image; the message names it, its size, ``--size`` and ``--max_pixels``.
-    """
-    if max_pixels is None:
-        return
-    for path in paths:
-        found = _header_size(path)
-        if found is None:
-            continue
-        height, width = working_size(*found, size, multiple)
-        if height * width > max_pixels:
-            at = f"--size {size}" if size else "its own size (--size null)"
-            raise InvalidSettingError(
-                f"{what} '{path}' is {found[1]}x{found[0]}: at {at} it would be processed at {width}x{height} = "
-                f"{width * height} pixels, more than --max_pixels {max_pixels}; give a smaller --size (the shorter "
-                "side) or raise --max_pixels"
-            )
-
-
-def _write(image: torch.Tensor, target: Path) -> Path:
     with atomic_write(target) as f:
         to_image(image[0]).save(f, format="PNG")
     return target
 
 
-def _load_masks(masks: list[str], height: int, width: int, device: torch.device) -> list[torch.Tensor]:
-    """Mask images as (1, H, W) in [0, 1] at the content's size (nearest), white = 1."""
-    tensors = []
+def _mask_images(masks: list[str]) -> list[Any]:
+    """The mask files as PIL images (the runner sizes them to each output)."""
+    from PIL import Image
+
+    images = []
     for m in masks:
         if not Path(m).is_file():
             raise DatasetNotFoundError(f"mask '{m}' is not an image file")
         with Image.open(m) as img:
-            grey = img.convert("L").resize((width, height), Image.Resampling.NEAREST)
-        tensors.append(to_tensor(grey.convert("RGB"))[:1].to(device) * 0.5 + 0.5)
-    return tensors
+            images.append(img.convert("L"))
+    return images
 
 
 def stylize(
@@ -155,7 +126,7 @@ def stylize(
     pretrained: str | None = None,
     network: str | None = None,
     output_dir: str = "stylized",
-    size: int | Literal["auto"] | None = "auto",
+    size: int | Literal["auto"] | None = None,
     alpha: float | None = None,
     style_weights: list[float] | None = None,
     masks: str | list[str] | None = None,
@@ -175,8 +146,8 @@ def stylize(
     batch_size: int | None = None,
     codec: str = "h264",
     crf: int = 18,
-    backend: Backend = "auto",
-    max_pixels: int | None = MAX_OUTPUT_PIXELS,
+    backend: Literal["auto", "eager", "compile", "onnxruntime"] = "auto",
+    max_pixels: int | None = _MAX_OUTPUT_PIXELS,
 ) -> list[Path]:
     """Stylize or translate images and videos with a trained method, or images with Gatys optimization.
 
@@ -201,12 +172,11 @@ def stylize(
             ("stylized"), and ``<clip>_<styles>.mp4`` (``.webm`` for vp8 / vp9, ``.gif`` for gif) for a video;
             input files are never overwritten, and two inputs that would give the same output name are refused
             before anything is written.
-        size: shorter side of the processed image in pixels, >= 1; ``auto`` (default): the size the model is
-            meant to run at (:attr:`~gan_style.inference.Stylizer.default_size`: the training crop recorded in the
-            checkpoint, 256 for the CycleGAN / pix2pix recipes and zoos; 512 for AdaIN, as its reference test),
-            else 512; None keeps each image's size. Sizes are rounded down to the stylizer's size multiple
-            (2^num_downs for a U-Net, 4 for the ResNet generator). A video keeps its frame size with ``auto`` or
-            None (rounded down the same way, and to even sides for the codec); a number resizes its shorter side.
+        size: shorter side of the output in pixels, >= 1, the aspect ratio kept. None (default; ``auto`` means the
+            same): each image's and video's own size. The network runs at the output size rounded to its size
+            multiple (2^num_downs for a U-Net, 4 for the ResNet generator) and the result is resized back, so the
+            output has exactly this size (:mod:`gan_style.inference.run`, the sizing of every door). Gatys runs at
+            ``size`` (512 when None).
         alpha: content-style trade-off in [0, 1] (AdaIN). None (default): the model's setting.
         style_weights: interpolation weights of several styles. None (default): equal.
         masks: spatial control, one mask image per style (white = apply that style there). None (default).
@@ -218,11 +188,10 @@ def stylize(
         style_weight: Gatys: beta (1e6).
         tile: process the image in overlapping tiles of this many pixels (e.g. 512), blended without seams,
             so that a large image (4096x4096) fits in memory; the image stays on the CPU and only one tile at
-            a time goes through the network (:func:`gan_style.inference.stylize_tiled`). None (default): the
-            whole image at once. With tiles the image keeps its exact size (no rounding to the network's
-            multiple); the tile must be a multiple of the stylizer's tile multiple (4 for the ResNet
-            generator, 2^num_downs for a U-Net, 8 for AdaIN). Not for Gatys or ``--masks``. Combine with
-            ``--size null`` (or a large ``--size``): the default ``--size 512`` shrinks the image first.
+            a time goes through the network (:func:`gan_style.inference.stylize_tiled`). None (default): tiles of
+            512 only for outputs over 1024 x 1024 pixels, the whole image at once below. The tile must be a
+            multiple of the stylizer's tile multiple (4 for the ResNet generator, 2^num_downs for a U-Net, 8 for
+            AdaIN). Not for Gatys or ``--masks``.
         tile_overlap: minimum overlap of neighbouring tiles in pixels (64), smaller than ``tile``.
         tile_norm: statistics of the normalization layers with ``--tile``. ``image`` (default): those of the
             whole image, as without tiles, so tiles match in tone: one extra pass over the tiles per instance
@@ -252,10 +221,9 @@ def stylize(
             first batch of a long job (8 batches or more). ``eager``, ``compile`` (``torch.compile``) or
             ``onnxruntime`` (translation networks without style images or controls; needs ``onnxruntime``).
         max_pixels: the most pixels (width x height) an output image or video frame may have, after ``--size``
-            (16777216, 4096 x 4096: :data:`gan_style.inference.sizing.MAX_OUTPUT_PIXELS`; style images are held to
-            it too); checked from the image headers and the video's container before anything is decoded, resized
-            or written (``--tile`` bounds the network's memory, not the whole image's, so it applies with tiles
-            too). null: no limit.
+            (16777216, 4096 x 4096: :data:`gan_style.inference.sizing.MAX_OUTPUT_PIXELS`); checked from the image
+            headers and the video's container before anything is decoded, resized or written (``--tile`` bounds
+            the network's memory, not the whole image's, so it applies with tiles too). null: no limit.
 
     Returns:
         The written files.
@@ -292,6 +260,15 @@ def stylize(
         raise ValueError(f"--size must be a number of pixels >= 1 (the shorter side), auto or null, got {size}")
     if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1):
         raise InvalidSettingError(f"--max_pixels must be a number of pixels >= 1 or null, got {max_pixels!r}")
+    import torch
+
+    from gan_style.data.images import load_image
+    from gan_style.data.transforms import to_tensor
+    from gan_style.inference.run import Runner
+
+    size = None if size == "auto" else size
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise ValueError(f"--size must be a number of pixels >= 1 (the shorter side) or null, got {size}")
     dev = torch.device(
         "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
     )
@@ -303,31 +280,33 @@ def stylize(
         from gan_style.methods import OPTIMIZATION_METHODS
 
         stylizer: Stylizer = OPTIMIZATION_METHODS[method](
-            size=512 if size == "auto" else size,
+            size=size or 512,
             num_iterations=num_iterations,
             vgg_weights=vgg_weights,
             style_weight=style_weight,
         )
-    elif pretrained is not None:
-        from gan_style.pretrained import from_pretrained
-
-        stylizer = from_pretrained(pretrained, dev)
     else:
-        stylizer, _ = load_stylizer(checkpoint, network, dev)
-    video_size = None if size == "auto" else size  # a video keeps its frame size unless --size says otherwise
-    if size == "auto":
-        size = stylizer.default_size or 512
+        if (checkpoint is None) == (pretrained is None):
+            raise InvalidSettingError("give one of --checkpoint, --pretrained or --method")
+        stylizer, _ = load_stylizer(checkpoint if checkpoint is not None else pretrained, network, dev)
     controls = {"alpha": alpha, "style_weights": style_weights, "masks": masks, "preserve_color": preserve_color}
     stylizer.check_inputs(styles, controls)  # before any image is read
     if masks and len(masks) != len(styles):
         raise ValueError(f"give one mask per style: {len(styles)} styles, {len(masks)} masks")
-    if tile is not None:
-        if not stylizer.feed_forward or masks:
-            raise ValueError(
-                f"--tile works with a feed-forward network without --masks; {stylizer.describe()} "
-                f"{'runs an optimization' if not stylizer.feed_forward else 'was given --masks'}"
-            )
-        tile_spans(tile, tile, tile_overlap, stylizer.tile_multiple)  # refuses bad settings before any image is read
+    if tile is not None and masks:
+        raise ValueError(f"--tile works without --masks; {stylizer.describe()} was given --masks")
+    # the one runner (gan_style.inference.run): sizing, tiles, precision and backend, as in every door
+    runner = Runner(
+        stylizer,
+        size=size if stylizer.feed_forward else None,
+        tile=tile,
+        tile_overlap=tile_overlap,
+        tile_norm=tile_norm,
+        device=dev,
+        backend=backend,
+        max_pixels=max_pixels,
+        expected_calls=len(contents),
+    )
     if clips:
         _check_video_request(stylizer, tile, masks, temporal, batch_size, smoothing, flow_weight, crf, codec)
     if not stylizer.feed_forward and backend not in ("auto", "eager"):
@@ -367,51 +346,33 @@ def stylize(
                 )
             clip_targets[path] = target
 
-    original = stylizer.resizes_inputs
-    # before any image is decoded or resized: the outputs (and styles) the request asks for fit in max_pixels
-    _check_output_sizes(contents, "content image", size, 1 if tile or original else stylizer.size_multiple, max_pixels)
-    if not original:  # an optimization sizes its styles itself, to its output's size
-        _check_output_sizes(styles, "style image", size, 1, max_pixels)
+    # before any image is decoded or resized: every output the request asks for fits in max_pixels
+    for path in contents:
+        found = _header_size(path)
+        if found is not None:
+            try:
+                runner.output_size(*found)
+            except InvalidSettingError as err:
+                raise InvalidSettingError(f"content image '{path}': {err}") from None
     written: list[Path] = []
     skipped: list[Path] = []
+    from gan_style.io.atomic import remove_stale_temporaries
+
     remove_stale_temporaries(out_dir)  # partial images and videos of an earlier, killed stylize
-    fast = None
-    if stylizer.feed_forward and not tile and targets:
-        fast = FastPath(stylizer, backend, dev, expected_calls=len(targets))
-    with torch.no_grad():
-        style_tensors = [
-            to_tensor(load_image(s)).unsqueeze(0).to(dev) if original else _prepare(s, size, 1, dev) for s in styles
-        ]
-        for path, target in targets.items():
-            try:
-                if original:
-                    x = to_tensor(load_image(path)).unsqueeze(0).to(dev)
-                elif tile:
-                    x = _prepare(path, size, 1, torch.device("cpu"))
-                else:
-                    x = _prepare(path, size, stylizer.size_multiple, dev)
-            except ImageLoadError as err:
-                if not skip_bad_images:
-                    raise ImageLoadError(
-                        str(err).replace("set skip_bad_images: true", "pass --skip_bad_images")
-                    ) from None
-                reason = str(err).split("; replace or remove it")[0]
-                warnings.warn(f"{reason}; skipped (--skip_bad_images)", UserWarning, stacklevel=2)
-                skipped.append(path)
-                continue
-            run_controls = dict(controls)
-            if masks:
-                run_controls["masks"] = _load_masks(masks, x.shape[-2], x.shape[-1], dev)
-            run_controls = {k: v for k, v in run_controls.items() if v is not None}
-            if tile:
-                y = stylize_tiled(
-                    stylizer, x, style_tensors or None, tile, tile_overlap, dev, tile_norm == "image", **run_controls
-                )
-            elif fast is not None:
-                y = fast(x, style_tensors or None, **run_controls)
-            else:
-                y = stylizer(x, style_tensors or None, **run_controls)
-            written.append(_write(y.clamp(-1, 1), target))
+    style_tensors = runner.prepare_styles([to_tensor(load_image(s)).unsqueeze(0) for s in styles])
+    mask_images = _mask_images(masks) if masks else None
+    run_controls = {k: v for k, v in controls.items() if v is not None and k != "masks"}
+    for path, target in targets.items():
+        try:
+            x = to_tensor(load_image(path)).unsqueeze(0)
+        except ImageLoadError as err:
+            if not skip_bad_images:
+                raise ImageLoadError(str(err).replace("set skip_bad_images: true", "pass --skip_bad_images")) from None
+            reason = str(err).split("; replace or remove it")[0]
+            warnings.warn(f"{reason}; skipped (--skip_bad_images)", UserWarning, stacklevel=2)
+            skipped.append(path)
+            continue
+        written.append(_write(runner(x, style_tensors, mask_images, **run_controls), target))
     images = len(written)
     controls = {k: v for k, v in controls.items() if v is not None}
     for path, target in clip_targets.items():
@@ -423,7 +384,7 @@ def stylize(
                 path,
                 target,
                 style_tensors or None,
-                size=video_size,
+                size=size,
                 fps=fps,
                 temporal=temporal,
                 batch_size=batch_size,

@@ -15,7 +15,7 @@ import torchvision.transforms.v2.functional as TF
 from PIL import Image
 from torch import Tensor
 
-__all__ = ["PREPROCESS_MODES", "Preprocess", "CropFlip", "ImageTransform", "to_image", "to_tensor"]
+__all__ = ["PREPROCESS_MODES", "Preprocess", "CropFlip", "ImageTransform", "WholeImage", "to_image", "to_tensor"]
 
 PREPROCESS_MODES = (
     "resize_and_crop",
@@ -183,3 +183,12 @@ class ImageTransform:
     def __call__(self, img: Image.Image, generator: torch.Generator | None = None) -> Tensor:
         """Sample parameters for ``img`` and apply them."""
         return self.apply(img, self.sample_params(img.size, generator))
+
+
+class WholeImage:
+    """The image at its own size as a (3, H, W) float tensor in [-1, 1]: what ``predict`` hands to the one runner
+    (:class:`gan_style.inference.run.Runner`), which does the sizing of every door."""
+
+    def __call__(self, img: Image.Image, generator: torch.Generator | None = None) -> Tensor:
+        """``img`` converted (``generator`` is unused: nothing is random)."""
+        return to_tensor(img)

@@ -14,7 +14,7 @@ from gan_style.data.base import SeededDataModule
 from gan_style.data.images import ImageLoadError, list_images, load_image
 from gan_style.data.samples import resolve_data_path
 from gan_style.data.sampling import SampleKey, split_key
-from gan_style.data.transforms import ImageTransform, Preprocess
+from gan_style.data.transforms import ImageTransform, Preprocess, WholeImage
 from gan_style.errors import DatasetNotFoundError
 
 __all__ = ["UnpairedImageDataset", "ImageFolderDataset", "UnpairedImageDataModule", "load_with_skip"]
@@ -148,9 +148,9 @@ class UnpairedImageDataModule(SeededDataModule):
             divided by the processes on this machine, at most 8.
         skip_bad_images: warn and skip unreadable images instead of stopping (False).
         predict_domain: which test folder ``predict`` translates (``"A"``: testA through A->B).
-        predict_size: shorter side of predicted images in pixels, aspect ratio kept (None, the default:
-            ``crop_size``, the size the model trained at; with a ``preprocess`` that does not crop, the
-            evaluation transform as it is).
+        predict_size: shorter side of predicted images in pixels, aspect ratio kept (None, the default: each
+            image's own size, as ``gan-style stylize``; with a ``preprocess`` that does not crop, the evaluation
+            transform as it is). The sizing is the one runner's (:mod:`gan_style.inference.run`).
         seed: base seed of the data order and augmentation; None takes the run's seed
             (``seed_everything``). Saved in checkpoints, so a resumed run continues the same sequence.
 
@@ -183,11 +183,13 @@ class UnpairedImageDataModule(SeededDataModule):
         self.root = resolve_data_path(root)  # examples/data/...: the installed sample when not here
         self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
         self.eval_transform = ImageTransform(preprocess, load_size, crop_size, flip=False, train=False)
+        #: the shorter side of predictions, sized by the one runner (gan_style.inference.run) as in every door
+        self.predict_size_for_runner: int | None = None
         if predict_size is None and preprocess in ("scale_width", "scale_shorter", "none"):
             self.predict_transform = self.eval_transform  # already whole images at their aspect ratio
         else:
-            side = predict_size or crop_size
-            self.predict_transform = ImageTransform("scale_shorter", side, side, flip=False, train=False)
+            self.predict_transform = WholeImage()  # the photo's own size, never the training crop
+            self.predict_size_for_runner = predict_size
         self.seed = seed
 
     def _dir(self, split: str, domain: str) -> Path:

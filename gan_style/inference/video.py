@@ -36,7 +36,8 @@ from torch import Tensor
 from gan_style.data.images import is_image_file, load_image, max_image_pixels
 from gan_style.errors import DatasetNotFoundError, ImageLoadError, InvalidSettingError, MissingDependencyError
 from gan_style.inference.fast import Backend, FastPath
-from gan_style.inference.sizing import MAX_OUTPUT_PIXELS, working_size
+from gan_style.inference.run import network_size, output_size
+from gan_style.inference.sizing import MAX_OUTPUT_PIXELS
 from gan_style.inference.stylizer import Stylizer
 from gan_style.io.atomic import temporary_path
 
@@ -705,9 +706,10 @@ def stylize_video(
 ) -> VideoResult:
     """Stylize a clip, file to file, streaming: decode a few frames, run them, encode them, repeat.
 
-    The output keeps the clip's frame count and frame rate; frames are sized like images (the shorter side to
-    ``size``, None keeping the clip's), both sides rounded down to the stylizer's ``size_multiple`` and, for
-    codecs in 4:2:0, to an even number; the audio stream is copied. Memory holds one batch of frames, the network
+    The output keeps the clip's frame count and frame rate; frames are sized like images by the one runner's policy
+    (:mod:`gan_style.inference.run`: the clip's own size, or the shorter side ``size``; the network at that size
+    rounded to its ``size_multiple``, resized back), odd sides less one pixel for codecs in 4:2:0; the audio stream
+    is copied. Memory holds one batch of frames, the network
     and the codec's buffers, whatever the clip's length. Frame sizes over the limits (the clip's frames over the
     image limit, :func:`gan_style.data.images.max_image_pixels`, or its output frames over ``max_pixels``) are
     refused from the container's header, before any frame is decoded and before the output file is created.
@@ -753,8 +755,11 @@ def stylize_video(
         raise InvalidSettingError(f"--max_pixels must be a number of pixels >= 1 or null, got {max_pixels!r}")
     reader = ClipReader(source, fps)
     info = reader.info
-    multiple = stylizer.size_multiple * 2 // math.gcd(stylizer.size_multiple, 2)  # 4:2:0 chroma: even sides
-    height, width = working_size(info.height, info.width, size, multiple)
+    # the sizing of every door (gan_style.inference.run): the output at the clip's own size or --size, the network
+    # at that size rounded to its multiple, resized back; 4:2:0 chroma needs even sides, so odd ones lose a pixel
+    height, width = output_size(info.height, info.width, size)
+    height, width = max(2, height // 2 * 2), max(2, width // 2 * 2)
+    net_height, net_width = network_size(height, width, stylizer.size_multiple)
     if max_pixels is not None and height * width > max_pixels:
         at = f"--size {size}" if size else "their own size"
         raise InvalidSettingError(
@@ -765,7 +770,7 @@ def stylize_video(
 
     def frames() -> Iterator[Tensor]:
         for array in reader:
-            yield _resize(to_tensor_uint8(array), height, width)
+            yield _resize(to_tensor_uint8(array), net_height, net_width)
 
     clip = ClipStylizer(
         stylizer,
@@ -783,7 +788,7 @@ def stylize_video(
         bar = tqdm(total=info.frames, unit="frame", desc=source.name, disable=not progress, leave=False)
         try:
             for batch in _batches(frames(), clip.batch_size):
-                for frame in _to_uint8(clip(batch)):
+                for frame in _to_uint8(_resize_back(clip(batch), height, width)):
                     writer.write(frame)
                 bar.update(batch.shape[0])
         finally:
@@ -793,13 +798,25 @@ def stylize_video(
 
 def to_tensor_uint8(array: np.ndarray) -> Tensor:
     """An ``(H, W, 3)`` uint8 RGB frame as ``(1, 3, H, W)`` float32 in [-1, 1] (as :func:`gan_style.data.transforms.to_tensor`)."""
+    from torchvision.transforms.v2 import functional as TF
+
     array = np.ascontiguousarray(array) if array.flags.writeable else np.array(array)
-    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).float() / 127.5 - 1.0
+    pixels = torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0)
+    return TF.to_dtype(pixels, torch.float32, scale=True) * 2.0 - 1.0  # exactly as to_tensor converts an image
 
 
 def _resize(x: Tensor, height: int, width: int) -> Tensor:
-    if tuple(x.shape[-2:]) == (height, width):
-        return x
+    """Frames to the network's size, as :class:`gan_style.inference.run.Runner` resizes images."""
+    from gan_style.inference.run import _resize as resize
+
+    return resize(x, height, width)
+
+
+def _resize_back(y: Tensor, height: int, width: int) -> Tensor:
+    """The network's output back to the output size, as :class:`gan_style.inference.run.Runner` does."""
+    y = y.float().cpu()
+    if tuple(y.shape[-2:]) == (height, width):
+        return y.clamp(-1, 1)
     import torch.nn.functional as F
 
-    return F.interpolate(x, size=(height, width), mode="bicubic", align_corners=False, antialias=True).clamp(-1, 1)
+    return F.interpolate(y, size=(height, width), mode="bicubic", align_corners=False).clamp(-1, 1)

@@ -309,6 +309,10 @@ def load_stylizer(source: str | os.PathLike, network: str | None = None, device:
         return stylizer.to(device)
     from gan_style.pretrained import from_pretrained
 
+    if network is not None:
+        raise ValueError(
+            f"network picks a network of a checkpoint's method; '{text}' is a published model, which has one"
+        )
     try:
         return from_pretrained(text, device, progress=progress)
     except DownloadSettingError as err:

@@ -9,11 +9,9 @@ from typing import Any, Literal
 
 import lightning as L
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_style.errors import InferenceUnavailableError, NonFiniteLossError
-from gan_style.inference.sizing import resize_for
 from gan_style.inference.stylizer import Stylizer
 from gan_style.methods.resume import normalize_fit_loop_state
 from gan_style.nets import load_reference_state_dict
@@ -270,8 +268,8 @@ class GanStyleModule(L.LightningModule):
     def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
         """Outputs (N, C, H, W) in [-1, 1] of a predict batch through :meth:`stylizer`, and the input paths.
 
-        Outputs have the inputs' size: a side that is not a multiple of the stylizer's ``size_multiple`` is
-        rounded down for the network and the output resized back (bicubic).
+        Outputs have the inputs' size (the one runner's sizing, :meth:`stylize_batch`), or the shorter side the
+        DataModule's ``predict_size`` asks for.
 
         The content is ``batch["content"]`` or else ``batch["A"]`` (paths under ``"<key>_path"``); a stylizer
         that takes style images gets ``batch["style"]``, pairwise (content i with style i). Override for other
@@ -287,26 +285,34 @@ class GanStyleModule(L.LightningModule):
         stylizer = self.stylizer()
         if stylizer.takes_style and "style" not in batch:
             raise KeyError(f"{type(self).__name__} needs a 'style' entry in predict batches, got {sorted(batch)}")
-        return self.stylize_batch(stylizer, batch[key], batch.get("style")), batch.get(f"{key}_path", [])
+        size = self.predict_size()
+        return self.stylize_batch(stylizer, batch[key], batch.get("style"), size), batch.get(f"{key}_path", [])
+
+    def predict_size(self) -> int | None:
+        """The shorter side of ``predict`` outputs: the DataModule's ``predict_size_for_runner`` when it has one
+        (unpaired data: its ``predict_size``), else None (the inputs' own size)."""
+        trainer = self._trainer
+        datamodule = getattr(trainer, "datamodule", None) if trainer is not None else None
+        return getattr(datamodule, "predict_size_for_runner", None)
 
     @staticmethod
-    def stylize_batch(stylizer: Stylizer, content: Tensor, styles: Tensor | None = None) -> Tensor:
-        """``stylizer`` on ``content`` (N, C, H, W) in [-1, 1] of any size, returning (N, C_out, H, W) in [-1, 1].
-
-        Sides that are not multiples of the stylizer's ``size_multiple`` are rounded down for the network and the
-        output is resized back (bicubic); a stylizer that takes style images gets ``styles`` (N, 3, h, w)
-        pairwise, content i with style i.
+    def stylize_batch(
+        stylizer: Stylizer, content: Tensor, styles: Tensor | None = None, size: int | None = None
+    ) -> Tensor:
+        """``stylizer`` on ``content`` (N, C, H, W) in [-1, 1] of any size, one image at a time through the one
+        runner of every door (:class:`gan_style.inference.run.Runner`), returning (N, C_out, H_out, W_out) in
+        [-1, 1] on ``content``'s device: the inputs' own size (``size`` None, the default) or the shorter side
+        ``size``, so ``predict`` gives the pixels ``gan-style stylize`` gives. A stylizer that takes style images
+        gets ``styles`` (N, 3, h, w) pairwise, content i with style i.
         """
-        height, width = content.shape[-2:]
-        if not stylizer.resizes_inputs:
-            content = resize_for(content, None, stylizer.size_multiple)
-        if stylizer.takes_style:
-            images = torch.cat([stylizer(c[None], [s[None]]) for c, s in zip(content, styles)])
-        else:
-            images = stylizer(content)
-        if images.shape[-2:] != (height, width):
-            images = F.interpolate(images, size=(height, width), mode="bicubic", align_corners=False).clamp(-1, 1)
-        return images
+        from gan_style.inference.run import Runner
+
+        runner = Runner(stylizer, size=size, device=content.device, max_pixels=None, expected_calls=len(content))
+        outputs = []
+        for i in range(content.shape[0]):
+            pair = runner.prepare_styles([styles[i : i + 1]]) if stylizer.takes_style and styles is not None else None
+            outputs.append(runner(content[i : i + 1], pair))
+        return torch.cat(outputs).to(content.device)
 
     def save_hyperparameters_plain(self) -> None:
         """``save_hyperparameters`` of the subclass's ``__init__``, minus network instances.

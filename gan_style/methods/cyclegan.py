@@ -298,7 +298,9 @@ class CycleGAN(GanStyleModule):
         """
         for key, network in (("A", "generator_ab"), ("B", "generator_ba")):
             if key in batch:
-                return self.stylize_batch(self.stylizer(network), batch[key]), batch.get(f"{key}_path", [])
+                return self.stylize_batch(self.stylizer(network), batch[key], size=self.predict_size()), batch.get(
+                    f"{key}_path", []
+                )
         raise KeyError(f"CycleGAN.translate needs a batch with key 'A' or 'B', got keys {sorted(batch)}")
 
     # --- Lightning plumbing ------------------------------------------------------------------------------
