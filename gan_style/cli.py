@@ -1,364 +1,125 @@
-"""The ``gan-style`` command: a LightningCLI whose recipes pick a method and a DataModule by class_path.
+"""The ``gan-style`` command: a light dispatcher that parses and dispatches before anything heavy is imported.
 
 Examples::
 
-    gan-style fit --config recipes/cyclegan.yaml
-    gan-style fit --config recipes/cyclegan.yaml --config recipes/loggers/wandb.yaml --trainer.max_epochs 5
-    gan-style fit --config recipes/cyclegan.yaml --ckpt_path last          # resume
-    gan-style predict --config recipes/cyclegan.yaml --ckpt_path runs/cyclegan/checkpoints/last.ckpt
-    gan-style fit --config recipes/cyclegan.yaml --print_config            # the fully resolved config
+    gan-style fit --config cyclegan --config demo/cpu
+    gan-style predict --ckpt_path runs/cyclegan/checkpoints/last.ckpt
     gan-style stylize --checkpoint runs/adain/checkpoints/last.ckpt --content photo.jpg --style art.jpg
+    gan-style stylize --help
 
-The run folder is ``trainer.default_root_dir``: unless a recipe says otherwise, checkpoints go to
-``<run>/checkpoints`` (so ``--ckpt_path last`` finds them across runs), logger files under ``<run>``,
-sample grids to ``<run>/samples`` and predictions to ``<run>/predictions``.
+Every command is a row of :data:`COMMANDS`. ``fit``, ``validate``, ``test`` and ``predict`` are Lightning's
+(:mod:`gan_style.commands.lightning_cli`, imported only when one of them runs); every other command ``NAME`` is
+``gan_style.commands.NAME.main``, whose options are parsed from a function's signature
+(:mod:`gan_style.commands.runner`). ``gan-style --help``, a misspelt command, the ``--help`` of every command but
+Lightning's four and the import of a command module import neither torch nor Lightning: commands import what
+they use, when they run.
+
+Names that moved out of this module (``GanStyleCLI``, ``config_from_checkpoint``, ``list_recipes`` ...) are still
+importable from it; they load their module on first use.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
-import netrc
 import os
-import signal
 import sys
-import threading
 import warnings
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NamedTuple, NoReturn
 
-import torch
-from jsonargparse import Namespace
-from lightning.fabric.plugins import CheckpointIO
-from lightning.pytorch import Trainer
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ModelSummary, ProgressBar
-from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
-from lightning.pytorch.plugins.precision.precision import Precision
-from lightning.pytorch.utilities.exceptions import SIGTERMException
+__all__ = ["COMMANDS", "Command", "is_lightning_command", "main", "overview_help", "unknown_command_message"]
 
-import gan_style.callbacks  # noqa: F401  (makes short class names resolvable in configs)
-import gan_style.data  # noqa: F401
-import gan_style.methods  # noqa: F401
-from gan_style.callbacks import RunSummary
-from gan_style.callbacks.cleanup import StaleFileCleanup
-from gan_style.callbacks.progress import RunModelSummary, RunProgressBar
-from gan_style.callbacks.wandb import WandbConfigAndSummary, wandb_run_settings
-from gan_style.commands.help import HelpFormatter, OneLineErrors
-from gan_style.commands.runner import EXIT_BAD_REQUEST, EXIT_INTERRUPTED, exit_status, handled, print_error
-from gan_style.errors import GanStyleError, InvalidSettingError, UnsafeFileError
-from gan_style.io.lock import run_folder_lock
-from gan_style.io.untrusted import is_local
-from gan_style.loading.plugins import import_modules, load_plugins
-from gan_style.methods.gatys import NO_OPTIMIZER_WARNING
-from gan_style.plugins.checkpoint_io import AtomicCheckpointIO, NoRetryAfterWriteError
-from gan_style.plugins.precision import PerOptimizerMixedPrecision
+#: Exit status of a bad request (:mod:`gan_style.commands.runner`, which is not imported for ``--help``).
+_EXIT_BAD_REQUEST = 2
 
-#: Exit status after SIGTERM: the run saved its state and stopped before finishing (128 + SIGTERM).
-EXIT_TERMINATED = 143
 
-__all__ = ["GanStyleCLI", "main"]
+class Command(NamedTuple):
+    """One ``gan-style`` command: its section of ``gan-style --help``, its one-line summary and, for a command
+    that cannot run without arguments, what it says when given none (one line, status 2)."""
 
-_CHECKPOINT_CLASSES = {
-    "lightning.pytorch.callbacks.ModelCheckpoint",
-    "ModelCheckpoint",
-    "lightning.pytorch.callbacks.model_checkpoint.ModelCheckpoint",
+    section: str
+    summary: str
+    needs: str | None = None
+
+
+_LIGHTNING = "training and evaluation (Lightning; a recipe with --config):"
+_MODELS = "using models:"
+_DATA = "data and evaluation:"
+
+#: Every command, in the order ``gan-style --help`` shows them: the one list of command names. The commands of
+#: the Lightning section run through :func:`gan_style.commands.lightning_cli.run`; any other ``NAME`` through
+#: ``gan_style.commands.NAME.main``.
+COMMANDS: dict[str, Command] = {
+    "fit": Command(
+        _LIGHTNING,
+        "train a method from a recipe (--config cyclegan, by name or file); resume with --ckpt_path last",
+        "give a recipe: gan-style fit --config cyclegan (gan-style recipes lists them)",
+    ),
+    "validate": Command(
+        _LIGHTNING,
+        "one pass over the validation set of a checkpoint",
+        "give a checkpoint: gan-style validate --ckpt_path runs/NAME/checkpoints/last.ckpt (or a recipe: --config)",
+    ),
+    "test": Command(
+        _LIGHTNING,
+        "the evaluation metrics of a checkpoint on the test set",
+        "give a checkpoint: gan-style test --ckpt_path runs/NAME/checkpoints/last.ckpt (or a recipe: --config)",
+    ),
+    "predict": Command(
+        _LIGHTNING,
+        "translate or stylize a folder with a checkpoint (--ckpt_path FILE is enough), written as images",
+        "give a checkpoint: gan-style predict --ckpt_path runs/NAME/checkpoints/last.ckpt (or a recipe: --config)",
+    ),
+    "stylize": Command(_MODELS, "stylize or translate images: a checkpoint, a published model (--pretrained) or Gatys"),
+    "demo": Command(_MODELS, "a local web page (Gradio) to try checkpoints and published models in a browser"),
+    "pretrained": Command(
+        _MODELS, "the published models (CycleGAN and pix2pix zoos, AdaIN, fast neural style); show or download one"
+    ),
+    "export": Command(
+        _MODELS, "a trained generator as TorchScript, ONNX or a safetensors model folder, checked by running it"
+    ),
+    "download": Command(
+        _DATA, "a standard CycleGAN or pix2pix dataset, verified and extracted; or the bundled samples (sample)"
+    ),
+    "evaluate": Command(_DATA, "FID, KID, LPIPS, ArtFID, PSNR / SSIM between image folders"),
+    "compare": Command(_DATA, "a Markdown or HTML report comparing runs: metrics table and outputs on the same inputs"),
+    "recipes": Command(_DATA, "the installed recipes, usable by name from any folder (--config cyclegan+demo/cpu)"),
+}
+
+#: Names that moved to the module of their concern, importable from here as before (loaded on first use).
+_MOVED = {
+    "GanStyleCLI": "gan_style.commands.lightning_cli",
+    "ArgumentParser": "gan_style.commands.lightning_cli",
+    "EXIT_TERMINATED": "gan_style.commands.lightning_cli",
+    "MANUAL_CHECKPOINT_WARNING": "gan_style.commands.lightning_cli",
+    "config_from_checkpoint": "gan_style.commands.lightning_cli",
+    "latest_log_version": "gan_style.commands.lightning_cli",
+    "recipe_for_method": "gan_style.commands.lightning_cli",
+    "check_config_files": "gan_style.commands.recipes",
+    "expand_recipes": "gan_style.commands.recipes",
+    "list_recipes": "gan_style.commands.recipes",
+    "recipes_dir": "gan_style.commands.recipes",
+    "resolve_recipe": "gan_style.commands.recipes",
 }
 
 
-def _wandb_has_credentials() -> bool:
-    if os.environ.get("WANDB_API_KEY"):
-        return True
-    try:
-        host = os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai").split("://")[-1].split("/")[0]
-        return netrc.netrc().authenticators(host) is not None
-    except (FileNotFoundError, netrc.NetrcParseError, OSError):
-        return False
+def __getattr__(name: str) -> Any:  # PEP 562: the moved names, imported when first used
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _as_list(value: Any) -> list:
-    if value is None or isinstance(value, bool):
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-class ArgumentParser(OneLineErrors, LightningArgumentParser):
-    """Lightning's argument parser whose help (also ``--model.help CLASS``, which builds parsers of this class)
-    is formatted by :class:`gan_style.commands.help.HelpFormatter`, with one-line errors naming the nearest
-    options (:class:`gan_style.commands.help.OneLineErrors`)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        super().__init__(*args, **kwargs)
-
-
-class GanStyleCLI(LightningCLI):
-    """LightningCLI with gan-style's defaults.
-
-    - any LightningModule and LightningDataModule by ``class_path`` (subclass mode);
-    - methods configure their own optimizers (``--optimizer`` is not added);
-    - the resolved config is saved as ``config.yaml`` in the log folder, replaced on resume, and W&B runs are
-      named from the recipes (:func:`gan_style.callbacks.wandb.wandb_run_settings`) and get the resolved config
-      and the final metrics (:class:`gan_style.callbacks.wandb.WandbConfigAndSummary`);
-    - ``ModelCheckpoint`` callbacks without ``dirpath`` write to ``<default_root_dir>/checkpoints``, and
-      loggers whose ``save_dir`` is ``.`` (WandbLogger's default) write under ``default_root_dir``;
-    - checkpoints are written atomically and read with ``weights_only=True``
-      (:class:`~gan_style.plugins.AtomicCheckpointIO`) unless ``trainer.plugins`` names another
-      ``CheckpointIO``; a write the file system refuses (a full disk) stops the run with one line, keeping the
-      previous checkpoint, and is not retried on the way out (:class:`~gan_style.plugins.NoRetryAfterWriteError`);
-    - training starts by removing what killed runs provably left in the run folder: temporary files of dead
-      writers and, when resuming, checkpoints a ``save_top_k`` callback wrote and no longer keeps
-      (:class:`~gan_style.callbacks.StaleFileCleanup`);
-    - on SIGTERM (a scheduler's preemption, ``kill``), the run stops after the current batch; a
-      ``ModelCheckpoint`` with ``save_on_exception: true`` (the recipes' ``last.ckpt`` one) saves it, and the
-      process exits with status 143 after saying how to resume.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("parser_class", ArgumentParser)
-        kwargs.setdefault("subclass_mode_model", True)
-        kwargs.setdefault("subclass_mode_data", True)
-        kwargs.setdefault("auto_configure_optimizers", False)
-        kwargs.setdefault("save_config_kwargs", {"overwrite": True})
-        kwargs.setdefault("save_config_callback", WandbConfigAndSummary)
-        kwargs.setdefault("trainer_defaults", {"callbacks": [RunSummary()]})
-        kwargs.setdefault(
-            "parser_kwargs",
-            {
-                "prog": "gan-style",
-                "description": "gan-style: style transfer and image-to-image translation. "
-                "Inference with any trained method or Gatys: gan-style stylize --help",
-            },
-        )
-        super().__init__(*args, **kwargs)
-
-    def before_instantiate_classes(self) -> None:
-        config = self.config.get(self.config.get("subcommand"), self.config)
-        trainer = config.get("trainer")
-        if trainer is None:
-            return
-        root = trainer.get("default_root_dir") or os.getcwd()
-        subcommand = self.config.get("subcommand")
-        if trainer.get("logger") in (None, True):  # Lightning's default TensorBoard logger
-            if subcommand == "predict":
-                trainer.logger = False  # predict logs nothing: no new lightning_logs/version_N
-            elif subcommand in ("test", "validate") or config.get("ckpt_path"):
-                version = latest_log_version(root)
-                if version is not None:  # the run's own log folder, not a new version_N
-                    trainer.logger = Namespace(
-                        class_path="lightning.pytorch.loggers.TensorBoardLogger",
-                        init_args=Namespace(save_dir=root, name="lightning_logs", version=version),
-                    )
-        if trainer.get("logger") is False and isinstance(trainer.get("callbacks"), list):
-            # LearningRateMonitor refuses to run without a logger; with logging off there is nothing to monitor
-            trainer.callbacks = [
-                cb for cb in trainer.callbacks if not str(getattr(cb, "class_path", "")).endswith("LearningRateMonitor")
-            ]
-        for callback in _as_list(trainer.get("callbacks")):
-            if getattr(callback, "class_path", None) in _CHECKPOINT_CLASSES:
-                if callback.init_args.get("dirpath") is None:
-                    callback.init_args.dirpath = os.path.join(root, "checkpoints")
-        for logger in _as_list(trainer.get("logger")):
-            init_args = getattr(logger, "init_args", None)
-            if init_args is not None and "save_dir" in init_args and init_args.get("save_dir") in (None, ".", "./"):
-                init_args.save_dir = root
-            if str(getattr(logger, "class_path", "")).endswith("WandbLogger"):
-                # name, group, job type and tags from the recipes, unless the recipe set them
-                settings = wandb_run_settings(config, self.config.get("subcommand"))
-                if logger.init_args.get("name") is None:
-                    logger.init_args.name = settings.pop("name")
-                settings.pop("name", None)
-                extra = dict(logger.get("dict_kwargs") or {})
-                for key, value in settings.items():
-                    extra.setdefault(key, value)
-                logger.dict_kwargs = extra
-
-    def instantiate_classes(self) -> None:
-        try:
-            super().instantiate_classes()
-        except ValueError as exc:  # a class refused a value (lr: -1, batch_size: 0 ...): name it, no traceback
-            if isinstance(exc, GanStyleError):
-                raise
-            cause: BaseException = exc
-            while "Does not validate against any of the Union subtypes" in str(cause) and isinstance(
-                cause.__cause__, ValueError
-            ):
-                cause = cause.__cause__
-            raise InvalidSettingError(str(cause)) from exc
-
-    def _parse_ckpt_path(self) -> None:
-        """Before the run: refuse a remote checkpoint (Lightning would read it with ``weights_only=False``), read a
-        local one as plain data, and turn the method settings it records into a validated specification
-        (:mod:`gan_style.loading.spec`) that replaces the model section. Lightning's own merge, which parses the
-        file's data with jsonargparse, is not used."""
-        subcommand = self.config.get("subcommand")
-        path = self.config[subcommand].get("ckpt_path") if subcommand else None
-        if path and path not in ("last", "best", "hpc", "registry") and not is_local(str(path)):
-            raise UnsafeFileError(
-                f"--ckpt_path {path}: remote checkpoints are not loaded (Lightning reads them with "
-                "weights_only=False, which can run code); download the file and give its local path"
-            )
-        if not (path and os.path.isfile(str(path))):
-            return
-        from gan_style.loading import checkpoint_spec, read_checkpoint
-
-        checkpoint = read_checkpoint(path)  # the error names the file and says why (unsafe, truncated ...)
-        hyper_parameters = checkpoint.get("hyper_parameters")
-        recorded = checkpoint.get("gan_style_class") or (
-            isinstance(hyper_parameters, dict) and hyper_parameters.get("_class_path")
-        )
-        if recorded:  # a checkpoint without a recorded class keeps the recipe's model section
-            spec = checkpoint_spec(checkpoint, f"checkpoint '{path}'")
-            self.config = self.parser.parse_object({subcommand: {"model": spec.to_config()}}, self.config)
-
-    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
-        plugins = _as_list(config.get("plugins"))
-        if not any(isinstance(p, CheckpointIO) for p in plugins):
-            plugins = [*plugins, AtomicCheckpointIO()]
-        if str(config.get("precision")) in ("16-mixed", "16") and not any(isinstance(p, Precision) for p in plugins):
-            # one gradient scaler per optimizer (generator and discriminator) instead of Lightning's single one
-            accelerator = str(config.get("accelerator") or "auto")
-            on_gpu = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
-            plugins.append(PerOptimizerMixedPrecision("cuda" if on_gpu else "cpu"))
-            config["precision"] = None
-        config["plugins"] = plugins
-        model = getattr(self, "model", None)
-        if config.get("strategy") == "ddp" and model is not None and not model.automatic_optimization:
-            # a GAN's generator step leaves the discriminators without gradients (and vice versa): DDP must
-            # look for parameters a backward did not reach
-            config["strategy"] = "ddp_find_unused_parameters_true"
-        extra = [NoRetryAfterWriteError(), StaleFileCleanup()]
-        given = [*_as_list(config.get("callbacks")), *callbacks]
-        if config.get("enable_progress_bar") is not False and not any(isinstance(c, ProgressBar) for c in given):
-            extra.append(RunProgressBar())  # the whole run's progress, in optimizer steps
-        if config.get("enable_model_summary") is not False and not any(isinstance(c, ModelSummary) for c in given):
-            extra.append(RunModelSummary())
-        return super()._instantiate_trainer(config, [*callbacks, *extra])
-
-    def _run_subcommand(self, subcommand: str) -> None:
-        # one writer per run folder: the launching process holds it (DDP workers of the same run do not)
-        primary = os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
-        lock = run_folder_lock(self.trainer.default_root_dir) if primary else contextlib.nullcontext()
-        interrupt = _CtrlCStopsLikeSigterm()
-        try:
-            with lock, interrupt:
-                super()._run_subcommand(subcommand)
-        except SIGTERMException:
-            trainer = self.trainer
-            saved = [
-                cb.last_model_path or cb.best_model_path
-                for cb in trainer.checkpoint_callbacks
-                if isinstance(cb, ModelCheckpoint) and (cb.last_model_path or cb.best_model_path)
-            ]
-            where = f"the newest checkpoint is {saved[-1]}" if saved else "no checkpoint was saved"
-            what = "Ctrl-C (SIGINT)" if interrupt.received else "SIGTERM"
-            print(
-                f"gan-style: stopped by {what} at optimizer step {trainer.global_step} (epoch {trainer.current_epoch}); "
-                f"{where}. Resume with the same command and --ckpt_path last",
-                file=sys.stderr,
-            )
-            raise SystemExit(EXIT_INTERRUPTED if interrupt.received else EXIT_TERMINATED) from None
-
-
-class _CtrlCStopsLikeSigterm:
-    """While a run is under way, the first Ctrl-C (SIGINT) stops it as SIGTERM does: the current batch (the
-    generator and the discriminator update) finishes, a ``ModelCheckpoint`` with ``save_on_exception`` saves,
-    and the command prints the resume hint and exits with status 130. It is turned into a SIGTERM to this
-    process, which Lightning's own handler turns into a stop at the end of the batch (synchronised across DDP
-    processes). A second Ctrl-C, or one before Lightning listens for SIGTERM (while the run is being set up),
-    interrupts at once (``KeyboardInterrupt``). Outside the main thread it does nothing."""
-
-    def __init__(self) -> None:
-        self.received = False
-        self._previous: Any = None
-        self._installed = False
-
-    def __enter__(self) -> _CtrlCStopsLikeSigterm:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.getsignal(signal.SIGINT)
-            signal.signal(signal.SIGINT, self._handle)
-            self._installed = True
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        listening = signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None)
-        if self.received or not listening:
-            raise KeyboardInterrupt
-        self.received = True
-        print(
-            "gan-style: Ctrl-C: finishing the current batch and saving (press Ctrl-C again to stop at once)",
-            file=sys.stderr,
-        )
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
-            self._installed = False
-
-
-#: Lightning's warning that step checkpoints under manual optimization hold the weights after the step's
-#: updates: the state the resume logic expects (the restored run continues with the next batch).
-MANUAL_CHECKPOINT_WARNING = "Using ModelCheckpoint with manual optimization and every_n_train_steps"
-
-SUBCOMMANDS = ("stylize", "demo", "export", "download", "compare", "evaluate", "pretrained", "recipes")
-
-
-def _pop_imports(argv: list[str]) -> tuple[list[str], list[str]]:
-    """Split ``--import MODULE`` / ``--import=MODULE`` (any subcommand, repeatable) from the other arguments."""
-    rest, modules = [], []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--import":
-            if i + 1 >= len(argv):
-                raise ValueError("--import needs a module name, e.g. --import my_package.my_method")
-            modules.append(argv[i + 1])
-            i += 2
-            continue
-        if arg.startswith("--import="):
-            modules.append(arg.split("=", 1)[1])
-        else:
-            rest.append(arg)
-        i += 1
-    return rest, modules
-
-
-class _QuietLightningInfo(logging.Filter):
-    """Drops Lightning's start-up lines a user cannot act on: "GPU available: False", "TPU available: False ...",
-    and its advertising tip. "GPU available: True, used: False" stays (a GPU left unused is worth knowing)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = str(record.getMessage())
-        if message.startswith("💡 Tip"):
-            return False
-        if message.startswith(("GPU available: False", "TPU available: False", "HPU available: False")):
-            return False
-        if message.startswith("Trainer already configured with model summary callbacks"):
-            return False  # gan-style's own summary (RunModelSummary) replaces Lightning's
-        return True
-
-
-#: Every command with its one-line summary, in the order ``gan-style --help`` shows them.
-COMMANDS: dict[str, str] = {
-    "fit": "train a method from a recipe (--config cyclegan, by name or file); resume with --ckpt_path last",
-    "validate": "one pass over the validation set of a checkpoint",
-    "test": "the evaluation metrics of a checkpoint on the test set",
-    "predict": "translate or stylize a folder with a checkpoint (--ckpt_path FILE is enough), written as images",
-    "stylize": "stylize or translate images: a checkpoint, a published model (--pretrained) or Gatys",
-    "demo": "a local web page (Gradio) to try checkpoints and published models in a browser",
-    "pretrained": "the published models (CycleGAN and pix2pix zoos, AdaIN, fast neural style); show or download one",
-    "export": "a trained generator as TorchScript, ONNX or a safetensors model folder, checked by running it",
-    "download": "a standard CycleGAN or pix2pix dataset, verified and extracted; or the bundled samples (sample)",
-    "evaluate": "FID, KID, LPIPS, ArtFID, PSNR / SSIM between image folders",
-    "compare": "a Markdown or HTML report comparing runs: metrics table and outputs on the same inputs",
-    "recipes": "the installed recipes, usable by name from any folder (--config cyclegan+demo/cpu)",
-}
-
-_LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
+def is_lightning_command(name: str) -> bool:
+    """Whether ``name`` is one of Lightning's commands (``fit``, ``validate``, ``test``, ``predict``)."""
+    command = COMMANDS.get(name)
+    return command is not None and command.section == _LIGHTNING
 
 
 def overview_help() -> str:
-    """The text of ``gan-style --help``: every command with one line, and where each one's options are."""
+    """The text of ``gan-style --help``: every command with one line, by section, and where each one's options
+    are."""
     width = max(map(len, COMMANDS))
     lines = [
         "usage: gan-style COMMAND [options]       (gan-style COMMAND --help: the command's options)",
@@ -366,16 +127,13 @@ def overview_help() -> str:
         "gan-style: neural style transfer and image-to-image translation (CycleGAN, CUT, Pix2Pix, AdaIN, Gatys,",
         "the PatchGAN style network) with PyTorch Lightning.",
         "",
-        "training and evaluation (Lightning; a recipe with --config):",
     ]
-    for name in _LIGHTNING_COMMANDS:
-        lines.append(f"  {name.ljust(width)}  {COMMANDS[name]}")
-    lines.append("using models:")
-    for name in ("stylize", "demo", "pretrained", "export"):
-        lines.append(f"  {name.ljust(width)}  {COMMANDS[name]}")
-    lines.append("data and evaluation:")
-    for name in ("download", "evaluate", "compare", "recipes"):
-        lines.append(f"  {name.ljust(width)}  {COMMANDS[name]}")
+    section = None
+    for name, command in COMMANDS.items():
+        if command.section != section:
+            section = command.section
+            lines.append(section)
+        lines.append(f"  {name.ljust(width)}  {command.summary}")
     lines += [
         "",
         "Every command takes --import MODULE (methods of your own). Errors are one line; exit status 0 done,",
@@ -397,100 +155,6 @@ def unknown_command_message(word: str) -> str:
     return f"unknown command {word!r}{hint} (gan-style --help lists the commands: {', '.join(COMMANDS)})"
 
 
-def recipes_dir() -> Path:
-    """The folder of the recipes installed with the package (``gan_style/recipes``)."""
-    return Path(__file__).resolve().parent / "recipes"
-
-
-def list_recipes() -> dict[str, Path]:
-    """Installed recipes by name (``cyclegan``, ``demo/cpu``, ``loggers/wandb`` ...): the path inside
-    :func:`recipes_dir` without ``.yaml``."""
-    root = recipes_dir()
-    return {p.relative_to(root).with_suffix("").as_posix(): p for p in sorted(root.rglob("*.yaml"))}
-
-
-def resolve_recipe(value: str) -> list[str]:
-    """The config file(s) a ``--config`` value names: an existing file as it is; otherwise installed recipes by
-    name, ``cyclegan``, ``demo/cpu``, ``recipes/cyclegan.yaml`` (the path in the source tree), several joined by
-    ``+`` (``cyclegan+demo/cpu``), so recipes work from any folder. A value that is neither stays as it is (the
-    check that follows names it)."""
-    if os.path.isfile(value):
-        return [value]
-    known = list_recipes()
-    names = [part.strip() for part in value.split("+")]
-    resolved = []
-    for name in names:
-        key = name.removeprefix("./").removeprefix("recipes/").removesuffix(".yaml").removesuffix(".yml")
-        if key not in known:
-            return [value]
-        resolved.append(str(known[key]))
-    return resolved
-
-
-def expand_recipes(argv: list[str]) -> list[str]:
-    """``argv`` with every ``--config`` / ``-c`` value replaced by the file(s) :func:`resolve_recipe` finds (one
-    ``--config`` per file)."""
-    out: list[str] = []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg in ("--config", "-c") and i + 1 < len(argv):
-            for path in resolve_recipe(argv[i + 1]):
-                out += [arg, path]
-            i += 2
-            continue
-        if arg.startswith("--config="):
-            for path in resolve_recipe(arg.split("=", 1)[1]):
-                out += ["--config", path]
-            i += 1
-            continue
-        out.append(arg)
-        i += 1
-    return out
-
-
-def check_config_files(argv: list[str]) -> None:
-    """Read every ``--config FILE`` / ``--config=FILE`` / ``-c FILE`` of a ``fit`` / ``validate`` / ``test`` /
-    ``predict`` command line as YAML first, so that a syntax error is reported with the file's name and the
-    position (jsonargparse reports it as an anonymous string).
-
-    Raises:
-        FileMissingError: a config file that does not exist.
-        InvalidSettingError: a config file that is not valid YAML; the message names the file, the line and
-            column, and the problem.
-    """
-    import yaml
-
-    from gan_style.errors import FileMissingError, InvalidSettingError
-
-    paths = []
-    for i, arg in enumerate(argv):
-        if arg in ("--config", "-c") and i + 1 < len(argv):
-            paths.append(argv[i + 1])
-        elif arg.startswith("--config="):
-            paths.append(arg.split("=", 1)[1])
-    for path in paths:
-        if not os.path.isfile(path):
-            raise FileMissingError(
-                f"config file '{path}' does not exist; give a file, or an installed recipe by name: "
-                f"{', '.join(list_recipes())} (gan-style recipes lists them)"
-            )
-        try:
-            with open(path, encoding="utf-8") as f:
-                yaml.safe_load(f)
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-            problem = getattr(err, "problem", None) or str(err)
-            context = getattr(err, "context", None)
-            also = f" ({context})" if context else ""
-            raise InvalidSettingError(
-                f"config file '{path}' is not valid YAML{where}: {problem}{also}; fix the file"
-            ) from None
-        except UnicodeDecodeError as err:
-            raise InvalidSettingError(f"config file '{path}' is not UTF-8 text ({err.reason}); fix the file") from None
-
-
 def one_line_warning(
     message: Warning | str, category: type[Warning], filename: str, lineno: int, line: str | None = None
 ) -> str:
@@ -499,167 +163,118 @@ def one_line_warning(
     return f"gan-style: warning: {message}\n"
 
 
-def latest_log_version(root: str | os.PathLike) -> int | None:
-    """The highest N of ``<root>/lightning_logs/version_N`` (the run's TensorBoard folder), or None."""
-    folder = Path(root) / "lightning_logs"
-    versions = [
-        int(p.name.removeprefix("version_"))
-        for p in (folder.iterdir() if folder.is_dir() else [])
-        if p.is_dir() and p.name.startswith("version_") and p.name.removeprefix("version_").isdigit()
-    ]
-    return max(versions) if versions else None
+class _QuietLightningInfo(logging.Filter):
+    """Drops Lightning's start-up lines a user cannot act on: "GPU available: False", "TPU available: False ...",
+    and its advertising tip. "GPU available: True, used: False" stays (a GPU left unused is worth knowing)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.getMessage())
+        if message.startswith("💡 Tip"):
+            return False
+        if message.startswith(("GPU available: False", "TPU available: False", "HPU available: False")):
+            return False
+        if message.startswith("Trainer already configured with model summary callbacks"):
+            return False  # gan-style's own summary (RunModelSummary) replaces Lightning's
+        return True
 
 
-def _option_value(argv: list[str], name: str) -> str | None:
-    """The value of ``--name VALUE`` / ``--name=VALUE`` in ``argv`` (the last one), or None."""
-    value = None
-    for i, arg in enumerate(argv):
-        if arg == name and i + 1 < len(argv):
-            value = argv[i + 1]
-        elif arg.startswith(name + "="):
-            value = arg.split("=", 1)[1]
-    return value
-
-
-def recipe_for_method(class_path: str) -> Path | None:
-    """The installed top-level recipe (``cyclegan.yaml`` ...) whose model is the class ``class_path``, or None
-    (a method of the user's own). Several recipes of one class (CUT, FastCUT, SinCUT): the first by name."""
-    import yaml
-
-    from gan_style.loading.spec import resolve_class
-
-    target = resolve_class(class_path, object, "the checkpoint", "model.class_path")
-    for path in sorted(recipes_dir().glob("*.yaml")):
-        with open(path, encoding="utf-8") as f:
-            recipe = yaml.safe_load(f) or {}
-        named = (recipe.get("model") or {}).get("class_path") if isinstance(recipe, dict) else None
-        module, _, name = str(named).rpartition(".")
-        if getattr(sys.modules.get(module), name, None) is target:
-            return path
-    return None
-
-
-def config_from_checkpoint(argv: list[str]) -> tuple[list[str], str | None]:
-    """For ``predict`` / ``test`` / ``validate`` with ``--ckpt_path FILE`` and no ``--config``: the command line
-    completed from the checkpoint. The checkpoint supplies the model and data sections only, validated
-    (:func:`gan_style.loading.sources.carried_config`) and written to a temporary YAML file whose path is returned
-    (the caller removes it). The trainer, callbacks, loggers and output locations come from the installed recipe of
-    the checkpoint's method (:func:`recipe_for_method`) and the command line. The run folder
-    (``trainer.default_root_dir``) is where the checkpoint lies: the parent of its ``checkpoints`` folder, else its
-    own folder (predictions and logs go beside it, also when the run was copied or moved); the command line can
-    change it.
-
-    Returns:
-        ``(argv, temporary file)``: ``argv`` unchanged and None when the command gives its own ``--config`` or no
-        checkpoint file.
-
-    Raises:
-        InvalidSettingError: the checkpoint carries no config (written outside ``gan-style fit``); the message
-            says to give the training recipes with ``--config``.
-        UnsafeFileError, ModelConfigError, UnreadableFileError: an unsafe or unreadable checkpoint, or a carried
-            config outside the trust rules (:mod:`gan_style.loading.spec`).
-    """
-    import tempfile
-
-    import yaml
-
-    from gan_style.loading.sources import carried_config, read_checkpoint
-
-    if not argv or argv[0] not in ("predict", "test", "validate"):
-        return argv, None
-    if any(a in ("--config", "-c") or a.startswith("--config=") for a in argv):
-        return argv, None
-    path = _option_value(argv, "--ckpt_path")
-    if not path or not os.path.isfile(path):
-        return argv, None
-    config = carried_config(read_checkpoint(path), f"checkpoint '{path}'")
-    if config is None:
-        raise InvalidSettingError(
-            f"checkpoint '{path}' carries no training config (it was not written by gan-style fit); give the "
-            f"recipes it was trained with, e.g. gan-style {argv[0]} --config cyclegan --ckpt_path {path}"
-        )
-    folder = os.path.dirname(os.path.abspath(path))
-    run = os.path.dirname(folder) if os.path.basename(folder) == "checkpoints" else folder
-    recipe = recipe_for_method(config["model"]["class_path"])
-    fd, tmp = tempfile.mkstemp(prefix="gan-style-checkpoint-config-", suffix=".yaml")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        yaml.safe_dump(config, f, sort_keys=False)
-    recipes = ["--config", str(recipe)] if recipe is not None else []
-    return [argv[0], *recipes, "--config", tmp, f"--trainer.default_root_dir={run}", *argv[1:]], tmp
-
-
-def main(args: list[str] | None = None) -> None:
-    """Entry point of ``gan-style`` and ``python -m gan_style``.
-
-    Every subcommand accepts ``--import MODULE`` (repeatable): the module is imported first, making the methods
-    it defines known (as do installed packages declaring the entry-point group ``gan_style.methods``, loaded
-    here). Errors print as one line with the exit status of :mod:`gan_style.commands.runner`
-    (``GAN_STYLE_TRACEBACK=1`` shows the traceback).
-
-    W&B never prompts for a login: without an API key (``WANDB_API_KEY`` or ``wandb login``), runs are
-    logged offline (``WANDB_MODE=offline``) and can be uploaded later with ``wandb sync``.
-    """
-    if "WANDB_MODE" not in os.environ and not _wandb_has_credentials():
-        os.environ["WANDB_MODE"] = "offline"
-    argv = sys.argv[1:] if args is None else list(args)
-    prog = f"gan-style {argv[0]}" if argv and argv[0] in SUBCOMMANDS else "gan-style"
-    if not argv or argv[0] in ("-h", "--help"):
-        print(overview_help())
-        raise SystemExit(0 if argv else EXIT_BAD_REQUEST)
-    if not argv[0].startswith("-") and argv[0] not in COMMANDS:
-        print(f"gan-style: error: {unknown_command_message(argv[0])}", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_REQUEST)
-    stored_config = None
-    try:
-        argv, modules = _pop_imports(argv)
-        if not argv or argv[0] not in SUBCOMMANDS:
-            argv = expand_recipes(argv)
-            check_config_files(argv)
-            argv, stored_config = config_from_checkpoint(argv)  # the checkpoint's model and data come first
-        load_plugins()
-        import_modules(modules)
-    except Exception as exc:
-        if os.environ.get("GAN_STYLE_TRACEBACK") or not handled(exc):
-            raise
-        print_error(prog, exc)
-        raise SystemExit(exit_status(exc)) from None
+@contextlib.contextmanager
+def _command_output() -> Iterator[None]:
+    """While a command runs: warnings as one line (:func:`one_line_warning`, unless ``GAN_STYLE_TRACEBACK``) and
+    without Lightning's start-up lines a user cannot act on (``fit`` and ``predict``, and commands that optimize
+    with a Trainer such as ``stylize --method gatys``). Naming a logger imports nothing."""
     quiet = _QuietLightningInfo()
     lightning_log = logging.getLogger("lightning.pytorch.utilities.rank_zero")
     lightning_log.addFilter(quiet)
     format_warning = warnings.formatwarning
     if not os.environ.get("GAN_STYLE_TRACEBACK"):
         warnings.formatwarning = one_line_warning
-    if argv and argv[0] in SUBCOMMANDS:
-        import importlib
-
-        try:
-            importlib.import_module(f"gan_style.commands.{argv[0]}").main(argv[1:])
-        finally:
-            lightning_log.removeFilter(quiet)
-            warnings.formatwarning = format_warning
-        return
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=MANUAL_CHECKPOINT_WARNING)
-            warnings.filterwarnings("ignore", message=NO_OPTIMIZER_WARNING)
-            # a deprecation inside Lightning itself, raised while it walks batches: nothing a user can act on
-            warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
-            if args is None:  # LightningCLI reads sys.argv itself (less the --import options)
-                sys.argv[1:] = argv
-                GanStyleCLI()
-            else:
-                GanStyleCLI(args=argv)
-    except GanStyleError as exc:  # bad input, missing weights, NaN loss: the message says what to do
-        if os.environ.get("GAN_STYLE_TRACEBACK"):
-            raise
-        print_error(prog, exc)
-        raise SystemExit(exit_status(exc)) from None
+        yield
     finally:
         lightning_log.removeFilter(quiet)
         warnings.formatwarning = format_warning
-        if stored_config is not None:
-            with contextlib.suppress(OSError):
-                os.remove(stored_config)
+
+
+def _pop_imports(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``--import MODULE`` / ``--import=MODULE`` (any command, repeatable) from the other arguments.
+
+    Raises:
+        ValueError: ``--import`` without a module name.
+    """
+    rest, modules = [], []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--import":
+            if i + 1 >= len(argv):
+                raise ValueError("--import needs a module name, e.g. --import my_package.my_method")
+            modules.append(argv[i + 1])
+            i += 2
+            continue
+        if arg.startswith("--import="):
+            modules.append(arg.split("=", 1)[1])
+        else:
+            rest.append(arg)
+        i += 1
+    return rest, modules
+
+
+def _fail(prog: str, exc: BaseException) -> NoReturn:
+    """Print a handled error as one line and exit with its status; re-raise anything else (or everything with
+    ``GAN_STYLE_TRACEBACK=1``)."""
+    from gan_style.commands.runner import exit_status, handled, print_error
+
+    if os.environ.get("GAN_STYLE_TRACEBACK") or not handled(exc):
+        raise exc
+    print_error(prog, exc)
+    raise SystemExit(exit_status(exc)) from None
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of ``gan-style`` and ``python -m gan_style``.
+
+    Every command accepts ``--import MODULE`` (repeatable): the module is imported first, making the methods it
+    defines known (as do installed packages declaring the entry-point group ``gan_style.methods``, loaded here
+    for a command that runs; ``--help`` of a command other than Lightning's imports neither). Errors print as one
+    line with the exit status of :mod:`gan_style.commands.runner` (``GAN_STYLE_TRACEBACK=1`` shows the
+    traceback).
+    """
+    argv = sys.argv[1:] if args is None else list(args)
+    first = argv[0] if argv else ""
+    try:
+        argv, modules = _pop_imports(argv)
+    except ValueError as exc:
+        _fail(f"gan-style {first}" if first in COMMANDS and not is_lightning_command(first) else "gan-style", exc)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(overview_help())
+        raise SystemExit(0 if argv else _EXIT_BAD_REQUEST)
+    name = argv[0]
+    if not name.startswith("-") and name not in COMMANDS:
+        print(f"gan-style: error: {unknown_command_message(name)}", file=sys.stderr)
+        raise SystemExit(_EXIT_BAD_REQUEST)
+    needs = COMMANDS[name].needs if name in COMMANDS else None
+    if len(argv) == 1 and needs:
+        print(f"gan-style {name}: error: {needs}", file=sys.stderr)
+        raise SystemExit(_EXIT_BAD_REQUEST)
+    lightning = name not in COMMANDS or is_lightning_command(name)  # options first: Lightning's parser says so
+    prog = "gan-style" if lightning else f"gan-style {name}"
+    with _command_output():
+        if lightning:
+            from gan_style.commands.lightning_cli import run
+
+            run(argv, modules, from_sys_argv=args is None)
+            return
+        rest = argv[1:]
+        if not ("-h" in rest or "--help" in rest):  # a command's help is its signature: no plugins needed
+            try:
+                from gan_style.loading.plugins import import_modules, load_plugins
+
+                load_plugins()
+                import_modules(modules)
+            except Exception as exc:
+                _fail(prog, exc)
+        importlib.import_module(f"gan_style.commands.{name}").main(rest)
 
 
 if __name__ == "__main__":

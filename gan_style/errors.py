@@ -9,7 +9,10 @@ and exits with the status of :mod:`gan_style.commands.runner` (2 for a bad reque
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
+    "BAD_REQUEST_ERRORS",
     "ArchiveError",
     "CheckpointWriteError",
     "ChecksumError",
@@ -35,6 +38,8 @@ __all__ = [
     "UnsafeFileError",
     "UnwritableFolderError",
     "WeightsUnavailableError",
+    "error_message",
+    "handled",
 ]
 
 
@@ -175,3 +180,35 @@ class UnwritableFolderError(GanStyleError, ValueError):
 class CheckpointWriteError(GanStyleError, OSError):
     """A checkpoint could not be written (a full disk, a quota, an I/O error). Nothing partial is left under the
     checkpoint's name: the previous file of that name is kept, and the message says so and how to resume."""
+
+
+# --- how every door shows them (the command layer, the demo) -------------------------------------------------------
+
+#: Errors that mean the request itself was wrong (exit status 2 in :mod:`gan_style.commands.runner`); other
+#: gan-style errors are failures (status 1).
+BAD_REQUEST_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    FileNotFoundError,
+    KeyError,
+    PluginError,
+    NotADirectoryError,
+    IsADirectoryError,
+)
+
+
+def error_message(exc: BaseException) -> str:
+    """``exc``'s message on one line; for an error re-raised from a DataLoader worker (whose message embeds the
+    worker's traceback), the original message only; a ``KeyError``'s message without its quotes."""
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    if "Original Traceback" in text:
+        pattern = re.compile(rf"(?:[\w.]+\.)?{re.escape(type(exc).__name__)}: (.*)")
+        found = [m[1] for m in map(pattern.fullmatch, text.strip().splitlines()) if m]
+        if found:
+            text = found[-1]
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def handled(exc: BaseException) -> bool:
+    """Whether ``exc`` is a user-facing error shown as one line (gan-style's own errors and the built-in
+    errors of bad input), rather than a bug shown with its traceback."""
+    return isinstance(exc, (GanStyleError, *BAD_REQUEST_ERRORS, OSError, MissingDependencyError))

@@ -212,6 +212,7 @@ def gan_style_in_process(*args, cwd, env_extra=None, check=True) -> subprocess.C
     import numpy as np
     import torch
 
+    import gan_style.commands.lightning_cli  # noqa: F401  (importing Lightning sets environment variables: before the snapshot)
     from gan_style.cli import main
 
     env_extra = dict(env_extra or {})

@@ -94,7 +94,7 @@ def test_fit_then_predict_through_the_cli(tmp_path):
     written = sorted(p.name for p in out.iterdir())
     assert written == ["newyork.png", "sailboat.png"]  # every testA image, A -> B
     with Image.open(out / "newyork.png") as img:
-        assert img.size == (51, 32) and img.mode == "RGB"  # 455x286 at the 32-pixel training size, aspect kept
+        assert img.size == (455, 286) and img.mode == "RGB"  # the photo's own size, not the 32-pixel training crop
     # the default writer in the recipe writes into the run folder
     assert sorted(p.name for p in (run / "predictions").iterdir()) == ["newyork.png", "sailboat.png"]
 
@@ -156,7 +156,7 @@ def test_bad_setting_is_a_clear_error(tmp_path):
 
 
 def test_the_in_process_runner_captures_like_a_process_and_leaves_this_one_as_it_was(tmp_path):
-    import gan_style.cli  # noqa: F401  (its first import sets torch's own environment variables: done before the snapshot)
+    import gan_style.commands.lightning_cli  # noqa: F401  (importing Lightning sets torch's environment variables: done before the snapshot)
 
     environ, cwd, path, argv = dict(os.environ), os.getcwd(), list(sys.path), list(sys.argv)
     rng = torch.random.get_rng_state()

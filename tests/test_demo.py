@@ -225,7 +225,7 @@ def test_api_gives_the_pixels_of_stylize_and_the_command_that_does(demo_server, 
     expected = _stylize(tiny_cyclegan_checkpoint, tmp_path / "cli", "--network", "generator_ab")
     assert np.array_equal(_pixels(result), _pixels(expected))
     assert Path(result).name == "newyork.png"
-    assert f"**{AB}** · 48x32 px · " in info and " s on cpu" in info  # trained at 32 px: auto runs at 32
+    assert f"**{AB}** · 455x286 px · " in info and " s on cpu" in info  # the photo's own size, not the 32 px crop
 
     # the command the page shows gives the same pixels
     command = info.split("`")[1]
@@ -241,7 +241,7 @@ def test_api_gives_the_pixels_of_stylize_and_the_command_that_does(demo_server, 
     assert [item["caption"].split(" · ")[-2] for item in items] == ["generator_ab", "generator_ba"]
     assert np.array_equal(_pixels(items[0]["image"]), _pixels(expected))
     assert not np.array_equal(_pixels(items[1]["image"]), _pixels(expected))  # the other direction's network
-    assert summary.count("48x32 px") == 2
+    assert summary.count("455x286 px") == 2
 
 
 def test_api_refuses_broken_huge_and_unuploaded_files_and_keeps_serving(demo_server, tmp_path):
@@ -366,7 +366,7 @@ def test_page_runs_a_model_and_its_download_equals_stylize(
     )
     first_result_s = time.perf_counter() - start
     info = browser.find_element(By.CSS_SELECTOR, "#result-info").text
-    assert f"{AB} · 404x256 px · " in info and "--size 256" in info
+    assert f"{AB} · 407x256 px · " in info and "--size 256" in info
 
     artifacts = _artifacts(tmp_path_factory)
     _full_page_screenshot(browser, artifacts / "demo_page.png")

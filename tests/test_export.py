@@ -413,3 +413,25 @@ def test_default_export_without_onnx_writes_torchscript_and_says_onnx_was_skippe
     assert "export: ONNX skipped: onnx not installed (pip install onnx" in out
     with pytest.raises(MissingDependencyError, match="pip install onnx"):
         export(str(checkpoints["cyclegan"]), output_dir=str(tmp_path / "x"), formats=["onnx"])
+
+
+def test_a_second_export_into_the_same_folder_keeps_the_first_ones_record(tiny_cyclegan_checkpoint, tmp_path, capsys):
+    """``--formats [torchscript]`` then ``--formats [onnx]`` of the same network into one folder: the JSON record
+    describes both files (each with its own check), instead of the second replacing the first one's record."""
+    out, stem = tmp_path / "out", "cyclegan_generator_ab"
+    checkpoint = str(tiny_cyclegan_checkpoint)
+    export(checkpoint, output_dir=str(out), formats=["torchscript"], height=32, width=32)
+    written = export(checkpoint, output_dir=str(out), formats=["onnx"], height=32, width=32, opset=17)
+    assert f"{stem}.json keeps the record of the earlier torchscript export" in capsys.readouterr().out
+    meta = _metadata(written)
+    assert sorted(p.name for p in out.iterdir()) == [f"{stem}.json", f"{stem}.onnx", f"{stem}.pt"]
+    assert meta["files"] == {"torchscript": f"{stem}.pt", "onnx": f"{stem}.onnx"}
+    assert set(meta["check"]["max_abs_diff"]) == {"torchscript", "onnx"}
+    assert all(0 <= d <= ATOL for d in meta["check"]["max_abs_diff"].values())
+    assert meta["opset"] == 17 and meta["formats"]["torchscript"]["checkpoint"] == checkpoint
+    assert meta["formats"]["onnx"]["opset"] == 17 and "opset" not in meta["formats"]["torchscript"]
+    # a third export of one format replaces that format's record only; a removed file's record goes
+    (out / f"{stem}.onnx").unlink()
+    meta = _metadata(export(checkpoint, output_dir=str(out), formats=["torchscript"], height=32, width=40))
+    assert meta["files"] == {"torchscript": f"{stem}.pt"} and meta["opset"] is None
+    assert meta["formats"]["torchscript"]["trace_shape"] == [1, 3, 32, 40]

@@ -25,7 +25,7 @@ def _copy_run(checkpoint: Path, tmp_path: Path) -> Path:
 
 def test_predict_from_the_checkpoint_alone_keeps_the_aspect_ratio_of_a_plain_folder(tmp_path, tiny_cyclegan_checkpoint):
     """No --config: the checkpoint's own training config is used; a folder without testA/ is translated whole,
-    each image at its aspect ratio (shorter side = the training crop, 32), beside the copied checkpoint."""
+    each image at its own size (never the 32 px training crop), beside the copied checkpoint."""
     ckpt = _copy_run(tiny_cyclegan_checkpoint, tmp_path)
     photos = tmp_path / "photos"
     write_image(photos / "wide.png", size=(90, 60))
@@ -34,7 +34,7 @@ def test_predict_from_the_checkpoint_alone_keeps_the_aspect_ratio_of_a_plain_fol
     assert "Traceback" not in result.stderr
     out = tmp_path / "run" / "predictions"
     sizes = {p.name: Image.open(p).size for p in out.iterdir()}
-    assert sizes == {"wide.png": (48, 32), "tall.png": (32, 51)}, sizes  # 90x60 -> 48x32; 40x64 -> 32x51.2 -> 51
+    assert sizes == {"wide.png": (90, 60), "tall.png": (40, 64)}, sizes
     assert not (tmp_path / "run" / "lightning_logs").exists()  # predict adds no logger version
 
 

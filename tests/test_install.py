@@ -2,6 +2,7 @@
 folder outside the repository, then used from there as a newcomer would (recipes by name, a short fit on the
 installed sample data, predict from the checkpoint alone, the Python API, the help, a misspelt command)."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -108,3 +109,15 @@ def test_first_hour_from_a_fresh_install(installed, tmp_path):
         cwd=work,
     )
     assert api.stdout.strip().splitlines()[-1] == "Image (45, 29)"
+
+    # the demo page's example photos: the sample images installed with the package (a wheel has no examples/data)
+    if importlib.util.find_spec("gradio") is not None:
+        examples = _run(
+            installed,
+            python,
+            "-c",
+            "from gan_style.demo.app import bundled_examples\n"
+            "content, styles = bundled_examples(); print(len(content), len(styles), content[0])",
+            cwd=work,
+        ).stdout.split()
+        assert int(examples[0]) > 0 and int(examples[1]) > 0 and str(installed) in examples[2]

@@ -14,7 +14,51 @@ from gan_style.errors import WeightsUnavailableError
 
 __all__ = ["EvaluationMetrics"]
 
-_NEEDS_WEIGHTS = {"fid", "kid", "lpips", "lpips_diversity", "artfid"}
+_NEEDS_INCEPTION = {"fid", "kid", "artfid"}
+_NEEDS_LPIPS = {"lpips", "lpips_diversity", "artfid"}
+
+#: the one-line "weights missing" warnings already given in this process: each is said once, not at every setup
+_SAID: set[str] = set()
+
+
+def _missing_weights(
+    names: Sequence[str],
+    lpips_net: Literal["alex", "vgg", "squeeze"],
+    feature_weights: str,
+    feature_network: torch.nn.Module | None,
+) -> tuple[dict[str, str], list[str], str, torch.nn.Module | None]:
+    """Which pretrained weights the metrics ``names`` need are neither cached nor downloadable, tried one network
+    at a time (a probe after :class:`~gan_style.metrics.ImageMetrics` refused: the usual path loads each once).
+
+    Returns:
+        (metric -> a short reason that names the file it lacks, the missing files' names, the folder they belong
+        in (the torch hub cache, ``$TORCH_HOME/hub/checkpoints``), the FID/KID feature network when it could be
+        built: reused instead of loading it again).
+    """
+    from gan_style.metrics.features import FID_INCEPTION_URL, InceptionFeatures, fid_inception_path
+    from gan_style.metrics.lpips import create_lpips_network, lpips_backbone_path
+
+    wanted = set(names)
+    lacking: dict[str, tuple[str, str]] = {}  # network -> (what it is, its file name)
+    if wanted & _NEEDS_INCEPTION and feature_network is None:
+        try:
+            feature_network = InceptionFeatures(feature_weights)
+        except WeightsUnavailableError:
+            lacking["inception"] = ("FID Inception-v3 weights", FID_INCEPTION_URL.rsplit("/", 1)[-1])
+    if wanted & _NEEDS_LPIPS:
+        try:
+            create_lpips_network(lpips_net)
+        except WeightsUnavailableError:
+            lacking["lpips"] = (f"LPIPS {lpips_net} backbone weights", lpips_backbone_path(lpips_net).name)
+    folder = str(fid_inception_path().parent)  # the torch hub cache: $TORCH_HOME/hub/checkpoints
+    reasons = {}
+    for name in names:
+        needs = [n for n, group in (("inception", _NEEDS_INCEPTION), ("lpips", _NEEDS_LPIPS)) if name in group]
+        missing = [lacking[n] for n in needs if n in lacking]
+        if missing:
+            what = " and ".join(f"the {kind} ({file})" for kind, file in missing)
+            reasons[name] = f"{what} are not in {folder} and could not be downloaded"
+    return reasons, [file for _, file in lacking.values()], folder, feature_network
 
 
 class EvaluationMetrics(L.Callback):
@@ -45,8 +89,10 @@ class EvaluationMetrics(L.Callback):
         feature_weights: FID/KID Inception weights: ``"fid"`` (the standard TF-ported Inception, from the
             torch hub cache or downloaded there) or a local file.
         missing_weights: what to do when pretrained weights are neither cached nor downloadable:
-            ``"error"`` stops at setup with the message that says where to put the file; ``"warn"`` warns
-            with that message once and computes only the metrics that need no weights (PSNR, SSIM).
+            ``"error"`` stops at setup with the message that says where to put the file; ``"warn"`` leaves out
+            the metrics whose weights are missing (FID/KID: Inception-v3; LPIPS: its backbone; ArtFID: both),
+            says so in one line, once per process, naming the files and the folder ($TORCH_HOME) to put them in,
+            and records a short reason per metric in :attr:`unavailable_metrics` (``metrics.json``).
         feature_network: from Python, any module mapping (N, 3, H, W) images in [-1, 1] to (N, D)
             features, used for FID/KID instead of Inception-v3 (not settable from a recipe).
 
@@ -117,15 +163,19 @@ class EvaluationMetrics(L.Callback):
         )
         try:
             self.image_metrics = ImageMetrics(names, **kwargs)
-        except WeightsUnavailableError as exc:
+        except WeightsUnavailableError:
             if self.missing_weights == "error":
                 raise
-            self.unavailable_metrics = {n: f"weights missing: {exc}" for n in names if n in _NEEDS_WEIGHTS}
-            names = tuple(n for n in names if n not in _NEEDS_WEIGHTS)
-            rank_zero_warn(
-                f"EvaluationMetrics: {exc}. Without these weights "
-                + (f"only {', '.join(names)} are computed." if names else "no evaluation metrics are computed.")
+            reasons, files, folder, network = _missing_weights(
+                names, self.lpips_net, self.feature_weights, self.feature_network
             )
+            self.unavailable_metrics = reasons
+            names = tuple(n for n in names if n not in reasons)
+            kwargs["feature_network"] = network
+            line = f"{', '.join(reasons)} not computed: copy {', '.join(files)} into {folder} (offline)"
+            if reasons and line not in _SAID:  # once per process, in one line
+                _SAID.add(line)
+                rank_zero_warn(line)
             self.image_metrics = ImageMetrics(names, **kwargs) if names else None
         self._names = names
         if self.image_metrics is not None:

@@ -11,17 +11,18 @@ config and the final metrics.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
 import lightning as L
 from lightning.pytorch.cli import SaveConfigCallback
 
-__all__ = ["CHECKPOINT_CONFIG_KEY", "WandbConfigAndSummary", "wandb_run_settings"]
+from gan_style.errors import MissingDependencyError
 
-#: The checkpoint entry holding the model and data sections of the resolved ``fit`` config (a mapping; YAML text in
-#: older checkpoints).
-CHECKPOINT_CONFIG_KEY = "gan_style_config"
+__all__ = ["CHECKPOINT_CONFIG_KEY", "WandbConfigAndSummary", "require_wandb", "wandb_run_settings"]
+
+from gan_style.loading.sources import CHECKPOINT_CONFIG_KEY  # noqa: E402 - the checkpoint format's own name
 
 #: Recipe pieces that choose a logger, not the experiment: left out of run names.
 LOGGER_RECIPES = ("wandb", "csv", "tensorboard")
@@ -33,8 +34,23 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def require_wandb() -> None:
+    """Refuse, in one line, a run that asks for W&B logging when ``wandb`` (the ``wandb`` extra) is not installed.
+
+    Raises:
+        MissingDependencyError: ``wandb`` is not installed; the message says ``pip install "gan-style[wandb]"``.
+    """
+    if importlib.util.find_spec("wandb") is None:
+        raise MissingDependencyError(
+            "the config logs to Weights & Biases (WandbLogger, e.g. --config loggers/wandb) but the package 'wandb' "
+            'is not installed: pip install "gan-style[wandb]"'
+        )
+
+
 def wandb_run_settings(config: Any, subcommand: str | None) -> dict[str, Any]:
-    """How a W&B run is described, from the resolved config of one subcommand.
+    """How a W&B run is described, from the resolved config of one subcommand. The ``gan-style`` command calls it
+    for every ``WandbLogger`` of a config before anything is built, so it first checks that ``wandb`` is installed
+    (:func:`require_wandb`).
 
     Args:
         config: the subcommand's config namespace (``model``, ``data``, ``trainer``, ``config`` = the recipe
@@ -45,7 +61,11 @@ def wandb_run_settings(config: Any, subcommand: str | None) -> dict[str, Any]:
         ``{"name": recipe stems joined by "+" ("cyclegan+cpu"), "group": the method class ("CycleGAN"),
         "job_type": the subcommand, "tags": [method, recipes..., dataset folder, "precision-<p>"]}`` (tags at
         most 64 characters each, without duplicates).
+
+    Raises:
+        MissingDependencyError: ``wandb`` is not installed (``pip install "gan-style[wandb]"``).
     """
+    require_wandb()
     model = config.get("model")
     method = str(getattr(model, "class_path", "") or type(model).__name__).rpartition(".")[2] or "model"
     recipes = [os.path.splitext(os.path.basename(str(p)))[0] for p in _as_list(config.get("config"))]

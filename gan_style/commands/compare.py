@@ -5,7 +5,7 @@ the evaluation metrics the run logged (``fid``, ``kid``, ``lpips``, ``artfid``, 
 ``test/`` value when the run was tested, else ``val/``) and the training throughput, read from the run's
 ``metrics.json`` (written by :class:`~gan_style.callbacks.RunSummary`) and ``config.yaml``; and one PNG grid
 with each run's output on the same input images (first row: the inputs, then one row per run), made with
-:func:`gan_style.commands.stylize.stylize` from the run's newest checkpoint.
+the one runner (:class:`gan_style.inference.run.Runner`) from the run's newest checkpoint.
 """
 
 from __future__ import annotations
@@ -13,17 +13,13 @@ from __future__ import annotations
 import html
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 from PIL import Image, ImageDraw, ImageOps
 
-from gan_style.callbacks.summary import read_run_summary
-from gan_style.data.images import list_images, load_image
 from gan_style.errors import DatasetNotFoundError, FileMissingError
-from gan_style.io.atomic import atomic_write
 
 __all__ = ["compare", "collect_run"]
 
@@ -58,6 +54,8 @@ def collect_run(run_dir: str | os.PathLike) -> dict[str, Any]:
         FileMissingError: ``run_dir`` is not a folder, or holds neither a ``metrics.json``, a
             ``config.yaml`` nor a checkpoint.
     """
+    from gan_style.callbacks.summary import read_run_summary
+
     run = Path(run_dir)
     if not run.is_dir():
         raise FileMissingError(f"run folder '{run}' does not exist; give trainer.default_root_dir of a run")
@@ -173,15 +171,19 @@ def _label(cell: Image.Image, text: str) -> Image.Image:
     return cell
 
 
-def _grid(rows: list[tuple[str, list[Path | None]]], size: int) -> Image.Image:
+def _grid(rows: list[tuple[str, list[Any]]], size: int) -> Image.Image:
+    """Rows of cells (image paths, PIL images or None for a blank), each fitted into ``size`` x ``size``."""
+    from gan_style.data.images import load_image
+
     cols = max(len(files) for _, files in rows)
     grid = Image.new("RGB", (cols * size, len(rows) * size), (255, 255, 255))
     for r, (name, files) in enumerate(rows):
-        for c, path in enumerate(files):
-            if path is None:
+        for c, item in enumerate(files):
+            if item is None:
                 cell = Image.new("RGB", (size, size), (230, 230, 230))
             else:
-                cell = ImageOps.fit(load_image(path), (size, size), Image.Resampling.BICUBIC)
+                image = item if isinstance(item, Image.Image) else load_image(item)
+                cell = ImageOps.fit(image, (size, size), Image.Resampling.BICUBIC)
             if c == 0:
                 cell = _label(cell, name)
             grid.paste(cell, (c * size, r * size))
@@ -208,7 +210,9 @@ def compare(
         style: style image(s) for methods that take one (AdaIN); such runs are left blank in the grid
             without it.
         max_inputs: columns of the grid (4).
-        size: side of each grid cell in pixels (256); images are processed with shorter side ``size``.
+        size: side of each grid cell in pixels (256); images are processed with shorter side ``size`` by the one
+            runner of every door (:class:`gan_style.inference.run.Runner`), each model loaded once, nothing
+            written but the report and its grid.
         device: ``auto``, ``cpu`` or ``cuda``.
 
     Returns:
@@ -218,7 +222,17 @@ def compare(
         DatasetNotFoundError: a run folder or input that does not exist.
         ValueError: no runs, or an output suffix other than .md/.html.
     """
-    from gan_style.commands.stylize import load_stylizer, stylize
+    import torch
+
+    from gan_style.commands.stylize import load_stylizer
+    from gan_style.data.images import list_images, load_image
+    from gan_style.data.transforms import to_image, to_tensor
+    from gan_style.inference.run import Runner
+    from gan_style.io.atomic import atomic_write
+
+    dev = torch.device(
+        "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
+    )
 
     if not runs:
         raise ValueError("give at least one run folder")
@@ -247,31 +261,30 @@ def compare(
             else:
                 raise DatasetNotFoundError(f"input '{p}' is neither an image nor a folder")
         images = images[:max_inputs]
-        grid_rows: list[tuple[str, list[Path | None]]] = [("input", list(images))]
-        with tempfile.TemporaryDirectory() as tmp:
-            for i, row in enumerate(rows):
-                files: list[Path | None] = [None] * len(images)
-                if row["checkpoint"] is None:
-                    notes.append(f"{row['run']}: no checkpoint, no images")
+        grid_rows: list[tuple[str, list[Any]]] = [("input", list(images))]
+        contents = [to_tensor(load_image(p)).unsqueeze(0) for p in images]
+        for row in rows:
+            cells: list[Any] = [None] * len(images)
+            if row["checkpoint"] is None:
+                notes.append(f"{row['run']}: no checkpoint, no images")
+            else:
+                stylizer, _ = load_stylizer(row["checkpoint"], None, dev)  # once per run
+                if stylizer.takes_style and not style:
+                    notes.append(f"{row['run']}: {row['method']} needs --style, no images")
                 else:
-                    needs_style = load_stylizer(row["checkpoint"])[0].takes_style
-                    if needs_style and not style:
-                        notes.append(f"{row['run']}: {row['method']} needs --style, no images")
-                    else:
-                        written = stylize(
-                            content=[str(p) for p in images],
-                            style=style if needs_style else None,
-                            checkpoint=str(row["checkpoint"]),
-                            output_dir=os.path.join(tmp, str(i)),
-                            size=size,
-                            device=device,
-                        )
-                        files = list(written)
-                grid_rows.append((f"{row['run']} ({row['method']})", files))
-            out.parent.mkdir(parents=True, exist_ok=True)
-            grid = _grid(grid_rows, size)
-            with atomic_write(grid_path) as f:
-                grid.save(f, format="PNG")
+                    # the one runner of every door: the same pixels as gan-style stylize --size SIZE
+                    runner = Runner(stylizer, size=size, device=dev, expected_calls=len(contents))
+                    styles = (
+                        runner.prepare_styles([to_tensor(load_image(p)).unsqueeze(0) for p in style])
+                        if stylizer.takes_style
+                        else None
+                    )
+                    cells = [to_image(runner(x, styles)[0]) for x in contents]
+            grid_rows.append((f"{row['run']} ({row['method']})", cells))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        grid = _grid(grid_rows, size)
+        with atomic_write(grid_path) as f:
+            grid.save(f, format="PNG")
     elif not any("--inputs" in n for n in notes):
         notes.append("no input images given (--inputs), so no output grid")
 

@@ -6,6 +6,7 @@ Examples::
     gan-style demo --checkpoint runs/adain/checkpoints/last.ckpt runs/cyclegan --pretrained horse2zebra adain
     gan-style demo --method gatys --num_iterations 100             # Gatys optimization (downloads VGG-19 once)
     gan-style demo --checkpoint runs/cyclegan --host 0.0.0.0 --port 8080   # reachable from other machines
+    gan-style demo --checkpoint runs/cyclegan --share              # a temporary public link (Gradio's share link)
 
 Needs the ``demo`` extra: ``pip install "gan-style[demo]"``. The page is described in ``docs/demo.md`` and built by
 :func:`gan_style.demo.app.build_demo`; it gives the same pixels as ``gan-style stylize`` with the same settings.
@@ -38,6 +39,7 @@ def demo(
     num_iterations: int = 500,
     vgg_weights: str | None = "imagenet",
     style_weight: float = 1e6,
+    share: bool = False,
 ) -> None:
     """Serve a web page to try models in a browser, until Ctrl-C.
 
@@ -45,12 +47,17 @@ def demo(
     style images with weights and masks, alpha and colour preservation for the models that take them, output size
     and tiles, and a side-by-side tab. Model calls are queued and run one at a time.
 
+    A model that cannot be loaded (a published model that is not cached while offline, a missing checkpoint) is
+    left out with one line on stderr, ``gan-style demo: not loaded: --pretrained NAME: <why>``, and on the page; the
+    command stops only when none loads.
+
     Args:
         checkpoint: checkpoints written by ``gan-style fit``, or run folders (their ``checkpoints/last.ckpt``);
             several allowed. Every network a method offers is listed (CycleGAN: both directions). None (default):
             none.
-        pretrained: published models by name (``horse2zebra``, ``adain``; ``gan-style pretrained`` lists them) or
-            model folders; downloaded once into the torch hub cache. None (default): none.
+        pretrained: published models by name (``horse2zebra``, ``adain``; ``gan-style pretrained`` lists them),
+            model folders, ``hf://owner/name``, checkpoints or run folders (:func:`gan_style.loading.load_stylizer`);
+            published files are downloaded once into the torch hub cache. None (default): none.
         method: ``gatys`` to offer Gatys optimization (slow; VGG-19 weights from ``vgg_weights``). None (default).
         host: the address the server listens on ("127.0.0.1": this machine only; ``0.0.0.0`` for every network
             interface, which lets anyone who can reach the machine use it).
@@ -63,15 +70,17 @@ def demo(
         num_iterations: Gatys: L-BFGS iterations (500).
         vgg_weights: Gatys: VGG-19 weights (``imagenet``: torch hub cache; a file; null: random, tests only).
         style_weight: Gatys: beta (1e6).
+        share: also serve the page through a temporary public link on gradio.live (Gradio's share link, valid
+            for a week; anyone with the link can use it, and the models run on this machine). False (default).
 
     Raises:
         MissingDependencyError: Gradio is not installed (``pip install "gan-style[demo]"``).
         InvalidSettingError: ``port``, ``max_upload_mb`` or ``max_pixels`` out of range; a port in use.
         ValueError: no model given, an unknown method.
         FileMissingError, UnsafeFileError, UnreadableFileError, InferenceUnavailableError: a checkpoint that
-            cannot be used (see :func:`gan_style.demo.models.load_models`).
+            cannot be used (see :func:`gan_style.demo.models.load_models`), when no model loads.
         DownloadSettingError, OfflineError: a published model that is unknown or not cached and cannot be
-            downloaded.
+            downloaded, when no model loads.
     """
     if importlib.util.find_spec("gradio") is None:
         raise MissingDependencyError(
@@ -92,12 +101,21 @@ def demo(
 
     dev = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
     gatys = {"num_iterations": num_iterations, "vgg_weights": vgg_weights, "style_weight": style_weight}
-    models = load_models(checkpoint or [], pretrained or [], method or [], dev, gatys)
+    failures: list[str] = []  # one line per model that could not be loaded: said, and the page starts without it
+    try:
+        models = load_models(checkpoint or [], pretrained or [], method or [], dev, gatys, failures)
+    finally:
+        import sys
+
+        for line in failures:
+            print(f"gan-style demo: not loaded: {line}", file=sys.stderr, flush=True)
 
     from gan_style.demo.app import build_demo
 
-    page = build_demo(models, dev, max_pixels)
+    page = build_demo(models, dev, max_pixels, unavailable=failures)
     print(f"gan-style demo: {len(models)} model(s) on {dev}: {', '.join(m.name for m in models)}", flush=True)
+    if share:
+        print("gan-style demo: --share: anyone with the public link can use the page and this machine", flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"gan-style demo: listening on {host}: anyone who can reach this machine can use the page", flush=True)
     try:
@@ -108,7 +126,7 @@ def demo(
             show_error=False,
             ssr_mode=False,
             inbrowser=False,
-            share=False,
+            share=share,
         )
     except OSError as exc:  # taken while the models loaded
         raise InvalidSettingError(f"--port {port} on {host} cannot be used ({exc}); choose another --port") from None
@@ -161,8 +179,8 @@ def _merge_lists(args: list[str]) -> list[str]:
 
 def main(args: list[str] | None = None) -> None:
     """Entry point of ``gan-style demo``: arguments parsed from :func:`demo`'s signature (``--checkpoint a b`` or
-    ``--checkpoint a --checkpoint b``); errors as one line with the exit status of
-    :mod:`gan_style.commands.runner` (1 without Gradio)."""
+    ``--checkpoint a --checkpoint b``; ``--share`` alone means ``--share true``); errors as one line with the exit
+    status of :mod:`gan_style.commands.runner` (1 without Gradio)."""
     from gan_style.commands.runner import flag_form, run_command
 
-    run_command(demo, _merge_lists(flag_form(args, lists=_LISTS)), "gan-style demo")
+    run_command(demo, _merge_lists(flag_form(args, lists=_LISTS, switches=["share"])), "gan-style demo")

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
-from gan_style.data.download import DatasetInfo, download_dataset, list_datasets, resolve_dataset
+if TYPE_CHECKING:
+    from gan_style.data.download import DatasetInfo
 
 __all__ = ["download_command", "main", "training_command"]
 
@@ -34,6 +36,8 @@ def _size(size: int | None) -> str:
 
 
 def _print_table() -> None:
+    from gan_style.data.download import list_datasets
+
     rows = [("NAME", "KIND", "FOLDER", "SIZE", "SHA256", "URL")]
     for info in list_datasets():
         note = "  (license: not downloaded automatically)" if info.restricted else ""
@@ -98,6 +102,8 @@ def download_command(
         ChecksumError, OfflineError, DownloadError, ArchiveError, OSError: see
             :func:`gan_style.data.download.download_dataset`.
     """
+    from gan_style.data.download import download_dataset, resolve_dataset
+
     if list:
         _print_table()
         return None

@@ -37,16 +37,12 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
-import torch.nn.functional as F
-from torch import nn
-
-from gan_style.data.images import list_images
 from gan_style.errors import DatasetNotFoundError, ImageLoadError
-from gan_style.io.atomic import atomic_write
-from gan_style.metrics import METRIC_NAMES, ImageMetrics, MetricInputError, image_batches
+
+if TYPE_CHECKING:  # torch, the metrics and the image loading are imported when the command runs
+    from torch import nn
 
 __all__ = ["evaluate", "evaluate_command", "main", "match_files"]
 
@@ -124,6 +120,8 @@ def match_files(
 
 
 def _write_json(data: dict[str, Any], path: Path) -> None:
+    from gan_style.io.atomic import atomic_write
+
     with atomic_write(path, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=2, allow_nan=False)
         f.write("\n")
@@ -196,6 +194,12 @@ def evaluate(
         ImageLoadError: an unreadable image, or a generated image and its paired reference of different sizes.
         WeightsUnavailableError: Inception or LPIPS weights neither cached nor downloadable.
     """
+    import torch
+    import torch.nn.functional as F
+
+    from gan_style.data.images import list_images
+    from gan_style.metrics import METRIC_NAMES, ImageMetrics, MetricInputError, image_batches
+
     if metrics is None:
         metrics = ["fid", "kid"] + (["lpips", "artfid"] if content is not None else [])
     names = list(dict.fromkeys(metrics))

@@ -32,37 +32,34 @@ Files, written atomically (a temporary file renamed into place; nothing is repla
 (input/output names and shapes, value range, opset, the check's max abs differences); with ``safetensors``, the
 folder ``<output_dir>/<method>_<network>/`` (``config.json`` + ``model.safetensors``: the method's settings and
 weights, no pickle) that ``gan-style stylize --pretrained FOLDER`` and ``gan_style.from_pretrained`` load
-(:mod:`gan_style.pretrained.folder`), checked by loading it back and running it.
+(:mod:`gan_style.pretrained.folder`), checked by loading it back and running it. The ``.json`` is one record per
+network and folder: a later export of the same network into the same folder (another ``--formats``) adds its
+formats to it and keeps the earlier ones whose files are still there (``formats``: each file's checkpoint, traced
+shape and check).
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import inspect
 import json
 import math
 import os
 import shutil
-import sys
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
-
-import torch
-from torch import Tensor, nn
+from typing import TYPE_CHECKING, Literal
 
 from gan_style.errors import (
     ExportCheckError,
     ExportError,
-    GanStyleError,
     InferenceUnavailableError,
     MissingDependencyError,
 )
-from gan_style.inference.stylizer import ExportModule, size_multiple_of
-from gan_style.io.atomic import atomic_write, temporary_path
-from gan_style.methods.base import GanStyleModule
+
+if TYPE_CHECKING:  # torch and the methods are imported when the command runs, not for --help
+    from torch import Tensor, nn
+
+    from gan_style.inference.stylizer import ExportModule
 
 __all__ = [
     "ExportCheckError",
@@ -108,6 +105,8 @@ def export_wrapper(model: nn.Module, network: str | None = None) -> tuple[str, E
         ExportError: a method with nothing to export (Gatys optimizes each image; a method that hands out no
             stylizer), or an unknown ``network`` (the message lists the choices).
     """
+    from gan_style.methods.base import GanStyleModule
+
     if not isinstance(model, GanStyleModule):
         raise ExportError(f"{type(model).__name__} is not a gan-style method (GanStyleModule); nothing to export")
     try:
@@ -139,63 +138,9 @@ def _require(module: str, why: str) -> None:
         )
 
 
-_QUIET = (
-    r".*torch\.jit\.\w+.* is deprecated.*",  # TorchScript is deprecated (FutureWarning), still the format asked for
-    r".*legacy TorchScript-based ONNX export.*",
-    r"The feature will be removed.*",
-    r"Constant folding - Only steps=1.*",
-    r"ONNX export mode is set to TrainingMode\.EVAL, but operator 'instance_norm'.*",  # no running stats: correct
-)
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence the exporters' expected warnings: tracer warnings about shape checks inside torch (the check
-    at another input size is what proves the graph generalizes) and deprecation notices of TorchScript."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        for pattern in _QUIET:
-            warnings.filterwarnings("ignore", message=pattern)
-        yield
-
-
 def _shape(tensor_shape: Sequence[int], axes: dict[int, str] | None) -> list[int | str]:
     """A shape with the dynamic axes named (``["batch", 3, "height", "width"]``)."""
     return [axes[i] if axes and i in axes else int(n) for i, n in enumerate(tensor_shape)]
-
-
-def _export_onnx(
-    wrapper: nn.Module, inputs: tuple[Tensor, ...], path: Path, opset: int, dynamic: bool, dynamo: bool
-) -> None:
-    names_in, names_out = list(wrapper.input_names), list(wrapper.output_names)
-    axes = wrapper.dynamic_axes() if dynamic else None
-    kwargs: dict[str, Any] = {"input_names": names_in, "output_names": names_out, "opset_version": opset}
-    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
-        kwargs["dynamo"] = dynamo
-    elif dynamo:
-        raise ExportError(f"torch {torch.__version__} has no dynamo ONNX exporter; leave dynamo false")
-    if dynamo:
-        kwargs["external_data"] = False  # one self-contained file
-        kwargs["verbose"] = False
-        if axes:
-            kwargs["dynamic_shapes"] = tuple(axes[n] for n in names_in)
-    else:
-        kwargs["do_constant_folding"] = True
-        if axes:
-            kwargs["dynamic_axes"] = axes
-    try:
-        if dynamo:  # the dynamo exporter reports progress on stdout
-            with contextlib.redirect_stdout(sys.stderr):
-                torch.onnx.export(wrapper, inputs, str(path), **kwargs)
-        else:
-            torch.onnx.export(wrapper, inputs, str(path), **kwargs)
-    except (GanStyleError, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        raise ExportError(
-            f"ONNX export ({'dynamo' if dynamo else 'TorchScript-based'} exporter, opset {opset}) failed: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
 
 
 def _max_abs_diff(got: Tensor, expected: Tensor) -> float:
@@ -206,6 +151,7 @@ def _max_abs_diff(got: Tensor, expected: Tensor) -> float:
 
 def _run_onnx(path: Path, names: Sequence[str], inputs: tuple[Tensor, ...]) -> Tensor:
     import onnxruntime as ort
+    import torch
 
     options = ort.SessionOptions()
     options.log_severity_level = 3  # errors only
@@ -285,6 +231,11 @@ def export(
         DatasetNotFoundError, UnsafeFileError, UnreadableFileError, ValueError: from
             :func:`~gan_style.commands.stylize.load_method` (missing, unsafe or foreign checkpoint).
     """
+    import torch
+
+    from gan_style.inference.onnx import export_onnx, quiet_export
+    from gan_style.inference.stylizer import size_multiple_of
+    from gan_style.io.atomic import atomic_write, temporary_path
     from gan_style.loading import load_method
 
     skipped = None
@@ -330,7 +281,7 @@ def export(
     check_h, check_w = _check_size(height, width, multiple) if dynamic else (height, width)
     check_inputs = wrapper.example_inputs(2 if dynamic else 1, check_h, check_w, gen)
 
-    with torch.no_grad(), _quiet():  # the reference output, before anything is written
+    with torch.no_grad(), quiet_export():  # the reference output, before anything is written
         try:
             expected = wrapper(*check_inputs)
         except Exception as exc:
@@ -352,7 +303,7 @@ def export(
     temps: dict[str, Path] = {}
     diffs: dict[str, float | None] = {fmt: None for fmt in wanted}
     try:
-        with torch.no_grad(), _quiet():
+        with torch.no_grad(), quiet_export():
             if "torchscript" in wanted:
                 temps["torchscript"] = temporary_path(targets["torchscript"])
                 try:
@@ -388,7 +339,7 @@ def export(
                     diffs["safetensors"] = _max_abs_diff(got, expected)
             if "onnx" in wanted:
                 temps["onnx"] = temporary_path(targets["onnx"])
-                _export_onnx(wrapper, trace_inputs, temps["onnx"], opset, dynamic, dynamo)
+                export_onnx(wrapper, trace_inputs, temps["onnx"], opset, dynamic, dynamo)
                 if check:
                     try:
                         got = _run_onnx(temps["onnx"], wrapper.input_names, check_inputs)
@@ -452,7 +403,19 @@ def export(
     for entry in meta["inputs"]:
         entry["range"] = list(ranges.get(entry["name"], [-1.0, 1.0]))
     meta["outputs"][0]["range"] = [-1.0, 1.0]
+    meta["formats"] = {
+        fmt: {
+            "file": targets[fmt].name,
+            "checkpoint": str(checkpoint),
+            "trace_shape": meta["trace_shape"],
+            "dynamic": dynamic,
+            "max_abs_diff": diffs[fmt],
+            **({"opset": opset, "onnx_exporter": meta["onnx_exporter"]} if fmt == "onnx" else {}),
+        }
+        for fmt in wanted
+    }
     meta_path = out_dir / f"{stem}.json"
+    kept = _keep_earlier_formats(meta_path, meta)
     with atomic_write(meta_path, "w", encoding="utf-8") as f:
         f.write(json.dumps(meta, indent=2) + "\n")
 
@@ -468,9 +431,67 @@ def export(
         print("export: not checked (--check false)")
     for note in notes:
         print(f"export: note: {note}")
+    if kept:
+        print(f"export: {meta_path.name} keeps the record of the earlier {', '.join(kept)} export of {stem} too")
     if skipped:
         print(f"export: {skipped}")
     return written
+
+
+def _keep_earlier_formats(meta_path: Path, meta: dict) -> list[str]:
+    """Merge into ``meta`` (this export's record, its ``formats`` filled) the formats an earlier export of the same
+    network wrote beside it and this one did not replace (``--formats [torchscript]``, then ``--formats [onnx]``):
+    their entries in ``files``, ``formats`` and ``check.max_abs_diff``, and ONNX's ``opset``, kept while their files
+    are still there. Everything else in ``meta`` describes this export.
+
+    Returns:
+        The formats kept from the earlier record (none when there is no readable earlier record of this method's
+        network).
+    """
+    try:
+        earlier = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(earlier, dict) or (earlier.get("class_path"), earlier.get("network")) != (
+        meta["class_path"],
+        meta["network"],
+    ):
+        return []
+    check = earlier.get("check") if isinstance(earlier.get("check"), dict) else {}
+    records = earlier.get("formats")
+    if not isinstance(records, dict):  # a record written before per-format entries: rebuild them from its fields
+        records = {
+            fmt: {
+                "file": file,
+                "checkpoint": earlier.get("checkpoint"),
+                "trace_shape": earlier.get("trace_shape"),
+                "dynamic": earlier.get("dynamic"),
+                "max_abs_diff": (check.get("max_abs_diff") or {}).get(fmt),
+                **(
+                    {"opset": earlier.get("opset"), "onnx_exporter": earlier.get("onnx_exporter")}
+                    if fmt == "onnx"
+                    else {}
+                ),
+            }
+            for fmt, file in (earlier.get("files") or {}).items()
+        }
+    kept = {
+        fmt: record
+        for fmt, record in records.items()
+        if fmt in FORMATS
+        and fmt not in meta["formats"]
+        and isinstance(record, dict)
+        and isinstance(record.get("file"), str)
+        and (meta_path.parent / record["file"]).exists()
+    }
+    order = [fmt for fmt in FORMATS if fmt in kept or fmt in meta["formats"]]
+    merged = {**kept, **meta["formats"]}
+    meta["formats"] = {fmt: merged[fmt] for fmt in order}
+    meta["files"] = {fmt: merged[fmt]["file"] for fmt in order}
+    meta["check"]["max_abs_diff"] = {fmt: merged[fmt].get("max_abs_diff") for fmt in order}
+    if "onnx" in kept:
+        meta["opset"], meta["onnx_exporter"] = kept["onnx"].get("opset"), kept["onnx"].get("onnx_exporter")
+    return [fmt for fmt in FORMATS if fmt in kept]
 
 
 def main(args: list[str] | None = None) -> None:

@@ -2,7 +2,7 @@
 
 Examples::
 
-    gan-style pretrained                          # name, method, task, size, licence, cached or not
+    gan-style pretrained                          # name, method, task, size, cached or not (100 columns)
     gan-style pretrained horse2zebra              # one model: URLs, paper, licence, settings, cache paths
     gan-style pretrained horse2zebra --download   # fetch its files now (e.g. before going offline)
     gan-style stylize --pretrained horse2zebra --content photos/
@@ -10,34 +10,62 @@ Examples::
 
 from __future__ import annotations
 
-from gan_style.pretrained import (
-    MIRROR_VARIABLE,
-    PretrainedModel,
-    cache_dir,
-    download_pretrained,
-    is_cached,
-    list_pretrained,
-    mirror_url,
-    resolve_pretrained,
-)
+from typing import TYPE_CHECKING
 
-__all__ = ["main", "pretrained_command"]
+if TYPE_CHECKING:  # gan_style.pretrained (torch) is imported when the command runs, not for --help
+    from gan_style.pretrained import PretrainedModel
+
+__all__ = ["TABLE_WIDTH", "main", "pretrained_command"]
+
+#: The width of ``gan-style pretrained``'s table, in columns (a terminal of 100 columns shows it unwrapped).
+TABLE_WIDTH = 100
 
 
 def _table(entries: list[PretrainedModel]) -> str:
-    rows = [("NAME", "METHOD", "TASK", "SIZE", "LICENCE", "CACHED")]
+    from gan_style.pretrained import is_cached
+
+    # the licence, paper, files and settings are in gan-style pretrained NAME; the method without its parenthesis
+    # ("fast neural style"), and the task shortened where the table would be wider than TABLE_WIDTH columns
+    rows = [("NAME", "METHOD", "TASK", "SIZE", "CACHED")]
     for e in entries:
-        rows.append((e.name, e.method, e.task, f"{e.size_mb:.0f} MB", e.licence, "yes" if is_cached(e) else "no"))
+        method = e.method.split(" (")[0]
+        rows.append((e.name, method, e.task, f"{e.size_mb:.0f} MB", "yes" if is_cached(e) else "no"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    room = TABLE_WIDTH - (sum(widths) - widths[2]) - 2 * (len(widths) - 1)  # what is left for TASK
+    if widths[2] > room:
+        rows = [row[:2] + (_shorten(row[2], max(room, 12)),) + row[3:] for row in rows]
+        widths[2] = max(len(row[2]) for row in rows)
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    lines.append(
-        "\nA model name alone is enough where one family publishes it (horse2zebra, candy), and 'adain' names its "
-        "one model. Run one: gan-style stylize --pretrained NAME --content photos/"
+    lines.append("")
+    lines += _wrap(
+        "A model name alone is enough where one family publishes it (horse2zebra, candy), and 'adain' names its "
+        "one model. Run one: gan-style stylize --pretrained NAME --content photos/. Its licence, paper, files and "
+        "settings: gan-style pretrained NAME",
+        TABLE_WIDTH,
+        break_on_hyphens=False,
     )
     return "\n".join(lines)
 
 
+def _wrap(text: str, width: int, break_on_hyphens: bool = False) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width, break_on_hyphens=break_on_hyphens)
+
+
+def _shorten(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters: without its parenthesis when that is enough, else cut, with "..."."""
+    if len(text) <= width:
+        return text
+    plain = text.split(" (")[0]
+    if len(plain) <= width:
+        return plain
+    return text[: width - 3].rstrip() + "..."
+
+
 def _details(entry: PretrainedModel) -> str:
+    from gan_style.pretrained import MIRROR_VARIABLE, cache_dir, is_cached, mirror_url
+
     lines = [
         f"{entry.name}: {entry.method}, {entry.task}",
         f"  paper:    {entry.paper}",
@@ -75,6 +103,7 @@ def pretrained_command(name: str | None = None, download: bool = False) -> list[
         OfflineError, DownloadError, ChecksumError: from the download.
     """
     from gan_style.errors import DownloadSettingError
+    from gan_style.pretrained import download_pretrained, list_pretrained, resolve_pretrained
 
     if name is None:
         if download:

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Collection
 from typing import Any
 
-from gan_style.errors import GanStyleError, MissingDependencyError, PluginError
+from gan_style.errors import BAD_REQUEST_ERRORS, error_message, handled
 
 __all__ = [
     "EXIT_BAD_REQUEST",
@@ -45,7 +44,7 @@ EXIT_BAD_REQUEST = 2
 EXIT_INTERRUPTED = 130
 
 #: Errors that mean the request itself was wrong (status 2); other gan-style errors are failures (status 1).
-_BAD_REQUEST = (ValueError, FileNotFoundError, KeyError, PluginError, NotADirectoryError, IsADirectoryError)
+_BAD_REQUEST = BAD_REQUEST_ERRORS
 
 
 def exit_status(exc: BaseException) -> int:
@@ -57,27 +56,9 @@ def exit_status(exc: BaseException) -> int:
     return EXIT_FAILED
 
 
-def error_message(exc: BaseException) -> str:
-    """``exc``'s message on one line; for an error re-raised from a DataLoader worker (whose message embeds the
-    worker's traceback), the original message only; a ``KeyError``'s message without its quotes."""
-    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    if "Original Traceback" in text:
-        pattern = re.compile(rf"(?:[\w.]+\.)?{re.escape(type(exc).__name__)}: (.*)")
-        found = [m[1] for m in map(pattern.fullmatch, text.strip().splitlines()) if m]
-        if found:
-            text = found[-1]
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def print_error(prog: str, exc: BaseException) -> None:
     """Print ``<prog>: error: <message>`` on stderr."""
     print(f"{prog}: error: {error_message(exc)}", file=sys.stderr)
-
-
-def handled(exc: BaseException) -> bool:
-    """Whether ``exc`` is a user-facing error printed as one line (gan-style's own errors and the built-in
-    errors of bad input), rather than a bug shown with its traceback."""
-    return isinstance(exc, (GanStyleError, *_BAD_REQUEST, OSError, MissingDependencyError))
 
 
 def _is_option(word: str) -> bool:
@@ -170,6 +151,39 @@ def flag_form(
     return [f"--{positional}", bare[0], *out, *bare[1:]]
 
 
+def _with_evaluated_annotations(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` behind a wrapper whose signature holds its parameters' annotations evaluated in its module's
+    namespace, or ``function`` itself when one cannot be evaluated there.
+
+    Command modules import torch and their other heavy modules inside the functions, and name such types for
+    type checkers only (``if TYPE_CHECKING:``). Given string annotations (``from __future__ import
+    annotations``), jsonargparse would evaluate them itself, executing every ``TYPE_CHECKING`` import of the
+    module, so that ``--help`` would import torch; evaluated annotations leave those imports alone."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(function)
+    namespace = getattr(function, "__globals__", {})
+    parameters = []
+    for parameter in signature.parameters.values():
+        annotation = parameter.annotation
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, namespace)  # noqa: S307 - the command's own source, not input
+            except Exception:  # noqa: BLE001 - a type for type checkers only: jsonargparse evaluates it
+                return function
+        parameters.append(parameter.replace(annotation=annotation))
+
+    @functools.wraps(function)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    command.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=inspect.Signature.empty
+    )
+    return command
+
+
 def run_command(function: Callable[..., Any], args: list[str] | None, prog: str) -> Any:
     """Run ``function`` as a subcommand: its arguments parsed from its signature and docstring (jsonargparse,
     ``--name value``; ``--help`` lists them), errors printed as one line with the policy's exit status.
@@ -192,7 +206,7 @@ def run_command(function: Callable[..., Any], args: list[str] | None, prog: str)
 
     try:
         return CLI(
-            function,
+            _with_evaluated_annotations(function),
             args=sys.argv[2:] if args is None else args,
             as_positional=False,
             prog=prog,

@@ -37,13 +37,12 @@ import gradio as gr
 import torch
 from PIL import Image
 
-from gan_style.commands.runner import error_message, handled
 from gan_style.data.images import list_images, load_image
 from gan_style.demo.inference import resolve_size, stylize_image, to_png
 from gan_style.demo.models import DemoModel
 from gan_style.demo.runner import ModelRunner, RunCancelled
-from gan_style.errors import DatasetNotFoundError, ImageLoadError
-from gan_style.inference.sizing import MAX_OUTPUT_PIXELS, working_size
+from gan_style.errors import DatasetNotFoundError, ImageLoadError, error_message, handled
+from gan_style.inference.sizing import MAX_OUTPUT_PIXELS
 from gan_style.inference.stylizer import Stylizer
 
 __all__ = ["DEFAULT_MAX_PIXELS", "build_demo", "bundled_examples", "check_output_size", "parse_size"]
@@ -57,9 +56,12 @@ SIZE_CHOICES = ["auto", "original", "256", "512", "1024"]
 
 
 def bundled_examples() -> tuple[list[Path], list[Path]]:
-    """(content images, style images) of ``examples/data/photo2painting`` next to the package's source tree (a
-    source checkout); two empty lists for an installed package, which ships no images."""
-    root = Path(__file__).resolve().parents[2] / "examples" / "data" / "photo2painting"
+    """(content images, style images) of the sample set ``photo2painting`` installed with the package
+    (``gan_style/sample_data``, :func:`gan_style.data.samples.sample_data_dir`: a wheel install has it as a source
+    checkout does); two empty lists when the package was installed without its sample data."""
+    from gan_style.data.samples import sample_data_dir
+
+    root = sample_data_dir() / "photo2painting"
 
     def images(folder: str) -> list[Path]:
         try:
@@ -106,9 +108,9 @@ def check_output_size(
     Raises:
         gr.Error: over the limit; the message names the setting, the sizes and the limit.
     """
-    shorter = resolve_size(stylizer, size)
-    multiple = 1 if tiled or stylizer.resizes_inputs else stylizer.size_multiple
-    height, width = working_size(image.height, image.width, shorter, multiple)
+    from gan_style.inference.run import output_size
+
+    height, width = output_size(image.height, image.width, resolve_size(stylizer, size))  # the runner's policy
     if height * width > max_pixels:
         raise _error(
             f"At output size {size if size is not None else 'original'} the {what} would be {width}x{height} pixels, "
@@ -235,6 +237,7 @@ def build_demo(
     device: str | torch.device = "cpu",
     max_pixels: int = DEFAULT_MAX_PIXELS,
     examples: tuple[Sequence[Path], Sequence[Path]] | None = None,
+    unavailable: Sequence[str] = (),
 ) -> gr.Blocks:
     """The demo page for ``models``.
 
@@ -246,6 +249,9 @@ def build_demo(
             are output sizes that would give a larger result (or a larger style image), before anything is resized
             (:data:`DEFAULT_MAX_PIXELS`, 4096 x 4096).
         examples: (content images, style images) offered as examples; None (default): :func:`bundled_examples`.
+        unavailable: one line per model given on the command line that could not be loaded (``--pretrained NAME:
+            <why>``, from :func:`gan_style.demo.models.load_models`' ``failures``), listed under the title; empty
+            (default): none.
 
     Returns:
         The page, with the queue set up (one model call at a time); start it with ``launch()``. Its API
@@ -409,6 +415,12 @@ def build_demo(
             "# gan-style demo\nStyle transfer and image-to-image translation with the models this server was "
             "started with. Runs are queued: one model call at a time."
         )
+        if unavailable:
+            gr.Markdown(
+                "**Not loaded** (left out of this page):\n"
+                + "\n".join(f"- `{line.partition(': ')[0]}`: {line.partition(': ')[2]}" for line in unavailable),
+                elem_id="not-loaded",
+            )
         with gr.Tab("Stylize"):
             with gr.Row():
                 with gr.Column():
@@ -469,12 +481,14 @@ def build_demo(
                         cancel_button = gr.Button("Cancel", variant="stop")
                 with gr.Column():
                     content_view = gr.Image(label="Content", interactive=False, height=300, elem_id="content-view")
+                    # no fixed height: the result is shown at its own size (pixel for pixel) up to the column's width,
+                    # not scaled into a fixed box; fullscreen shows it at full size up to the screen's
                     result = gr.Image(
                         label="Result",
                         type="filepath",
                         format="png",
                         interactive=False,
-                        height=420,
+                        height=None,
                         buttons=["download", "fullscreen"],
                         elem_id="result",
                     )

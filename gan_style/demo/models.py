@@ -1,7 +1,11 @@
-"""The models a demo page offers: loaded once, from the command line only (checkpoints, published models, Gatys)."""
+"""The models a demo page offers: loaded once, from the command line only (checkpoints, published models, Gatys).
+
+A source that cannot be loaded (a published model that is not cached while offline, a missing checkpoint) need not
+stop the page: :func:`load_models` can skip it and say why in one line, so the page starts with the others."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,7 +14,7 @@ from typing import Any
 
 import torch
 
-from gan_style.errors import FileMissingError
+from gan_style.errors import FileMissingError, GanStyleError
 from gan_style.inference.stylizer import Stylizer
 
 __all__ = ["DemoModel", "find_checkpoint", "load_models"]
@@ -80,13 +84,15 @@ def load_models(
     methods: Sequence[str] = (),
     device: str | torch.device = "cpu",
     gatys: dict[str, Any] | None = None,
+    failures: list[str] | None = None,
 ) -> list[DemoModel]:
     """Load the models to offer, grouped by method (sorted by method, then in the order given).
 
     A checkpoint's method offers each of its networks (CycleGAN: ``generator_ab`` and ``generator_ba``), loaded
-    as :func:`gan_style.commands.stylize.load_stylizer` loads them (eval mode; the training size recorded in the
-    checkpoint as ``default_size``); a published model comes from :func:`gan_style.pretrained.from_pretrained`;
-    ``gatys`` is Gatys optimization (:data:`gan_style.methods.OPTIMIZATION_METHODS`).
+    as :func:`gan_style.loading.load_stylizer` loads them (eval mode; the training size recorded in the
+    checkpoint as ``default_size``); a ``pretrained`` source is anything :func:`gan_style.loading.load_stylizer`
+    takes (a published name, a model folder, ``hf://owner/name``, a checkpoint or run folder); ``gatys`` is Gatys
+    optimization (:data:`gan_style.methods.OPTIMIZATION_METHODS`).
 
     Args:
         checkpoints: checkpoint files or run folders (:func:`find_checkpoint`); empty (default): none.
@@ -96,6 +102,10 @@ def load_models(
         device: where the models run ("cpu").
         gatys: keyword arguments of the Gatys stylizer besides ``size`` (``num_iterations``, ``vgg_weights``,
             ``style_weight``); None (default): its defaults.
+        failures: None (default): the first source that cannot be loaded raises its error. A list: a source that
+            cannot be loaded (any gan-style error: missing, unsafe or unreadable file, not cached and offline ...)
+            is skipped and one line per such source is appended (``--pretrained horse2zebra: <why>``); the error is
+            raised only when no model loads at all (the first one; the lines of the others are appended).
 
     Returns:
         The models; names are unique.
@@ -106,42 +116,42 @@ def load_models(
         DownloadSettingError, OfflineError: an unknown published name, or one not cached that cannot be downloaded.
         ValueError: an unknown method name, or no model at all.
     """
-    from gan_style.loading import load_method
     from gan_style.methods import OPTIMIZATION_METHODS
 
     dev = torch.device(device)
     models: list[DemoModel] = []
+    errors: list[tuple[str, GanStyleError]] = []
     for given in checkpoints:
-        checkpoint = find_checkpoint(given)
-        model = load_method(checkpoint, dev)
-        method = type(model).__name__
-        networks: Sequence[str | None] = model.stylizer_networks or (None,)
-        for network in networks:
-            stylizer = model.stylizer(network).eval()
-            if stylizer.default_size is None:
-                stylizer.default_size = model.trained_image_size()
-            name = f"{method} · {_checkpoint_label(checkpoint)}" + (f" · {network}" if len(networks) > 1 else "")
-            options = ["--checkpoint", str(checkpoint)] + (["--network", network] if network else [])
-            models.append(DemoModel(name, method, stylizer, options))
-    if pretrained:
-        from gan_style.errors import DownloadSettingError
-        from gan_style.pretrained import from_pretrained, resolve_pretrained
-
-        for name in pretrained:
-            stylizer = from_pretrained(name, dev).eval()
-            try:
-                entry = resolve_pretrained(name)
-                method, label = entry.method, entry.name
-            except DownloadSettingError:  # a model folder or hf:// id rather than a catalogue name
-                method, label = stylizer.describe(), str(name)
-            models.append(DemoModel(f"{method} · {label}", method, stylizer, ["--pretrained", str(name)]))
+        try:
+            models += _checkpoint_models(given, dev)
+        except GanStyleError as exc:
+            if failures is None:
+                raise
+            errors.append((f"--checkpoint {given}", exc))
+    for name in pretrained:
+        try:
+            models.append(_pretrained_model(name, dev))
+        except GanStyleError as exc:
+            if failures is None:
+                raise
+            errors.append((f"--pretrained {name}", exc))
     for name in methods:
         if name not in OPTIMIZATION_METHODS:
             raise ValueError(f"unknown method {name!r} for --method; choose one of: {', '.join(OPTIMIZATION_METHODS)}")
         settings = dict(gatys or {})
-        stylizer = OPTIMIZATION_METHODS[name](size=512, **settings)
+        try:
+            stylizer = OPTIMIZATION_METHODS[name](size=512, **settings)
+        except GanStyleError as exc:  # its VGG weights not cached while offline ...
+            if failures is None:
+                raise
+            errors.append((f"--method {name}", exc))
+            continue
         options = ["--method", name] + [f"--{k}={'null' if v is None else v}" for k, v in settings.items()]
         models.append(DemoModel(stylizer.describe(), stylizer.describe(), stylizer, options, settings))
+    if errors and failures is not None:  # only collected with a list: without one the first error was raised
+        failures.extend(f"{source}: {exc}" for source, exc in (errors[1:] if not models else errors))
+        if not models:  # nothing to offer: the first error stops the command, the others were said
+            raise errors[0][1]
     if not models:
         raise ValueError("give at least one model: --checkpoint RUN_OR_CKPT, --pretrained NAME or --method gatys")
     seen: dict[str, int] = {}
@@ -153,3 +163,38 @@ def load_models(
             seen[model.name] = 1
     order = {method: i for i, method in reversed(list(enumerate(m.method for m in models)))}
     return sorted(models, key=lambda m: order[m.method])
+
+
+def _checkpoint_models(given: str, device: torch.device) -> list[DemoModel]:
+    """Every network of the method of the checkpoint (or run folder) ``given``, one entry each."""
+    from gan_style.loading import load_method
+
+    checkpoint = find_checkpoint(given)
+    model = load_method(checkpoint, device)
+    method = type(model).__name__
+    networks: Sequence[str | None] = model.stylizer_networks or (None,)
+    models = []
+    for network in networks:
+        stylizer = model.stylizer(network).eval()
+        if stylizer.default_size is None:
+            stylizer.default_size = model.trained_image_size()
+        name = f"{method} · {_checkpoint_label(checkpoint)}" + (f" · {network}" if len(networks) > 1 else "")
+        options = ["--checkpoint", str(checkpoint)] + (["--network", network] if network else [])
+        models.append(DemoModel(name, method, stylizer, options))
+    return models
+
+
+def _pretrained_model(source: str, device: torch.device) -> DemoModel:
+    """The model of a ``--pretrained`` source, through the one loader (:func:`gan_style.loading.load_stylizer`):
+    named after its catalogue entry for a published name, else after its stylizer and the source."""
+    from gan_style.errors import DownloadSettingError
+    from gan_style.loading import load_stylizer
+    from gan_style.pretrained import resolve_pretrained
+
+    stylizer = load_stylizer(source, None, device).eval()
+    entry = None
+    if not (Path(source).exists() or str(source).startswith("hf://")):  # else a folder, a checkpoint or a Hub id
+        with contextlib.suppress(DownloadSettingError):
+            entry = resolve_pretrained(source)
+    method, label = (entry.method, entry.name) if entry is not None else (stylizer.describe(), str(source))
+    return DemoModel(f"{method} · {label}", method, stylizer, ["--pretrained", str(source)])

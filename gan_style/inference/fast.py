@@ -38,6 +38,7 @@ import torch
 from torch import Tensor, nn
 
 from gan_style.errors import InvalidSettingError, MissingDependencyError
+from gan_style.inference.onnx import export_onnx
 from gan_style.inference.stylizer import Stylizer
 
 __all__ = ["BACKENDS", "TOLERANCE", "Backend", "FastPath"]
@@ -47,15 +48,6 @@ BACKENDS: tuple[str, ...] = ("auto", "eager", "compile", "onnxruntime")
 #: how far a graph backend's output may be from eager's ([-1, 1] units) to be used: ``auto`` keeps eager beyond it,
 #: an explicit ``--backend`` warns once (checked on the first batch)
 TOLERANCE = 1e-3
-
-#: warnings of the TorchScript-based ONNX exporter that say nothing about the model (see commands/export.py)
-_QUIET = (
-    r".*legacy TorchScript-based ONNX export.*",
-    r"The feature will be removed.*",
-    r"Constant folding - Only steps=1.*",
-    r"ONNX export mode is set to TrainingMode\.EVAL, but operator 'instance_norm'.*",
-    r".*torch\.onnx\.export.*",
-)
 
 
 def _module_device(module: nn.Module) -> torch.device:
@@ -208,24 +200,7 @@ class FastPath:
 
         module = self.stylizer.export_module().eval()
         buffer = io.BytesIO()
-        example = x[:1].to(self.device, torch.float32).contiguous()
-        with torch.no_grad(), warnings.catch_warnings():
-            for pattern in _QUIET:
-                warnings.filterwarnings("ignore", message=pattern)
-            warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.onnx.*")
-            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)  # size checks traced as constants
-            kwargs: dict[str, Any] = {
-                "input_names": ["image"],
-                "output_names": list(module.output_names),
-                "opset_version": 17,
-                "dynamic_axes": module.dynamic_axes(),
-                "do_constant_folding": True,
-            }
-            import inspect
-
-            if "dynamo" in inspect.signature(torch.onnx.export).parameters:
-                kwargs["dynamo"] = False
-            torch.onnx.export(module, (example,), buffer, **kwargs)
+        export_onnx(module, (x[:1].to(self.device, torch.float32).contiguous(),), buffer)  # "image" -> "output"
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         options.log_severity_level = 3

@@ -37,7 +37,7 @@ seam line, but on flat regions the tile grid can still show as soft patches; lar
 the tiles one layer at a time (one extra pass per layer, each stopping at the layer it measures), and the
 tiled output matches the untiled one up to tile-edge effects (for the CycleGAN ResnetGenerator on a
 1024x1024 image in 512x512 tiles, to about 1e-6), at about 10x the compute of a plain pass for its 23
-instance-norm layers. AdaIN has one normalization point, so there it is cheap: :meth:`gan_style.methods.adain.AdaINStylizer.content_statistics`
+instance-norm layers. AdaIN has one normalization point, so there it is cheap: :meth:`gan_style.inference.adain.AdaINStylizer.content_statistics`
 gathers the content statistics of the whole image with one encoder pass over the tiles, and
 its tile plan uses them with the style statistics of the whole style images. ``gan-style stylize
 --tile`` does both by default (``--tile_norm image``). A network without normalization layers (or with batch

@@ -23,6 +23,7 @@ from gan_style.loading.spec import ClassSpec, method_spec
 
 __all__ = [
     "CARRIED_SECTIONS",
+    "CHECKPOINT_CONFIG_KEY",
     "build_method",
     "carried_config",
     "checkpoint_spec",
@@ -190,6 +191,9 @@ def load_method(checkpoint: str | os.PathLike, device: Any = "cpu", imports: Seq
     return model.to(device).eval()
 
 
+#: The checkpoint entry holding the model and data sections of the resolved ``fit`` config (a mapping; YAML text in
+#: older checkpoints), written by :class:`gan_style.callbacks.wandb.WandbConfigAndSummary`.
+CHECKPOINT_CONFIG_KEY = "gan_style_config"
 #: The sections of a carried config that a checkpoint may supply (the rest comes from the command line and recipes).
 CARRIED_SECTIONS = ("model", "data")
 #: Largest carried config read, in characters (the resolved config of a recipe is a few kilobytes).
@@ -218,7 +222,6 @@ def carried_config(checkpoint: Mapping[str, Any], source: str) -> dict[str, Any]
     """
     import lightning as L
 
-    from gan_style.callbacks.wandb import CHECKPOINT_CONFIG_KEY
     from gan_style.loading.spec import check_plain, class_spec, import_own_classes
 
     raw = checkpoint.get(CHECKPOINT_CONFIG_KEY)

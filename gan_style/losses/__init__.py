@@ -1,4 +1,5 @@
-"""Loss registry and the losses registered in it.
+"""Loss registry and the losses registered in it: importing this package imports every loss module, so
+:func:`list_losses` names every loss of gan-style (``patchnce`` included, without importing CUT first).
 
 >>> from gan_style.losses import create_loss, list_losses
 >>> create_loss("gan", gan_mode="lsgan")
@@ -6,6 +7,7 @@ GANLoss(gan_mode='lsgan')
 """
 
 from gan_style.losses.adversarial import GAN_MODES, GANLoss, gradient_penalty, r1_penalty
+from gan_style.losses.patchnce import PatchNCELoss
 from gan_style.losses.perceptual import (
     ContentLoss,
     GramStyleLoss,
@@ -28,6 +30,7 @@ __all__ = [
     "r1_penalty",
     "L1Loss",
     "MSELoss",
+    "PatchNCELoss",
     "ContentLoss",
     "GramStyleLoss",
     "MeanStdStyleLoss",

@@ -35,14 +35,12 @@ eval mode instead (running statistics, no dropout: deterministic outputs).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from gan_style.inference.stylizer import GeneratorStylizer, ImageToImageExport
+from gan_style.inference.pix2pix import Pix2PixStylizer, training_mode_without_updates  # inference half
 from gan_style.losses import create_loss
 from gan_style.losses.adversarial import GanMode, warn_if_batch_norm_critic
 from gan_style.methods.base import (
@@ -55,28 +53,9 @@ from gan_style.methods.base import (
 from gan_style.metrics.paired import PerImagePSNR, PerImageSSIM
 from gan_style.nets import NLayerDiscriminator, UnetGenerator
 
-__all__ = ["Pix2Pix"]
+__all__ = ["Pix2Pix", "Pix2PixStylizer"]
 
 NETWORKS = ("generator", "discriminator")
-
-
-@contextlib.contextmanager
-def _training_mode_without_updates(net: nn.Module) -> Iterator[None]:
-    """Run ``net`` in training mode (dropout on, batch statistics) without changing its running stats."""
-    was_training = net.training
-    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    saved = [(m.momentum, m.num_batches_tracked.clone() if m.num_batches_tracked is not None else None) for m in norms]
-    net.train()
-    for m in norms:
-        m.momentum = 0.0  # running = (1 - 0) * running + 0 * batch: unchanged
-    try:
-        yield
-    finally:
-        for m, (momentum, tracked) in zip(norms, saved):
-            m.momentum = momentum
-            if tracked is not None:
-                m.num_batches_tracked.copy_(tracked)
-        net.train(was_training)
 
 
 class Pix2Pix(GanStyleModule):
@@ -170,7 +149,7 @@ class Pix2Pix(GanStyleModule):
         """G(x) at inference, following ``eval_mode`` (see the class docstring)."""
         if self.eval_mode:
             return self.generator(real_a)
-        with _training_mode_without_updates(self.generator):
+        with training_mode_without_updates(self.generator):
             return self.generator(real_a)
 
     def generator_loss(self, real_a: Tensor, real_b: Tensor, fake_b: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
@@ -276,36 +255,3 @@ class Pix2Pix(GanStyleModule):
         opt_d = self.adam(self.discriminator.parameters(), hp.lr, hp.betas)
         decay = LinearDecay(hp.n_epochs, hp.n_epochs_decay)
         return [opt_g, opt_d], [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]
-
-
-class Pix2PixStylizer(GeneratorStylizer):
-    """Pix2Pix inference: ``G(x)``, clamped to [-1, 1], in the mode the paper tests in.
-
-    Args:
-        generator: the U-Net (or any generator).
-        eval_mode: False (the paper, the default): batch norm normalizes with the statistics of the input and
-            dropout stays on (Isola et al. 2017, Sec. 3.3), without touching the running statistics; True: the
-            usual eval mode. Exported files always use eval mode (the metadata notes it when this is False).
-    """
-
-    def __init__(self, generator: nn.Module, eval_mode: bool = False) -> None:
-        super().__init__(generator, name="Pix2Pix generator")
-        self.eval_mode = eval_mode
-
-    def run(self, content: Tensor, styles: list[Tensor], **controls: Any) -> Tensor:
-        if self.eval_mode:
-            return self.generator(content).clamp(-1.0, 1.0)
-        with _training_mode_without_updates(self.generator):
-            return self.generator(content).clamp(-1.0, 1.0)
-
-    def export_module(self) -> ImageToImageExport:
-        """``image`` -> ``output`` through G in eval mode (running statistics, no dropout), whatever ``eval_mode``."""
-        return ImageToImageExport(GeneratorStylizer(self.generator), notes=self.export_notes())
-
-    def export_notes(self) -> list[str]:
-        if self.eval_mode:
-            return []
-        return [
-            "exported in eval mode (batch-norm running statistics, no dropout); this checkpoint's eval_mode "
-            "is false, so `gan-style predict` / `stylize` use test-batch statistics and dropout instead"
-        ]

@@ -4,8 +4,10 @@
 Each name is a catalogue entry (:mod:`gan_style.pretrained.catalogue`: URL, checksum, licence, paper, network
 settings, input size and range); its files are downloaded once into ``$TORCH_HOME/hub/gan_style/<family>/``
 (resumable, size and checksum checked, archives extracted safely), read with ``weights_only=True``, and turned
-into gan-style's networks by the converter of their layout (:mod:`gan_style.pretrained.converters`). The
-result is the method's :class:`~gan_style.inference.Stylizer`, the module every consumer uses.
+into gan-style's networks by the converter of their layout. A family's entries and converter live in one module of
+:mod:`gan_style.pretrained.families`, registered by decorator (:mod:`gan_style.pretrained.registry`). The
+result is the method's :class:`~gan_style.inference.Stylizer`, the module every consumer uses; nothing on this path
+imports the training code (Lightning, :mod:`gan_style.methods`).
 
 ``GAN_STYLE_MIRROR=<base URL>`` fetches every file from a mirror: the official URL's scheme and host are
 replaced by the base URL's (its path, if any, goes in front of the official path; the query is kept).
