@@ -56,6 +56,8 @@ from gan_style.methods.gatys import NO_OPTIMIZER_WARNING
 from gan_style.plugins.checkpoint_io import AtomicCheckpointIO, NoRetryAfterWriteError
 from gan_style.plugins.precision import PerOptimizerMixedPrecision
 
+gan_style.data.load_all()  # the DataModules, imported on first use elsewhere, by their short names here
+
 __all__ = [
     "EXIT_TERMINATED",
     "ArgumentParser",

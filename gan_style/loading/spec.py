@@ -78,6 +78,8 @@ def import_own_classes() -> None:
     named by files (the only imports the loader makes; none is chosen by a file)."""
     for name in _OWN_PACKAGES:
         package = importlib.import_module(name)
+        if hasattr(package, "load_all"):  # a package whose classes are imported on first use
+            package.load_all()
         for info in pkgutil.iter_modules(package.__path__, prefix=f"{name}."):
             if name == "gan_style.methods" and not info.name.rpartition(".")[2].startswith("_"):
                 importlib.import_module(info.name)
