@@ -790,7 +790,7 @@ def test_cli_predict_with_unicode_paths(cli):
     assert sorted(p.name for p in out.iterdir()) == ["été 1.png", "日本 写真.png"]  # input stems kept
     for path in out.iterdir():
         with Image.open(path) as img:
-            assert img.size == (36, 32) and img.mode == "RGB"  # 40x36 at the 32-pixel crop, aspect kept
+            assert img.size == (40, 36) and img.mode == "RGB"  # the image's own size, not the 32-pixel crop
     assert f"ImageWriter: wrote 2 images to {out}" in proc.stdout + proc.stderr
 
 
