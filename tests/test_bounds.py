@@ -265,7 +265,7 @@ def test_demo_refuses_an_output_size_over_max_pixels_and_keeps_serving(tmp_path,
     assert calls == []  # refused before anything was resized or run
 
     result, info = run("64")  # the next request is served
-    assert calls == [64] and "68x64 px" in info and Path(result).is_file()
+    assert calls == [64] and "71x64 px" in info and Path(result).is_file()
 
 
 def test_demo_default_max_pixels_is_the_output_limit():
