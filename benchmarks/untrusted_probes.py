@@ -378,7 +378,7 @@ PROBES: dict[str, tuple[str, Callable[[Probe], list[str]]]] = {
 }  # fmt: skip
 
 
-# --- the local Hub server (tests/conftest.py's _HubHandler) ---------------------------------------------------
+# --- the local Hub server: a marked copy of tests/conftest.py's _HubHandler (a benchmark does not import the tests) ---
 
 
 class _HubHandler(http.server.BaseHTTPRequestHandler):

@@ -439,16 +439,6 @@ def config_from_checkpoint(argv: list[str]) -> tuple[list[str], str | None]:
     return [argv[0], *recipes, "--config", tmp, f"--trainer.default_root_dir={run}", *argv[1:]], tmp
 
 
-def _wandb_has_credentials() -> bool:
-    if os.environ.get("WANDB_API_KEY"):
-        return True
-    try:
-        host = os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai").split("://")[-1].split("/")[0]
-        return netrc.netrc().authenticators(host) is not None
-    except (FileNotFoundError, netrc.NetrcParseError, OSError):
-        return False
-
-
 def run(argv: list[str], modules: list[str], from_sys_argv: bool = False) -> None:
     """Run ``gan-style fit / validate / test / predict ...`` (``argv``: the command and its arguments, without
     ``--import``), after importing ``modules`` and the installed plugins (:mod:`gan_style.loading.plugins`).
