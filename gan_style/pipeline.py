@@ -101,6 +101,7 @@ class Pipeline:
     def __init__(self, stylizer: Stylizer, device: str | torch.device = "cpu") -> None:
         self.device = torch.device(device)
         self.stylizer = stylizer.to(self.device).eval()
+        self._runners: dict[Any, Any] = {}
 
     def __repr__(self) -> str:
         return f"Pipeline({self.stylizer.describe()}, device={self.device})"
@@ -109,7 +110,9 @@ class Pipeline:
         from gan_style.inference.run import Runner
 
         batch, form = _to_batch(image)
-        runner = Runner(self.stylizer, size=size, device=self.device, expected_calls=1)
+        runner = self._runners.get(size)
+        if runner is None:  # one runner (and its fast path) per size, kept across calls
+            runner = self._runners[size] = Runner(self.stylizer, size=size, device=self.device, expected_calls=1)
         y = runner(batch, runner.prepare_styles(styles), **controls)
         return _from_batch(y, form)
 

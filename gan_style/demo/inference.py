@@ -38,9 +38,9 @@ def resolve_size(stylizer: Stylizer, size: Size) -> int | None:
 def mask_tensors(masks: Sequence[Image.Image], height: int, width: int, device: torch.device) -> list[Tensor]:
     """Mask images as ``(1, height, width)`` float tensors in [0, 1] on ``device`` (white = 1), resized nearest, as
     the runner sizes them."""
-    from gan_style.inference.run import _mask_tensors
+    from gan_style.inference.run import mask_tensors as runner_masks
 
-    return _mask_tensors(masks, height, width, device)
+    return runner_masks(masks, height, width, device)
 
 
 def stylize_image(

@@ -35,7 +35,17 @@ from gan_style.errors import InvalidSettingError
 from gan_style.inference.sizing import MAX_OUTPUT_PIXELS
 from gan_style.inference.stylizer import Stylizer
 
-__all__ = ["AUTO_TILE", "DEFAULT_PIXEL_BUDGET", "Runner", "network_size", "output_size", "run_image"]
+__all__ = [
+    "AUTO_TILE",
+    "DEFAULT_PIXEL_BUDGET",
+    "Runner",
+    "mask_tensors",
+    "network_size",
+    "output_size",
+    "resize",
+    "resize_back",
+    "run_image",
+]
 
 #: Outputs with more pixels than this run in tiles (1024 x 1024): the memory of one network call stays bounded.
 DEFAULT_PIXEL_BUDGET = 1024 * 1024
@@ -72,13 +82,24 @@ def network_size(height: int, width: int, multiple: int) -> tuple[int, int]:
     )
 
 
-def _resize(images: Tensor, height: int, width: int) -> Tensor:
+def resize(images: Tensor, height: int, width: int) -> Tensor:
+    """``images`` (N, C, H, W) in [-1, 1] resized to ``height`` x ``width`` (bicubic, antialiased, clamped to
+    [-1, 1]), as the runner sizes every network input; returned as they are when already that size."""
     if tuple(images.shape[-2:]) == (height, width):
         return images
     return F.interpolate(images, size=(height, width), mode="bicubic", align_corners=False, antialias=True).clamp(-1, 1)
 
 
-def _mask_tensors(masks: Sequence[Any], height: int, width: int, device: torch.device) -> list[Tensor]:
+def resize_back(outputs: Tensor, height: int, width: int) -> Tensor:
+    """The network's ``outputs`` (N, C, h, w) back to the output size ``height`` x ``width`` (bicubic), as float32
+    on the CPU clamped to [-1, 1]."""
+    y = outputs.float().cpu()
+    if tuple(y.shape[-2:]) != (height, width):
+        y = F.interpolate(y, size=(height, width), mode="bicubic", align_corners=False)
+    return y.clamp(-1, 1)
+
+
+def mask_tensors(masks: Sequence[Any], height: int, width: int, device: torch.device) -> list[Tensor]:
     """Masks (PIL images, white = 1, or ``(1, h, w)`` tensors in [0, 1]) as ``(1, height, width)`` tensors in [0, 1]
     on ``device``, resized nearest."""
     from gan_style.data.transforms import to_tensor
@@ -199,7 +220,7 @@ class Runner:
         for style in styles:
             s = style if style.dim() == 4 else style[None]
             if self.size and not self.stylizer.resizes_inputs:
-                s = _resize(s.float(), *output_size(s.shape[-2], s.shape[-1], self.size))
+                s = resize(s.float(), *output_size(s.shape[-2], s.shape[-1], self.size))
             out.append(s.to(self.device))
         return out
 
@@ -226,7 +247,7 @@ class Runner:
         with torch.no_grad():
             if self.stylizer.resizes_inputs:  # an optimization: its own sizing
                 if masks:
-                    controls["masks"] = _mask_tensors(masks, x.shape[-2], x.shape[-1], self.device)
+                    controls["masks"] = mask_tensors(masks, x.shape[-2], x.shape[-1], self.device)
                 y = self.stylizer(x.to(self.device), list(styles) if styles else None, **controls)
                 return y.clamp(-1, 1).float().cpu()
             height, width = self.output_size(x.shape[-2], x.shape[-1])
@@ -236,7 +257,7 @@ class Runner:
                     raise InvalidSettingError(
                         f"a {width}x{height} output runs in tiles, which cannot take --masks; give a smaller --size"
                     )
-                x = _resize(x.cpu(), height, width)  # stays on the CPU: one tile at a time goes to the device
+                x = resize(x.cpu(), height, width)  # stays on the CPU: one tile at a time goes to the device
                 y = stylize_tiled(
                     self.stylizer,
                     x,
@@ -250,17 +271,14 @@ class Runner:
                 )
                 return y.clamp(-1, 1).float().cpu()
             net_h, net_w = network_size(height, width, self.stylizer.size_multiple)
-            x = _resize(x, net_h, net_w).to(self.device)
+            x = resize(x, net_h, net_w).to(self.device)
             if masks:
-                controls["masks"] = _mask_tensors(masks, net_h, net_w, self.device)
+                controls["masks"] = mask_tensors(masks, net_h, net_w, self.device)
             if self.stylizer.feed_forward:
                 y = self._fast_path()(x, list(styles) if styles else None, **controls)
             else:
                 y = self.stylizer(x, list(styles) if styles else None, **controls)
-            y = y.float().cpu()
-            if tuple(y.shape[-2:]) != (height, width):
-                y = F.interpolate(y, size=(height, width), mode="bicubic", align_corners=False)
-            return y.clamp(-1, 1)
+            return resize_back(y, height, width)
 
 
 def run_image(

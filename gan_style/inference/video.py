@@ -36,7 +36,7 @@ from torch import Tensor
 from gan_style.data.images import is_image_file, load_image, max_image_pixels
 from gan_style.errors import DatasetNotFoundError, ImageLoadError, InvalidSettingError, MissingDependencyError
 from gan_style.inference.fast import Backend, FastPath
-from gan_style.inference.run import network_size, output_size
+from gan_style.inference.run import network_size, output_size, resize, resize_back
 from gan_style.inference.sizing import MAX_OUTPUT_PIXELS
 from gan_style.inference.stylizer import Stylizer
 from gan_style.io.atomic import temporary_path
@@ -770,7 +770,7 @@ def stylize_video(
 
     def frames() -> Iterator[Tensor]:
         for array in reader:
-            yield _resize(to_tensor_uint8(array), net_height, net_width)
+            yield resize(to_tensor_uint8(array), net_height, net_width)
 
     clip = ClipStylizer(
         stylizer,
@@ -788,7 +788,7 @@ def stylize_video(
         bar = tqdm(total=info.frames, unit="frame", desc=source.name, disable=not progress, leave=False)
         try:
             for batch in _batches(frames(), clip.batch_size):
-                for frame in _to_uint8(_resize_back(clip(batch), height, width)):
+                for frame in _to_uint8(resize_back(clip(batch), height, width)):
                     writer.write(frame)
                 bar.update(batch.shape[0])
         finally:
@@ -803,20 +803,3 @@ def to_tensor_uint8(array: np.ndarray) -> Tensor:
     array = np.ascontiguousarray(array) if array.flags.writeable else np.array(array)
     pixels = torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0)
     return TF.to_dtype(pixels, torch.float32, scale=True) * 2.0 - 1.0  # exactly as to_tensor converts an image
-
-
-def _resize(x: Tensor, height: int, width: int) -> Tensor:
-    """Frames to the network's size, as :class:`gan_style.inference.run.Runner` resizes images."""
-    from gan_style.inference.run import _resize as resize
-
-    return resize(x, height, width)
-
-
-def _resize_back(y: Tensor, height: int, width: int) -> Tensor:
-    """The network's output back to the output size, as :class:`gan_style.inference.run.Runner` does."""
-    y = y.float().cpu()
-    if tuple(y.shape[-2:]) == (height, width):
-        return y.clamp(-1, 1)
-    import torch.nn.functional as F
-
-    return F.interpolate(y, size=(height, width), mode="bicubic", align_corners=False).clamp(-1, 1)
