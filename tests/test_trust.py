@@ -334,7 +334,7 @@ def test_a_text_file_in_the_pretrained_cache_is_one_line(tmp_path, monkeypatch):
         (lambda c: c.update(extra=1), "unknown key(s) extra"),
         (lambda c: c["hyper_parameters"].update(lambda_cycel=3.0), "lambda_cycel is not a setting of CycleGAN"),
         (lambda c: c["hyper_parameters"].update(generator_ab="/etc/passwd"), "generator_ab must be"),
-        (lambda c: c["hyper_parameters"].update(lr="0.1"), "lr must be a number, got a string"),
+        (lambda c: c["hyper_parameters"]["generator_ab"]["init_args"].update(ngf="8"), "ngf must be"),
         (lambda c: c["hyper_parameters"]["generator_ab"]["init_args"].update(ngf=10**6), "ngf is 1000000"),
         (lambda c: c.update(gan_style_class="gan_style.__builtins__.eval"), "not a class path of public names"),
     ],
@@ -351,6 +351,18 @@ def test_a_bad_model_config_is_one_line(edit, needle, tiny_cyclegan_checkpoint, 
     )  # fmt: skip
     _one_line_error(status, stderr, needle)
     assert not (tmp_path / "out").exists()
+
+
+def test_settings_inference_does_not_read_are_checked_by_the_whole_loader(tiny_cyclegan_checkpoint, tmp_path):
+    """stylize reads the network that runs (gan_style.loading.stylizers); export and fit build the whole method and
+    check every setting's type."""
+    from gan_style.loading.spec import method_spec
+
+    folder = _model_folder(tiny_cyclegan_checkpoint, tmp_path / "folder")
+    config = json.loads((folder / "config.json").read_text())
+    config["hyper_parameters"]["lr"] = "0.1"
+    with pytest.raises(ModelConfigError, match="lr must be a number, got a string"):
+        method_spec(config["hyper_parameters"], "'config.json'", config["gan_style_class"])
 
 
 def test_deeply_nested_brackets_are_one_line(tiny_cyclegan_checkpoint, tmp_path, capsys, monkeypatch):

@@ -259,6 +259,27 @@ def carried_config(checkpoint: Mapping[str, Any], source: str) -> dict[str, Any]
     return config
 
 
+def _light_stylizer(data: Mapping[str, Any], path: Path, network: str | None) -> Any:
+    """The stylizer of a built-in method's checkpoint built without the method (:mod:`gan_style.loading.stylizers`),
+    or None when the checkpoint needs the whole method."""
+    from gan_style.loading.stylizers import read_stylizer
+
+    state = data.get("state_dict")
+    if not isinstance(state, Mapping) or not all(isinstance(k, str) for k in state):
+        return None
+
+    def weights(prefix: str) -> dict[str, Any]:
+        return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+
+    stylizer = read_stylizer(
+        data.get("gan_style_class"), data.get("hyper_parameters"), weights, network, f"checkpoint '{path}'"
+    )
+    if stylizer is not None and stylizer.default_size is None:
+        size = data.get("gan_style_image_size")
+        stylizer.default_size = size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else None
+    return stylizer
+
+
 def load_stylizer(source: str | os.PathLike, network: str | None = None, device: Any = "cpu", progress: bool = True):
     """A model from any kind of source, as its :class:`~gan_style.inference.Stylizer` in eval mode on ``device``:
     the one loader every door (``stylize``, the demo, ``gan_style.load``, ``compare``) uses.
@@ -305,7 +326,12 @@ def load_stylizer(source: str | os.PathLike, network: str | None = None, device:
                 f"{CONFIG_FILE}); give a checkpoint file, a run folder, a model folder or a published model's name"
             )
     if path.is_file():
-        model = load_method(path, device)
+        data = read_checkpoint(path)
+        stylizer = _light_stylizer(data, path, network)
+        if stylizer is not None:
+            return stylizer.to(device)
+        source = f"checkpoint '{path}'"
+        model = build_method(checkpoint_spec(data, source), data.get("state_dict"), source, checkpoint=data)
         stylizer = model.stylizer(network).eval()
         if stylizer.default_size is None:
             stylizer.default_size = model.trained_image_size()

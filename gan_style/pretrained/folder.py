@@ -139,6 +139,7 @@ def load_model_folder(
 
     from gan_style.loading.sources import build_method
     from gan_style.loading.spec import check_plain, method_spec
+    from gan_style.loading.stylizers import read_stylizer
 
     folder = Path(folder)
     config_path, weights_path = folder / CONFIG_FILE, folder / WEIGHTS_FILE
@@ -170,14 +171,26 @@ def load_model_folder(
     for key in ("network", "source"):
         if config.get(key) is not None and not isinstance(config[key], str):
             raise ModelConfigError(f"{source}: {key} must be a string or null")
-    spec = method_spec(config.get("hyper_parameters"), source, config["gan_style_class"])
-    try:
-        state = load_file(str(weights_path))
-    except (SafetensorError, OSError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UnreadableFileError(f"'{weights_path}' is not a readable safetensors file ({first})") from None
-    model = build_method(spec, state, f"'{weights_path}'")
     chosen = network if network is not None else config.get("network")
+
+    def read_weights() -> dict[str, torch.Tensor]:
+        try:
+            return load_file(str(weights_path))
+        except (SafetensorError, OSError, ValueError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise UnreadableFileError(f"'{weights_path}' is not a readable safetensors file ({first})") from None
+
+    state: dict[str, torch.Tensor] = {}
+
+    def weights(prefix: str) -> dict[str, torch.Tensor]:
+        state.update(state or read_weights())
+        return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+
+    stylizer = read_stylizer(config["gan_style_class"], config.get("hyper_parameters"), weights, chosen, source)
+    if stylizer is not None:
+        return stylizer.to(device).eval()
+    spec = method_spec(config.get("hyper_parameters"), source, config["gan_style_class"])
+    model = build_method(spec, state or read_weights(), f"'{weights_path}'")
     return model.stylizer(chosen).to(device).eval()
 
 
