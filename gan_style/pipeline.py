@@ -88,8 +88,11 @@ class Pipeline:
     - ``size``: the shorter side of the result in pixels, the aspect ratio kept; None (default; ``"auto"`` means
       the same): the input's own size. Sizing, tiles and precision are those of every door
       (:class:`gan_style.inference.run.Runner`), so ``gan-style stylize`` gives the same pixels;
-    - ``controls``: the model's controls (``alpha``, ``style_weights``, ``preserve_color``; masks are not taken
-      here: use ``gan-style stylize --masks``).
+    - ``controls``: the model's controls (``alpha``, ``style_weights``, ``preserve_color``; ``seed`` for a model
+      with diverse outputs; masks are not taken here: use ``gan-style stylize --masks``).
+
+    ``pipeline.samples(image, num_samples, seed=0, style=None, size=None)`` gives several outputs of a model with
+    diverse outputs (MUNIT), sample k drawn with ``seed + k`` as ``gan-style stylize --num_samples`` does.
 
     Returns the result(s) in the input's form, at the input's size (or the shorter side ``size``).
 
@@ -130,6 +133,42 @@ class Pipeline:
         if isinstance(image, (list, tuple)):
             return [self._run_one(item, styles, size, controls) for item in image]
         return self._run_one(image, styles, size, controls)
+
+    def samples(
+        self,
+        image: ImageLike,
+        num_samples: int,
+        seed: int = 0,
+        style: ImageLike | Sequence[ImageLike] | None = None,
+        size: int | Literal["auto"] | None = None,
+        **controls: Any,
+    ) -> list[Any]:
+        """``num_samples`` outputs of one image from a model with diverse outputs (a stochastic stylizer, MUNIT),
+        sample k drawn with ``seed + k``: the same pixels as ``gan-style stylize --num_samples N --seed S``.
+
+        Args:
+            image: one image (a file path, a PIL image, a NumPy array or a tensor, as for ``__call__``).
+            num_samples: how many outputs, >= 1.
+            seed: the first sample's seed, >= 0 (0).
+            style: an example image whose style every sample takes (None, the default: drawn at random).
+            size: the shorter side of the results (None, the default: the input's own).
+            controls: the model's other controls.
+
+        Returns:
+            A list of ``num_samples`` results in the input's form.
+
+        Raises:
+            ValueError: ``num_samples`` < 1, or a model whose outputs are not random (``stylizer.stochastic`` is
+                False: it would give the same image ``num_samples`` times).
+        """
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+            raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}")
+        if not self.stylizer.stochastic:
+            raise ValueError(
+                f"{self.stylizer.describe()} gives one output per input (nothing in it is drawn at random); samples() "
+                "is for models with diverse outputs (MUNIT)"
+            )
+        return [self(image, style, size, seed=seed + k, **controls) for k in range(num_samples)]
 
     def video(
         self,

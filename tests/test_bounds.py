@@ -248,8 +248,9 @@ def test_demo_refuses_an_output_size_over_max_pixels_and_keeps_serving(tmp_path,
     monkeypatch.setattr(app, "stylize_image", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
 
     def run(size, tile=0):
-        # model, content, styles, style_weights, masks, alpha, preserve_color, size, tile, tile_overlap, tile_norm
-        args = ["tiny", str(upload), [], "", [], 1.0, "model's setting", size, tile, 16, "image"]
+        # model, content, styles, style_weights, masks, alpha, preserve_color, size, tile, tile_overlap, tile_norm,
+        # num_samples, seed
+        args = ["tiny", str(upload), [], "", [], 1.0, "model's setting", size, tile, 16, "image", 1, 0]
         return fns["stylize"](*args, request=None, progress=lambda *a, **k: None)
 
     # tiles bound the network's memory, not the result's: the result has the requested size either way

@@ -213,8 +213,9 @@ def _alive(url: str) -> bool:
 
 
 def _stylize_args(content, size="auto"):
-    # model, content, styles, style_weights, masks, alpha, preserve_color, size, tile, tile_overlap, tile_norm
-    return [AB, content, [], "", [], 1.0, "model's setting", size, 0, 64, "image"]
+    # model, content, styles, style_weights, masks, alpha, preserve_color, size, tile, tile_overlap, tile_norm,
+    # num_samples, seed
+    return [AB, content, [], "", [], 1.0, "model's setting", size, 0, 64, "image", 1, 0]
 
 
 def test_api_gives_the_pixels_of_stylize_and_the_command_that_does(demo_server, tiny_cyclegan_checkpoint, tmp_path):

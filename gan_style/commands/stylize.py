@@ -148,6 +148,8 @@ def stylize(
     crf: int = 18,
     backend: Literal["auto", "eager", "compile", "onnxruntime"] = "auto",
     max_pixels: int | None = _MAX_OUTPUT_PIXELS,
+    num_samples: int = 1,
+    seed: int | None = None,
 ) -> list[Path]:
     """Stylize or translate images and videos with a trained method, or images with Gatys optimization.
 
@@ -224,6 +226,12 @@ def stylize(
             (16777216, 4096 x 4096: :data:`gan_style.inference.sizing.MAX_OUTPUT_PIXELS`); checked from the image
             headers and the video's container before anything is decoded, resized or written (``--tile`` bounds
             the network's memory, not the whole image's, so it applies with tiles too). null: no limit.
+        num_samples: outputs per content image, >= 1 (1), for a model with diverse outputs (a stochastic stylizer
+            such as MUNIT: each sample draws its own style code). Above 1, ``<content>_sample<k>.png`` (k from 0)
+            and a grid of them, ``<content>_samples.png``, are written. A video gets one sample (one style code
+            for the whole clip).
+        seed: the seed of a stochastic stylizer's draws, >= 0 (None, the default: 0); sample k uses seed + k, so
+            the same command gives the same images. Refused by models whose outputs are not random.
 
     Returns:
         The written files.
@@ -258,13 +266,15 @@ def stylize(
         raise ValueError(f"tile_norm must be 'image' or 'tile', got {tile_norm!r}")
     if size is not None and size != "auto" and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise ValueError(f"--size must be a number of pixels >= 1 (the shorter side), auto or null, got {size}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+        raise InvalidSettingError(f"--num_samples must be an integer >= 1, got {num_samples!r}")
     if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1):
         raise InvalidSettingError(f"--max_pixels must be a number of pixels >= 1 or null, got {max_pixels!r}")
     import torch
 
     from gan_style.data.images import load_image
     from gan_style.data.transforms import to_tensor
-    from gan_style.inference.run import Runner
+    from gan_style.inference.run import Runner, sample_grid
 
     size = None if size == "auto" else size
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
@@ -290,6 +300,19 @@ def stylize(
             raise InvalidSettingError("give one of --checkpoint, --pretrained or --method")
         stylizer, _ = load_stylizer(checkpoint if checkpoint is not None else pretrained, network, dev)
     controls = {"alpha": alpha, "style_weights": style_weights, "masks": masks, "preserve_color": preserve_color}
+    if stylizer.stochastic:
+        controls["seed"] = 0 if seed is None else seed
+    elif seed is not None or num_samples > 1:
+        given = "--num_samples" if num_samples > 1 else "--seed"
+        raise InvalidSettingError(
+            f"{stylizer.describe()} gives one output per input (nothing in it is drawn at random); {given} is for "
+            "models with diverse outputs (MUNIT)"
+        )
+    if clips and num_samples > 1:
+        raise InvalidSettingError(
+            "--num_samples is for images; a video gets one sample (one style code for the whole clip): choose it with "
+            "--seed"
+        )
     stylizer.check_inputs(styles, controls)  # before any image is read
     if masks and len(masks) != len(styles):
         raise ValueError(f"give one mask per style: {len(styles)} styles, {len(masks)} masks")
@@ -316,7 +339,7 @@ def stylize(
     style_tag = "+".join(p.stem for p in styles)
     targets: dict[Path, Path] = {}
     for path in contents:
-        target = out_dir / (f"{path.stem}_{style_tag}.png" if stylizer.takes_style else f"{path.stem}.png")
+        target = out_dir / (f"{path.stem}_{style_tag}.png" if style_tag else f"{path.stem}.png")
         if target.resolve() in inputs:
             raise ValueError(f"output '{target}' would overwrite an input image; choose another output_dir")
         if target in targets.values():
@@ -332,7 +355,7 @@ def stylize(
 
         suffix = output_suffix(codec)
         for path in clips:
-            name = f"{path.stem}_{style_tag}{suffix}" if stylizer.takes_style else f"{path.stem}{suffix}"
+            name = f"{path.stem}_{style_tag}{suffix}" if style_tag else f"{path.stem}{suffix}"
             target = out_dir / name
             if target.resolve() in inputs or target.resolve() == path.resolve():
                 raise ValueError(
@@ -372,7 +395,15 @@ def stylize(
             warnings.warn(f"{reason}; skipped (--skip_bad_images)", UserWarning, stacklevel=2)
             skipped.append(path)
             continue
-        written.append(_write(runner(x, style_tensors, mask_images, **run_controls), target))
+        if num_samples == 1:
+            written.append(_write(runner(x, style_tensors, mask_images, **run_controls), target))
+            continue
+        samples = []
+        for k in range(num_samples):
+            out = runner(x, style_tensors, mask_images, **{**run_controls, "seed": run_controls["seed"] + k})
+            samples.append(out)
+            written.append(_write(out, target.with_name(f"{target.stem}_sample{k}.png")))
+        written.append(_write(sample_grid(samples), target.with_name(f"{target.stem}_samples.png")))
     images = len(written)
     controls = {k: v for k, v in controls.items() if v is not None}
     for path, target in clip_targets.items():

@@ -42,6 +42,7 @@ from gan_style.demo.inference import resolve_size, stylize_image, to_png
 from gan_style.demo.models import DemoModel
 from gan_style.demo.runner import ModelRunner, RunCancelled
 from gan_style.errors import DatasetNotFoundError, ImageLoadError, error_message, handled
+from gan_style.inference.run import sample_grid
 from gan_style.inference.sizing import MAX_OUTPUT_PIXELS
 from gan_style.inference.stylizer import Stylizer
 
@@ -53,6 +54,8 @@ DEFAULT_MAX_PIXELS = MAX_OUTPUT_PIXELS
 
 PRESERVE_CHOICES = ["model's setting", "none", "luminance", "histogram"]
 SIZE_CHOICES = ["auto", "original", "256", "512", "1024"]
+#: Most samples one run of a model with diverse outputs draws (the "Samples" slider).
+MAX_SAMPLES = 8
 
 
 def bundled_examples() -> tuple[list[Path], list[Path]]:
@@ -221,6 +224,8 @@ def _describe(model: DemoModel) -> str:
     size = f"{s.default_size} px" if s.default_size else "512 px"
     kind = "feed-forward network" if s.feed_forward else "optimization (slow: each image is optimized)"
     style = "takes style images" if s.takes_style else "translates images (no style input)"
+    if s.takes_style and s.style_optional:
+        style = "diverse outputs: an example image's style, or styles drawn at random"
     controls = ", ".join(s.controls) or "none"
     return f"**{model.method}** · {kind} · {style} · controls: {controls} · runs at {size} by default"
 
@@ -286,6 +291,7 @@ def build_demo(
             gr.update(visible="alpha" in s.controls),
             gr.update(visible="preserve_color" in s.controls),
             gr.update(visible=s.feed_forward),
+            gr.update(visible=s.stochastic),
         ]
 
     def preview(path: str | None) -> Image.Image | None:
@@ -307,10 +313,13 @@ def build_demo(
         tile: float | None,
         tile_overlap: float | None,
         tile_norm: str,
+        num_samples: float | None,
+        seed: float | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - Gradio's way of asking for progress
     ) -> tuple[str, str]:
-        """One model on one image; returns (result PNG, Markdown with the time and the equivalent command)."""
+        """One model on one image (several samples side by side for a model with diverse outputs); returns (result
+        PNG, Markdown with the time and the equivalent command)."""
         model = pick(name)
         size_value = parse_size(size)
         with _messages():
@@ -343,25 +352,38 @@ def build_demo(
                 settings += ["--tile", str(tile_px), "--tile_overlap", str(overlap), "--tile_norm", tile_norm]
             if mask_files:
                 settings += ["--masks", "[" + ",".join(Path(m).name for m in mask_files) + "]"]
+            samples, first_seed = 1, 0
+            if stylizer.stochastic:
+                samples = int(num_samples or 1)
+                first_seed = int(seed or 0)
+                if not 1 <= samples <= MAX_SAMPLES or first_seed < 0:
+                    raise _error(f"Samples must be 1 to {MAX_SAMPLES} and the seed >= 0")
+                settings += (["--num_samples", str(samples)] if samples > 1 else []) + ["--seed", str(first_seed)]
             progress(0, desc=f"waiting for the device ({name})")
             with _turn(runner, request):
                 progress(0, desc=f"running {name}")
                 start = time.perf_counter()
-                y = stylize_image(
-                    stylizer,
-                    image,
-                    style_images,
-                    size_value,
-                    mask_images,
-                    tile_px,
-                    overlap,
-                    tile_norm,
-                    dev,
-                    progress=bool(tile_px),
-                    **controls,
-                )
+                outputs = [
+                    stylize_image(
+                        stylizer,
+                        image,
+                        style_images,
+                        size_value,
+                        mask_images,
+                        tile_px,
+                        overlap,
+                        tile_norm,
+                        dev,
+                        progress=bool(tile_px),
+                        **controls,
+                        **({"seed": first_seed + k} if stylizer.stochastic else {}),
+                    )
+                    for k in range(samples)
+                ]
+                y = outputs[0] if samples == 1 else sample_grid(outputs)
                 seconds = time.perf_counter() - start
-        stem = Path(content).stem + ("_" + "+".join(Path(p).stem for p in style_files) if takes else "")
+        stem = Path(content).stem + ("_" + "+".join(Path(p).stem for p in style_files) if style_files else "")
+        stem += "_samples" if samples > 1 else ""
         target = results.write(y, stem)
         command = _command(model, Path(content).name, [Path(p).name for p in style_files], settings)
         info = (
@@ -464,6 +486,12 @@ def build_demo(
                         label="Colour preservation",
                         visible="preserve_color" in first.stylizer.controls,
                     )
+                    with gr.Row(visible=first.stylizer.stochastic) as samples_group:
+                        num_samples = gr.Slider(
+                            1, MAX_SAMPLES, value=1, step=1, label="Samples (each draws its own style)",
+                            elem_id="num-samples",
+                        )  # fmt: skip
+                        seed = gr.Number(0, precision=0, minimum=0, label="Seed", elem_id="seed")
                     with gr.Accordion("Size and tiles", open=False, elem_id="size-and-tiles"):
                         size = gr.Dropdown(
                             SIZE_CHOICES,
@@ -522,12 +550,13 @@ def build_demo(
         model.change(
             controls_for,
             model,
-            [about, style_group, style_weights, masks, alpha, preserve, tile_group],
+            [about, style_group, style_weights, masks, alpha, preserve, tile_group, samples_group],
             concurrency_limit=None,
             api_visibility="private",
         )
         content.change(preview, content, content_view, concurrency_limit=None, api_visibility="private")
         inputs = [model, content, styles, style_weights, masks, alpha, preserve, size, tile, tile_overlap, tile_norm]
+        inputs += [num_samples, seed]
         running = run_button.click(
             run, inputs, [result, result_info], api_name="stylize", concurrency_limit=1, concurrency_id="model"
         )

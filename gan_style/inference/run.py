@@ -45,6 +45,7 @@ __all__ = [
     "resize",
     "resize_back",
     "run_image",
+    "sample_grid",
 ]
 
 #: Outputs with more pixels than this run in tiles (1024 x 1024): the memory of one network call stays bounded.
@@ -297,3 +298,27 @@ def run_image(
     runner = Runner(stylizer, expected_calls=1, **{k: v for k, v in options.items() if k in runner_keys})
     controls = {k: v for k, v in options.items() if k not in runner_keys}
     return runner(content, runner.prepare_styles(styles), masks, **controls)
+
+
+def sample_grid(samples: Sequence[Tensor], columns: int = 4) -> Tensor:
+    """Several outputs of one input side by side (the grid of ``stylize --num_samples`` and the demo's samples).
+
+    Args:
+        samples: each (1, C, H, W) in [-1, 1], all the same size.
+        columns: samples per row (4); fewer samples make one row.
+
+    Returns:
+        (1, C, H_grid, W_grid) in [-1, 1]: rows of at most ``columns`` samples with 4-pixel white gaps and border.
+
+    Raises:
+        ValueError: no samples, or samples of different sizes.
+    """
+    import torch
+    from torchvision.utils import make_grid
+
+    if not samples:
+        raise ValueError("sample_grid needs at least one sample")
+    if len({tuple(s.shape) for s in samples}) != 1:
+        raise ValueError(f"samples of one grid must have one size, got {sorted({tuple(s.shape) for s in samples})}")
+    grid = make_grid(torch.cat(list(samples)), nrow=min(columns, len(samples)), padding=4, pad_value=1.0)
+    return grid.unsqueeze(0)

@@ -13,6 +13,10 @@ attribute / method       meaning
                          2^num_downs for a U-Net, 1 when the stylizer takes any size)
 ``tile_multiple``        tiles must be multiples of this (AdaIN: 8, the encoder's three poolings)
 ``takes_style``          whether style images are required (AdaIN, Gatys) or refused (translation)
+``style_optional``       with ``takes_style``: style images may also be left out (MUNIT: an example image's
+                         style code, or one drawn at random)
+``stochastic``           outputs depend on a random draw (MUNIT's style code), made from the ``seed``
+                         control: the same seed gives the same output, seed + k the k-th of several samples
 ``controls``             the keyword controls it accepts, among :data:`CONTROLS`
 ``feed_forward``         one network pass per image (tiles, export, video); False for Gatys, which
                          optimizes each image
@@ -60,8 +64,10 @@ __all__ = [
 #: - ``style_weights``: relative weights of several style images (equal by default);
 #: - ``masks``: one mask per style, (1, 1, H, W) or (H, W) in [0, 1], where that style applies;
 #: - ``preserve_color``: ``"none"``, ``"luminance"`` (keep the content's colours: luminance from the
-#:   output, colour from the content) or ``"histogram"`` (recolour the styles like the content first).
-CONTROLS: tuple[str, ...] = ("alpha", "style_weights", "masks", "preserve_color")
+#:   output, colour from the content) or ``"histogram"`` (recolour the styles like the content first);
+#: - ``seed``: an integer >= 0, the seed of a stochastic stylizer's random draws (``stochastic``): the same seed
+#:   gives the same output, for every image of a batch, every tile and every frame of a clip.
+CONTROLS: tuple[str, ...] = ("alpha", "style_weights", "masks", "preserve_color", "seed")
 
 
 def size_multiple_of(module: nn.Module) -> int:
@@ -203,6 +209,8 @@ class Stylizer(nn.Module, abc.ABC):
     size_multiple: int = 1
     tile_multiple: int = 1
     takes_style: bool = False
+    style_optional: bool = False
+    stochastic: bool = False
     controls: tuple[str, ...] = ()
     feed_forward: bool = True
     resizes_inputs: bool = False
@@ -226,13 +234,17 @@ class Stylizer(nn.Module, abc.ABC):
         """Refuse what this stylizer does not take, before any work.
 
         Raises:
-            ValueError: style images missing (``takes_style``) or given to a stylizer without style input; a
-                control this stylizer does not accept (the message lists those it does).
+            ValueError: style images missing (``takes_style`` without ``style_optional``) or given to a stylizer
+                without style input; a control this stylizer does not accept (the message lists those it does); a
+                ``seed`` that is not an integer >= 0.
         """
-        if self.takes_style and not styles:
+        if self.takes_style and not styles and not self.style_optional:
             raise ValueError(f"{self.describe()} needs --style images")
         if not self.takes_style and styles:
             raise ValueError(f"{self.describe()} translates images and takes no --style images")
+        seed = controls.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise ValueError(f"--seed must be an integer >= 0, got {seed!r}")
         unknown = [name for name, value in controls.items() if value is not None and name not in self.controls]
         if unknown:
             accepted = ", ".join(f"--{c}" for c in self.controls) or "none"
