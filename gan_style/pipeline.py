@@ -63,8 +63,12 @@ def _to_batch(image: ImageLike) -> tuple[Tensor, Any]:
     )
 
 
-def _from_batch(images: Tensor, form: Any) -> Any:
+def _from_batch(images: Tensor, form: Any, stylizer: Stylizer | None = None) -> Any:
     kind, detail = form
+    if kind == "data" and stylizer is not None and stylizer.output_scaling is not None:
+        return stylizer.output_scaling.from_tensor(images[0])
+    if kind == "data":
+        return np.asarray(to_image(images[0]))
     if kind == "pil":
         return to_image(images[0])
     if kind == "numpy":
@@ -94,7 +98,9 @@ class Pipeline:
     ``pipeline.samples(image, num_samples, seed=0, style=None, size=None)`` gives several outputs of a model with
     diverse outputs (MUNIT), sample k drawn with ``seed + k`` as ``gan-style stylize --num_samples`` does.
 
-    Returns the result(s) in the input's form, at the input's size (or the shorter side ``size``).
+    Returns the result(s) in the input's form, at the input's size (or the shorter side ``size``). A model trained
+    on data other than 8-bit RGB (16-bit, float, N bands: ``stylizer.input_scaling``) reads files and NumPy arrays
+    ``(H, W, C)`` in the data's own type and returns ``(H, W, C)`` arrays in its output type, scaled back exactly.
 
     Attributes:
         stylizer: the :class:`~gan_style.inference.Stylizer` (an ``nn.Module`` in eval mode).
@@ -112,12 +118,21 @@ class Pipeline:
     def _run_one(self, image: ImageLike, styles: list[Tensor] | None, size: Any, controls: dict) -> Any:
         from gan_style.inference.run import Runner
 
-        batch, form = _to_batch(image)
+        scaling = self.stylizer.input_scaling
+        if scaling is not None and isinstance(image, (str, os.PathLike, np.ndarray)):
+            # a model trained on other data than 8-bit RGB: the file's own type and bands, its recorded scaling
+            from gan_style.inference.run import read_input
+
+            array = image if isinstance(image, np.ndarray) else None
+            batch = read_input(image, self.stylizer) if array is None else scaling.to_tensor(array).unsqueeze(0)
+            form: Any = ("data", None)
+        else:
+            batch, form = _to_batch(image)
         runner = self._runners.get(size)
         if runner is None:  # one runner (and its fast path) per size, kept across calls
             runner = self._runners[size] = Runner(self.stylizer, size=size, device=self.device, expected_calls=1)
         y = runner(batch, runner.prepare_styles(styles), **controls)
-        return _from_batch(y, form)
+        return _from_batch(y, form, self.stylizer)
 
     def __call__(
         self,

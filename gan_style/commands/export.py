@@ -327,8 +327,10 @@ def export(
                 temps["safetensors"] = temporary_path(targets["safetensors"])
                 from gan_style.io.untrusted import safe_load
 
-                settings = safe_load(checkpoint).get("hyper_parameters")  # networks as class_path configs
-                save_model_folder(model, temps["safetensors"], name, str(checkpoint), settings)
+                stored = safe_load(checkpoint)
+                settings = stored.get("hyper_parameters")  # networks as class_path configs
+                scaling = stored.get("gan_style_scaling")  # the data's values, for data other than 8-bit RGB
+                save_model_folder(model, temps["safetensors"], name, str(checkpoint), settings, scaling)
                 if check:
                     try:
                         got = load_model_folder(temps["safetensors"], "cpu").export_module()(*check_inputs)

@@ -96,15 +96,6 @@ def _header_size(path: Path) -> tuple[int, int] | None:
     return height, width
 
 
-def _write(image: Any, target: Path) -> Path:
-    from gan_style.data.transforms import to_image
-    from gan_style.io.atomic import atomic_write
-
-    with atomic_write(target) as f:
-        to_image(image[0]).save(f, format="PNG")
-    return target
-
-
 def _mask_images(masks: list[str]) -> list[Any]:
     """The mask files as PIL images (the runner sizes them to each output)."""
     from PIL import Image
@@ -274,7 +265,7 @@ def stylize(
 
     from gan_style.data.images import load_image
     from gan_style.data.transforms import to_tensor
-    from gan_style.inference.run import Runner, sample_grid
+    from gan_style.inference.run import Runner, output_suffix, read_input, sample_grid, write_output
 
     size = None if size == "auto" else size
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
@@ -338,8 +329,9 @@ def stylize(
     out_dir = Path(output_dir)
     style_tag = "+".join(p.stem for p in styles)
     targets: dict[Path, Path] = {}
+    suffix = output_suffix(stylizer)  # .png; .tif for N-band or float data
     for path in contents:
-        target = out_dir / (f"{path.stem}_{style_tag}.png" if style_tag else f"{path.stem}.png")
+        target = out_dir / (f"{path.stem}_{style_tag}{suffix}" if style_tag else f"{path.stem}{suffix}")
         if target.resolve() in inputs:
             raise ValueError(f"output '{target}' would overwrite an input image; choose another output_dir")
         if target in targets.values():
@@ -387,7 +379,7 @@ def stylize(
     run_controls = {k: v for k, v in controls.items() if v is not None and k != "masks"}
     for path, target in targets.items():
         try:
-            x = to_tensor(load_image(path)).unsqueeze(0)
+            x = read_input(path, stylizer)
         except ImageLoadError as err:
             if not skip_bad_images:
                 raise ImageLoadError(str(err).replace("set skip_bad_images: true", "pass --skip_bad_images")) from None
@@ -396,14 +388,15 @@ def stylize(
             skipped.append(path)
             continue
         if num_samples == 1:
-            written.append(_write(runner(x, style_tensors, mask_images, **run_controls), target))
+            written.append(write_output(runner(x, style_tensors, mask_images, **run_controls), target, stylizer))
             continue
         samples = []
         for k in range(num_samples):
             out = runner(x, style_tensors, mask_images, **{**run_controls, "seed": run_controls["seed"] + k})
             samples.append(out)
-            written.append(_write(out, target.with_name(f"{target.stem}_sample{k}.png")))
-        written.append(_write(sample_grid(samples), target.with_name(f"{target.stem}_samples.png")))
+            written.append(write_output(out, target.with_name(f"{target.stem}_sample{k}{suffix}"), stylizer))
+        grid = target.with_name(f"{target.stem}_samples{suffix}")
+        written.append(write_output(sample_grid(samples), grid, stylizer))
     images = len(written)
     controls = {k: v for k, v in controls.items() if v is not None}
     for path, target in clip_targets.items():

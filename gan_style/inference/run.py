@@ -44,8 +44,11 @@ __all__ = [
     "output_size",
     "resize",
     "resize_back",
+    "output_suffix",
+    "read_input",
     "run_image",
     "sample_grid",
+    "write_output",
 ]
 
 #: Outputs with more pixels than this run in tiles (1024 x 1024): the memory of one network call stays bounded.
@@ -322,3 +325,70 @@ def sample_grid(samples: Sequence[Tensor], columns: int = 4) -> Tensor:
         raise ValueError(f"samples of one grid must have one size, got {sorted({tuple(s.shape) for s in samples})}")
     grid = make_grid(torch.cat(list(samples)), nrow=min(columns, len(samples)), padding=4, pad_value=1.0)
     return grid.unsqueeze(0)
+
+
+def input_channels(stylizer: Stylizer) -> int:
+    """The band count a stylizer's network reads: its first convolution's input channels (3 when it has none)."""
+    conv = next((m for m in stylizer.modules() if isinstance(m, torch.nn.Conv2d)), None)
+    return int(conv.in_channels) if conv is not None else 3
+
+
+def read_input(path: Any, stylizer: Stylizer) -> Tensor:
+    """An image file as the stylizer's input, (1, C, H, W) float32 in [-1, 1], the same in every door.
+
+    8-bit RGB models (``stylizer.input_scaling`` None, every published model) read the file as 8-bit RGB
+    (:func:`gan_style.data.images.load_image`: EXIF orientation, grayscale and alpha converted). Models trained on
+    other data read it in its own type and bands (:func:`gan_style.io.imagery.read_array`: 16-bit PNG, TIFF,
+    ``.npy``) with the network's band count, scaled by their recorded :class:`~gan_style.io.imagery.Scaling`.
+
+    Raises:
+        ImageLoadError: an unreadable file, or one whose bands cannot become the network's (one line naming both).
+    """
+    if stylizer.input_scaling is None:
+        from gan_style.data.images import load_image
+        from gan_style.data.transforms import to_tensor
+
+        return to_tensor(load_image(path)).unsqueeze(0)
+    from gan_style.io.imagery import read_array
+
+    return stylizer.input_scaling.to_tensor(read_array(path, channels=input_channels(stylizer))).unsqueeze(0)
+
+
+def output_suffix(stylizer: Stylizer, bands: int | None = None) -> str:
+    """The file ending outputs of ``stylizer`` are written with: ``.png`` when a PNG holds them (8-bit RGB, 1 or 3
+    bands of 8 or 16 bits), else ``.tif`` (more bands, float data)."""
+    scaling = stylizer.output_scaling
+    if scaling is None:
+        return ".png"
+    if bands is None:
+        conv = [m for m in stylizer.modules() if isinstance(m, torch.nn.Conv2d)]
+        bands = int(conv[-1].out_channels) if conv else 3
+    return ".png" if scaling.dtype in ("uint8", "uint16") and bands in (1, 3) else ".tif"
+
+
+def write_output(image: Tensor, target: Any, stylizer: Stylizer) -> Any:
+    """Write an output (1, C, H, W) in [-1, 1] to ``target`` atomically, in the values the model was trained on:
+    8-bit RGB PNG for 8-bit RGB models; otherwise the recorded ``output_scaling`` inverted exactly (16-bit PNG or
+    TIFF for 16-bit data, 1 band for 1-band data, N-band TIFF or ``.npy``) by :func:`gan_style.io.imagery.write_array`.
+
+    Returns:
+        ``target``.
+
+    Raises:
+        InvalidSettingError: a file ending that cannot hold the output (one line naming the formats that can).
+    """
+    from pathlib import Path
+
+    target = Path(target)
+    if stylizer.output_scaling is None:
+        from gan_style.data.transforms import to_image
+        from gan_style.io.atomic import atomic_write
+
+        with atomic_write(target) as f:
+            to_image(image[0]).save(f, format="PNG")
+        return target
+    from gan_style.io.imagery import write_array
+
+    array = stylizer.output_scaling.from_tensor(image[0].detach().float().cpu())
+    write_array(target, array)
+    return target

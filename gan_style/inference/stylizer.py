@@ -22,6 +22,9 @@ attribute / method       meaning
                          optimizes each image
 ``resizes_inputs``       True: callers pass images at their original size and the stylizer sizes them
                          (Gatys optimizes at its own sizes); False: callers size them (``size_multiple``)
+``input_scaling``        how the files it reads map to [-1, 1] (:class:`gan_style.io.imagery.Scaling`: 16-bit,
+                         float, N-band data), recorded by training; None: 8-bit RGB, as every published model
+``output_scaling``       how its outputs map back to file values (the same kinds); None: 8-bit RGB
 ``default_size``         the shorter side (pixels) the model is meant to run at: the size it was trained
                          at (a checkpoint records it), AdaIN's 512 as in the reference test; None: the
                          caller's default
@@ -211,6 +214,8 @@ class Stylizer(nn.Module, abc.ABC):
     takes_style: bool = False
     style_optional: bool = False
     stochastic: bool = False
+    input_scaling: Any = None
+    output_scaling: Any = None
     controls: tuple[str, ...] = ()
     feed_forward: bool = True
     resizes_inputs: bool = False

@@ -20,6 +20,7 @@ from typing import Any
 from gan_style.errors import FileMissingError, GanStyleError, ModelConfigError, UnreadableFileError
 from gan_style.loading.plugins import import_modules
 from gan_style.loading.spec import ClassSpec, method_spec
+from gan_style.loading.stylizers import SCALING_KEY, attach_scaling
 
 __all__ = [
     "CARRIED_SECTIONS",
@@ -277,7 +278,7 @@ def _light_stylizer(data: Mapping[str, Any], path: Path, network: str | None) ->
     if stylizer is not None and stylizer.default_size is None:
         size = data.get("gan_style_image_size")
         stylizer.default_size = size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else None
-    return stylizer
+    return stylizer if stylizer is None else attach_scaling(stylizer, data.get(SCALING_KEY), network, f"'{path}'")
 
 
 def load_stylizer(source: str | os.PathLike, network: str | None = None, device: Any = "cpu", progress: bool = True):
@@ -335,7 +336,7 @@ def load_stylizer(source: str | os.PathLike, network: str | None = None, device:
         stylizer = model.stylizer(network).eval()
         if stylizer.default_size is None:
             stylizer.default_size = model.trained_image_size()
-        return stylizer.to(device)
+        return attach_scaling(stylizer, data.get(SCALING_KEY), network, source).to(device)
     from gan_style.pretrained import from_pretrained
 
     if network is not None:

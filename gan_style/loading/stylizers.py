@@ -26,7 +26,7 @@ from typing import Any
 from gan_style.errors import GanStyleError, ModelConfigError, UnreadableFileError
 from gan_style.loading.spec import INSTANTIATOR, check_plain, class_spec
 
-__all__ = ["PLANS", "StylizerPlan", "plan_for", "read_stylizer"]
+__all__ = ["PLANS", "SCALING_KEY", "StylizerPlan", "attach_scaling", "plan_for", "read_stylizer"]
 
 #: The package whose networks the plans build (a method whose network lives elsewhere is loaded whole).
 NETWORKS_PACKAGE = "gan_style.nets"
@@ -76,7 +76,7 @@ class StylizerPlan:
         return tuple(k for k in self.settings if k.startswith(("generator", "discriminator")))
 
 
-_ADVERSARIAL = ("gan_mode", "lr", "betas", "reference_weights", "on_nonfinite_loss")
+_ADVERSARIAL = ("gan_mode", "lr", "betas", "reference_weights", "on_nonfinite_loss", "diffaugment")
 _CUT = (
     "generator", "discriminator", "mode", "lambda_gan", "lambda_nce", "nce_idt", "flip_equivariance", "nce_layers",
     "nce_T", "num_patches", "negatives_from_minibatch", "mlp_channels", "use_mlp", "n_epochs", "n_epochs_decay",
@@ -242,3 +242,44 @@ def read_stylizer(
             f"{source}: the weights do not fit {plan.name}'s {name} as configured ({first})"
         ) from None
     return stylizer.eval()
+
+
+#: The checkpoint entry (a model folder's ``config.json`` key ``scaling``) that records how the training data's values
+#: map to [-1, 1]: ``{"A": scaling, "B": scaling}``, each a :meth:`gan_style.io.imagery.Scaling.to_dict` mapping;
+#: absent for 8-bit RGB data.
+SCALING_KEY = "gan_style_scaling"
+
+
+def attach_scaling(stylizer: Any, stored: Any, network: str | None, source: str) -> Any:
+    """Give ``stylizer`` the recorded scalings of its input and output domains (``input_scaling``,
+    ``output_scaling``), so every door reads and writes files in the values the model was trained on.
+
+    A network reads domain A and writes domain B, except one named ``*_ba`` (CycleGAN's ``generator_ba``), which
+    reads B and writes A.
+
+    Args:
+        stylizer: the loaded stylizer.
+        stored: the file's :data:`SCALING_KEY` entry (None: 8-bit RGB data, nothing attached).
+        network: the network that runs (None: the method's default).
+        source: how messages name the file.
+
+    Returns:
+        ``stylizer``.
+
+    Raises:
+        ModelConfigError: an entry that is not ``{"A": scaling, "B": scaling}`` of valid scalings (one line).
+    """
+    if stored is None:
+        return stylizer
+    from gan_style.errors import InvalidSettingError
+    from gan_style.io.imagery import Scaling
+
+    if not isinstance(stored, dict) or not set(stored) <= {"A", "B"}:
+        raise ModelConfigError(f"{source}: {SCALING_KEY} must map the domains A and B to scalings; the file was not loaded")
+    try:
+        scalings = {d: Scaling.from_dict(v, f"{SCALING_KEY}.{d}") for d, v in stored.items() if v is not None}
+    except InvalidSettingError as err:
+        raise ModelConfigError(f"{source}: {err}; the file was not loaded") from None
+    reads, writes = ("B", "A") if (network or "").endswith("_ba") else ("A", "B")
+    stylizer.input_scaling, stylizer.output_scaling = scalings.get(reads), scalings.get(writes)
+    return stylizer

@@ -41,7 +41,7 @@ FOLDER_FORMAT = "gan-style-model"
 HUB_PREFIX = "hf://"
 #: Largest ``config.json`` read, in bytes (a model config is a few kilobytes).
 MAX_CONFIG_BYTES = 1 << 20
-_CONFIG_KEYS = {"format", "version", "gan_style_class", "hyper_parameters", "network", "source"}
+_CONFIG_KEYS = {"format", "version", "gan_style_class", "hyper_parameters", "network", "source", "scaling"}
 
 
 def _plain(value: Any) -> Any:
@@ -61,6 +61,7 @@ def save_model_folder(
     network: str | None = None,
     source: str = "",
     hyper_parameters: dict[str, Any] | None = None,
+    scaling: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``model`` (a :class:`~gan_style.methods.GanStyleModule`) as a model folder: ``config.json`` and
     ``model.safetensors``. The folder is written beside its target and renamed into place when complete (an
@@ -75,6 +76,8 @@ def save_model_folder(
             a gan-style checkpoint's ``hyper_parameters`` (what ``gan-style export`` passes). None (default):
             ``model.hparams``, which holds network configs only when the model was built from them (a model
             loaded with ``load_from_checkpoint`` holds the built networks instead: pass the checkpoint's).
+        scaling: how the training data's values map to [-1, 1], ``{"A": ..., "B": ...}`` as a checkpoint's
+            ``gan_style_scaling`` records it (None, the default: 8-bit RGB data); the loader gives it to the stylizer.
 
     Returns:
         The folder.
@@ -98,6 +101,8 @@ def save_model_folder(
         "network": network,
         "source": source,
     }
+    if scaling is not None:
+        config["scaling"] = _plain(dict(scaling))
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     target = Path(folder)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -139,7 +144,7 @@ def load_model_folder(
 
     from gan_style.loading.sources import build_method
     from gan_style.loading.spec import check_plain, method_spec
-    from gan_style.loading.stylizers import read_stylizer
+    from gan_style.loading.stylizers import attach_scaling, read_stylizer
 
     folder = Path(folder)
     config_path, weights_path = folder / CONFIG_FILE, folder / WEIGHTS_FILE
@@ -187,11 +192,11 @@ def load_model_folder(
         return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
 
     stylizer = read_stylizer(config["gan_style_class"], config.get("hyper_parameters"), weights, chosen, source)
-    if stylizer is not None:
-        return stylizer.to(device).eval()
-    spec = method_spec(config.get("hyper_parameters"), source, config["gan_style_class"])
-    model = build_method(spec, state or read_weights(), f"'{weights_path}'")
-    return model.stylizer(chosen).to(device).eval()
+    if stylizer is None:
+        spec = method_spec(config.get("hyper_parameters"), source, config["gan_style_class"])
+        model = build_method(spec, state or read_weights(), f"'{weights_path}'")
+        stylizer = model.stylizer(chosen)
+    return attach_scaling(stylizer, config.get("scaling"), chosen, source).to(device).eval()
 
 
 def hub_folder(spec: str) -> Path:
