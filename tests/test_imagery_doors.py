@@ -74,3 +74,15 @@ def test_8bit_rgb_models_have_no_scaling_and_a_bad_entry_is_one_line(tmp_path):
     _checkpoint(tmp_path / "bad.ckpt", 1, {"A": {"kind": "range", "dtype": "uint16", "low": "os.system"}})
     with pytest.raises(ModelConfigError, match="gan_style_scaling.A"):
         load_stylizer(tmp_path / "bad.ckpt")
+
+
+def test_a_video_through_an_n_band_model_is_one_line(tmp_path):
+    from gan_style.commands.stylize import stylize
+    from gan_style.errors import InvalidSettingError
+
+    _checkpoint(tmp_path / "m.ckpt", 4, {"A": {"kind": "range", "dtype": "uint16"}, "B": {"kind": "range", "dtype": "uint16"}})
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"")  # refused before it is opened
+    with pytest.raises(InvalidSettingError, match="videos are 8-bit RGB.*4-band uint16"):
+        stylize(str(clip), checkpoint=str(tmp_path / "m.ckpt"), output_dir=str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()

@@ -323,6 +323,13 @@ def stylize(
     )
     if clips:
         _check_video_request(stylizer, tile, masks, temporal, batch_size, smoothing, flow_weight, crf, codec)
+        from gan_style.inference.run import input_channels
+
+        if stylizer.input_scaling is not None or input_channels(stylizer) != 3:
+            raise InvalidSettingError(
+                f"videos are 8-bit RGB, and {stylizer.describe()} was trained on {input_channels(stylizer)}-band "
+                f"{getattr(stylizer.input_scaling, 'dtype', 'uint8')} data; stylize the frames as image files instead"
+            )
     if not stylizer.feed_forward and backend not in ("auto", "eager"):
         raise InvalidSettingError(f"--backend {backend} is for feed-forward networks; {stylizer.describe()} optimizes")
     inputs = {p.resolve() for p in contents + styles + clips}
