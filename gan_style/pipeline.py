@@ -165,7 +165,8 @@ class Pipeline:
             image: one image (a file path, a PIL image, a NumPy array or a tensor, as for ``__call__``).
             num_samples: how many outputs, >= 1.
             seed: the first sample's seed, >= 0 (0).
-            style: an example image whose style every sample takes (None, the default: drawn at random).
+            style: None (the default): the samples' styles are drawn at random; an example's style is one output,
+                ``pipeline(image, style=example)``.
             size: the shorter side of the results (None, the default: the input's own).
             controls: the model's other controls.
 
@@ -173,8 +174,8 @@ class Pipeline:
             A list of ``num_samples`` results in the input's form.
 
         Raises:
-            ValueError: ``num_samples`` < 1, or a model whose outputs are not random (``stylizer.stochastic`` is
-                False: it would give the same image ``num_samples`` times).
+            ValueError: ``num_samples`` < 1, a ``style`` given, or a model whose outputs are not random
+                (``stylizer.stochastic`` is False: it would give the same image ``num_samples`` times).
         """
         if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
             raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}")
@@ -183,7 +184,9 @@ class Pipeline:
                 f"{self.stylizer.describe()} gives one output per input (nothing in it is drawn at random); samples() "
                 "is for models with diverse outputs (MUNIT)"
             )
-        return [self(image, style, size, seed=seed + k, **controls) for k in range(num_samples)]
+        if style is not None:
+            raise ValueError("style gives every sample the example's style; samples() draws styles at random")
+        return [self(image, None, size, seed=seed + k, **controls) for k in range(num_samples)]
 
     def video(
         self,

@@ -291,7 +291,13 @@ def stylize(
             raise InvalidSettingError("give one of --checkpoint, --pretrained or --method")
         stylizer, _ = load_stylizer(checkpoint if checkpoint is not None else pretrained, network, dev)
     controls = {"alpha": alpha, "style_weights": style_weights, "masks": masks, "preserve_color": preserve_color}
-    if stylizer.stochastic:
+    if stylizer.stochastic and styles:
+        if seed is not None or num_samples > 1:
+            raise InvalidSettingError(
+                "--style gives every output the example's style; --seed and --num_samples draw styles at random: give "
+                "one or the other"
+            )
+    elif stylizer.stochastic:
         controls["seed"] = 0 if seed is None else seed
     elif seed is not None or num_samples > 1:
         given = "--num_samples" if num_samples > 1 else "--seed"

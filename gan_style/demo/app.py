@@ -353,7 +353,8 @@ def build_demo(
             if mask_files:
                 settings += ["--masks", "[" + ",".join(Path(m).name for m in mask_files) + "]"]
             samples, first_seed = 1, 0
-            if stylizer.stochastic:
+            drawn = stylizer.stochastic and not style_images  # an example image's style, else styles drawn
+            if drawn:
                 samples = int(num_samples or 1)
                 first_seed = int(seed or 0)
                 if not 1 <= samples <= MAX_SAMPLES or first_seed < 0:
@@ -376,7 +377,7 @@ def build_demo(
                         dev,
                         progress=bool(tile_px),
                         **controls,
-                        **({"seed": first_seed + k} if stylizer.stochastic else {}),
+                        **({"seed": first_seed + k} if drawn else {}),
                     )
                     for k in range(samples)
                 ]
