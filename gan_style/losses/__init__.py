@@ -7,6 +7,7 @@ GANLoss(gan_mode='lsgan')
 """
 
 from gan_style.losses.adversarial import GAN_MODES, GANLoss, gradient_penalty, r1_penalty
+from gan_style.losses.latent import GaussianKLLoss, LatentL1Loss
 from gan_style.losses.patchnce import PatchNCELoss
 from gan_style.losses.perceptual import (
     ContentLoss,
@@ -37,4 +38,6 @@ __all__ = [
     "TotalVariationLoss",
     "gram_matrix",
     "mean_std",
+    "GaussianKLLoss",
+    "LatentL1Loss",
 ]
