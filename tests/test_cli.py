@@ -214,8 +214,9 @@ def test_a_misspelt_command_is_one_line_with_the_nearest(tmp_path):
     proc = gan_style_in_process("stylze", "--content", "x.jpg", cwd=tmp_path, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "gan-style: error: unknown command 'stylze'; did you mean 'stylize'? (gan-style --help lists the commands: "
-        "fit, validate, test, predict, stylize, demo, pretrained, export, download, evaluate, compare, recipes)"
+        "gan-style: error: unknown command 'stylze'; did you mean 'stylize' or 'sample'? (gan-style --help lists the "
+        "commands: fit, validate, test, predict, stylize, sample, demo, pretrained, export, download, evaluate, compare, "
+        "recipes)"
     ]
     proc = gan_style_in_process(cwd=tmp_path, check=False)  # no command: the overview, status 2
     assert proc.returncode == 2 and "usage: gan-style COMMAND" in proc.stdout

@@ -1,5 +1,7 @@
-"""Callbacks: sample image grids, prediction files, evaluation metrics, the run summary, stale-file cleanup."""
+"""Callbacks: sample image grids, prediction files, evaluation metrics, the run summary, stale-file cleanup, alarms
+for silent training failures."""
 
+from gan_style.callbacks.alarms import SilentFailureAlarms, SilentFailureWarning
 from gan_style.callbacks.cleanup import StaleFileCleanup
 from gan_style.callbacks.images import ImageWriter, SampleGrid, image_grid
 from gan_style.callbacks.learning_rate import LearningRateMonitor
@@ -15,6 +17,8 @@ __all__ = [
     "RunModelSummary",
     "RunProgressBar",
     "SampleGrid",
+    "SilentFailureAlarms",
+    "SilentFailureWarning",
     "StaleFileCleanup",
     "ImageWriter",
     "RunSummary",
