@@ -1,11 +1,17 @@
-"""Callbacks that turn images into files and logger entries (rank zero only)."""
+"""Callbacks that turn images into files and logger entries (rank zero only).
+
+8-bit RGB data goes the way it always has (Pillow). Data of other band counts, bit depths or value ranges (a data
+module with ``channels`` or ``scaling``, see :class:`gan_style.data.base.SeededDataModule`) is written as it came in
+(:class:`ImageWriter`: 16-bit PNG or TIFF, 1 band, N-band TIFF) and shown in grids through the display mapping of
+:func:`gan_style.io.imagery.display_rgb`.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightning as L
 import torch
@@ -15,23 +21,55 @@ from torch import Tensor
 from torchvision.utils import make_grid
 
 from gan_style.data.transforms import to_image, to_tensor
-from gan_style.errors import UnwritableFolderError
+from gan_style.errors import InvalidSettingError, UnwritableFolderError
 from gan_style.io.atomic import atomic_write
 
-__all__ = ["SampleGrid", "ImageWriter", "image_grid", "label_height"]
+if TYPE_CHECKING:
+    from gan_style.io.imagery import Scaling
+
+__all__ = ["SampleGrid", "ImageWriter", "display_tiles", "image_grid", "label_height"]
 
 _FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF"}
+_ARRAY_FORMATS = ("npy",)  # written from arrays only (gan_style.io.imagery.write_array)
+
+DisplayBands = int | tuple[int, int, int] | None
 
 
-def image_grid(images: dict[str, Tensor], max_images: int = 4, labels: bool = False) -> Tensor:
+def display_tiles(images: Tensor, bands: DisplayBands = None) -> Tensor:
+    """Model images (N, C, H, W) in [-1, 1] as they are shown: (N, 3, H, W) in [-1, 1].
+
+    3 bands with ``bands`` None are returned as they are (8-bit RGB data is shown unchanged). Any other band
+    count, or a ``bands`` choice, goes through :func:`gan_style.io.imagery.display_rgb`'s mapping (linear: -1 is
+    black, +1 white; the result quantised to its 256 levels): 1 band (or 2, gray + alpha) as gray, 4 or more
+    through the first three, ``bands`` = a band number as gray or three band numbers (from 0) as R, G, B. A
+    ``bands`` choice naming a band the images do not have is not applied to them (a gray input beside N-band
+    outputs keeps its gray).
+    """
+    from gan_style.io.imagery import display_rgb
+
+    count = images.shape[1]
+    wanted = None if bands is None else ([bands] if isinstance(bands, int) else list(bands))
+    chosen = bands if wanted is not None and max(wanted) < count else None
+    if count == 3 and chosen is None:
+        return images
+    rgb = torch.from_numpy(display_rgb(images, bands=chosen)).permute(0, 3, 1, 2)
+    return rgb.float() / 127.5 - 1.0
+
+
+def image_grid(
+    images: dict[str, Tensor], max_images: int = 4, labels: bool = False, display_bands: DisplayBands = None
+) -> Tensor:
     """One row per sample, one column per name: (3, H', W') float in [-1, 1].
 
-    ``images`` maps names to (N, 3, H, W) tensors in [-1, 1] of one size; the first ``max_images`` samples
-    (default 4) are used. Tiles are separated by 2 white pixels. With ``labels`` (default False) a white strip on
-    top names each column (``real_A``, ``fake_B`` ...) in black, centred over it; its height is
-    :func:`label_height` of the tile width.
+    ``images`` maps names to (N, C, H, W) tensors in [-1, 1] of one size (C may differ between names: a gray
+    input beside a colour output); the first ``max_images`` samples (default 4) are used. Tiles of other than 3
+    bands, or all tiles when ``display_bands`` is given (default None), are shown through :func:`display_tiles`.
+    Tiles are separated by 2 white pixels. With ``labels`` (default False) a white strip on top names each column
+    (``real_A``, ``fake_B`` ...) in black, centred over it; its height is :func:`label_height` of the tile width.
     """
     columns = [t.detach().float().cpu()[:max_images].clamp(-1, 1) for t in images.values()]
+    if display_bands is not None or any(t.shape[1] != 3 for t in columns):
+        columns = [display_tiles(t, display_bands) for t in columns]
     n = min(t.shape[0] for t in columns)
     tiles = [col[i] for i in range(n) for col in columns]
     grid = make_grid(tiles, nrow=len(columns), padding=2, pad_value=1.0)
@@ -80,16 +118,30 @@ class SampleGrid(L.Callback):
 
     TensorBoard and W&B loggers receive the same grid under ``samples/train`` and ``samples/val``.
 
+    Gray and N-band data are shown through the display mapping (:func:`display_tiles`): gray as gray, the first
+    three bands as RGB, or the bands ``display_bands`` chooses.
+
     Args:
         every_n_steps: global steps between training grids (0 disables them; note that GAN methods take
             several optimizer steps per batch).
         max_images: rows per grid (4).
         dirpath: folder of the PNG files; default ``<trainer.default_root_dir>/samples``.
         labels: name each column (``real_A``, ``fake_B`` ...) in a strip above the grid (True).
+        display_bands: bands shown: one band number (gray) or three (R, G, B), from 0; None (default): the data
+            module's ``display_bands`` (gray as gray, the first three bands as RGB when it sets none).
+
+    Raises:
+        ValueError: ``every_n_steps`` < 0, ``max_images`` < 1, or ``display_bands`` neither one band number nor
+            three.
     """
 
     def __init__(
-        self, every_n_steps: int = 500, max_images: int = 4, dirpath: str | None = None, labels: bool = True
+        self,
+        every_n_steps: int = 500,
+        max_images: int = 4,
+        dirpath: str | None = None,
+        labels: bool = True,
+        display_bands: int | tuple[int, int, int] | None = None,
     ) -> None:
         if every_n_steps < 0 or max_images < 1:
             raise ValueError(f"every_n_steps must be >= 0 and max_images >= 1, got {every_n_steps}, {max_images}")
@@ -97,6 +149,7 @@ class SampleGrid(L.Callback):
         self.max_images = max_images
         self.dirpath = dirpath
         self.labels = labels
+        self.display_bands = _check_bands(display_bands)
         self._last_bucket: int | None = None
         self._last_batch: dict[str, Any] | None = None
         self.saved: list[Path] = []
@@ -113,7 +166,10 @@ class SampleGrid(L.Callback):
             return
         small = {k: v[: self.max_images] if isinstance(v, Tensor) else v for k, v in batch.items()}
         images = sample(small)
-        grid = image_grid(images, self.max_images, labels=self.labels)
+        bands = self.display_bands
+        if bands is None:
+            bands = getattr(getattr(trainer, "datamodule", None), "display_bands", None)
+        grid = image_grid(images, self.max_images, labels=self.labels, display_bands=bands)
         path = self._dir(trainer) / name
         with atomic_write(path) as f:
             to_image(grid).save(f, format="PNG")
@@ -145,6 +201,22 @@ class SampleGrid(L.Callback):
             self._save(trainer, pl_module, batch, f"val_epoch{trainer.current_epoch:04d}.png", "samples/val")
 
 
+def _check_bands(value: Any) -> DisplayBands:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == 3
+        and all(isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in value)
+    ):
+        return (value[0], value[1], value[2])
+    raise ValueError(
+        f"display_bands must be one band number or three (R, G, B), numbered from 0, or null; got {value!r}"
+    )
+
+
 def _input_files(trainer: L.Trainer) -> set[Path]:
     """The resolved paths of every image the predict datasets read (their lists of files)."""
     loaders = trainer.predict_dataloaders
@@ -158,37 +230,78 @@ def _input_files(trainer: L.Trainer) -> set[Path]:
     return found
 
 
-class ImageWriter(BasePredictionWriter):
-    """Writes ``predict`` outputs as image files, one per input image.
+def _output_data(trainer: Any) -> tuple[Scaling, int] | None:
+    """(scaling, bands) of ``predict``'s outputs for a data module that reads arrays (``array_data``): the scaling
+    and channels of its ``predict_output_domain``; None for 8-bit RGB data (or no data module)."""
+    datamodule = getattr(trainer, "datamodule", None)
+    if not getattr(datamodule, "array_data", False):
+        return None
+    domain = datamodule.predict_output_domain
+    return datamodule.scalings[domain], datamodule.channels[0 if domain == "A" else 1]
 
-    Expects ``predict_step`` to return ``{"images": (N, 3, H, W) in [-1, 1], "paths": [input path] * N}``
+
+class ImageWriter(BasePredictionWriter):
+    """Writes ``predict`` outputs as image files, one per input image, in the values the data came in.
+
+    Expects ``predict_step`` to return ``{"images": (N, C, H, W) in [-1, 1], "paths": [input path] * N}``
     (as :class:`gan_style.methods.GanStyleModule` does). The output for ``dir/photo.jpg`` is
     ``<output_dir>/photo.<ext>``; a second input with the same stem gets ``photo_1.<ext>``.
 
+    - 8-bit RGB data (a data module without ``channels`` or ``scaling``, or none): 8-bit RGB through Pillow,
+      C = 3.
+    - Other data (``trainer.datamodule.array_data``): the scaling of the domain predicted
+      (``datamodule.scalings[datamodule.predict_output_domain]``) inverted exactly
+      (:meth:`gan_style.io.imagery.Scaling.from_tensor`) and written by :func:`gan_style.io.imagery.write_array`:
+      16-bit PNG or TIFF for 16-bit data, 1 band for gray, N-band TIFF for N bands.
+
     Args:
         output_dir: target folder; default ``<trainer.default_root_dir>/predictions``.
-        extension: ``png`` (lossless, default) or ``jpg``.
+        extension: the file format: ``png``, ``jpg``, ``jpeg``, ``webp``, ``bmp``, ``tif``, ``tiff`` or ``npy``.
+            None (default): ``png`` (lossless) for 8-bit RGB data and for uint8 / uint16 data of 1 or 3 bands,
+            ``tif`` for any other (float data, 2 or 4+ bands).
 
     Raises:
+        ValueError: an unknown ``extension``.
+        InvalidSettingError: (before anything is predicted) an ``extension`` whose format cannot hold the data's
+            type and bands (``png`` for 4 bands); the message names the formats that can.
         UnwritableFolderError (a ValueError): a target file would replace one of the input images (``x.png`` of
             ``x.jpg`` in a folder that also holds the input ``x.png``); checked for every input before anything is
             predicted, so inputs are never overwritten.
     """
 
-    def __init__(self, output_dir: str | None = None, extension: str = "png") -> None:
+    def __init__(self, output_dir: str | None = None, extension: str | None = None) -> None:
         super().__init__(write_interval="batch")
-        if extension.lower().lstrip(".") not in _FORMATS:
-            raise ValueError(f"extension {extension!r} is not an image format Pillow writes; use png or jpg")
+        if extension is not None and extension.lower().lstrip(".") not in (*_FORMATS, *_ARRAY_FORMATS):
+            raise ValueError(
+                f"extension {extension!r} is not an image format gan-style writes; use one of "
+                f"{', '.join((*_FORMATS, *_ARRAY_FORMATS))} (or null: png, or tif where PNG cannot hold the data)"
+            )
         self.output_dir = output_dir
-        self.extension = extension.lower().lstrip(".")
+        self.requested_extension = None if extension is None else extension.lower().lstrip(".")
+        #: the extension of the files written: the requested one, or the default for the data (set when predict starts)
+        self.extension = self.requested_extension or "png"
         self.written: list[Path] = []
         self._names: set[str] = set()
+        self._data: tuple[Scaling, int] | None = None
 
     def _dir(self, trainer: L.Trainer) -> Path:
         return Path(self.output_dir or os.path.join(trainer.default_root_dir, "predictions"))
 
     def on_predict_start(self, trainer, pl_module) -> None:
+        from gan_style.io.imagery import check_writable
+
         self.written, self._names = [], set()
+        self._data = _output_data(trainer)
+        if self._data is None:
+            self.extension = self.requested_extension or "png"
+        else:
+            scaling, bands = self._data
+            fits_png = scaling.dtype in ("uint8", "uint16") and bands in (1, 3)
+            self.extension = self.requested_extension or ("png" if fits_png else "tif")
+            try:  # refuse before anything is predicted
+                check_writable(f"output.{self.extension}", scaling.dtype, bands)
+            except InvalidSettingError as err:
+                raise InvalidSettingError(f"ImageWriter extension {self.extension!r}: {err}") from None
         self._inputs = _input_files(trainer)
         out_dir = self._dir(trainer).resolve()
         for src in sorted(self._inputs):  # refuse before anything is predicted or written
@@ -227,8 +340,17 @@ class ImageWriter(BasePredictionWriter):
                     f"ImageWriter would overwrite the input image '{target}'; set output_dir to another folder"
                 )
             self._names.add(name)
-            with atomic_write(target) as f:
-                to_image(image).save(f, format=_FORMATS[self.extension])
+            if self._data is not None:
+                from gan_style.io.imagery import write_array
+
+                write_array(target, self._data[0].from_tensor(image))
+            elif self.extension in _ARRAY_FORMATS:
+                from gan_style.io.imagery import Scaling, write_array
+
+                write_array(target, Scaling().from_tensor(image))  # 8-bit RGB values, as Pillow would write them
+            else:
+                with atomic_write(target) as f:
+                    to_image(image).save(f, format=_FORMATS[self.extension])
             self.written.append(target)
 
     def on_predict_end(self, trainer, pl_module) -> None:

@@ -64,6 +64,7 @@ __all__ = [
     "GanStyleCLI",
     "config_from_checkpoint",
     "latest_log_version",
+    "link_network_channels",
     "recipe_for_method",
     "run",
 ]
@@ -123,7 +124,11 @@ class GanStyleCLI(LightningCLI):
       (:class:`~gan_style.callbacks.StaleFileCleanup`);
     - on SIGTERM (a scheduler's preemption, ``kill``), the run stops after the current batch; a
       ``ModelCheckpoint`` with ``save_on_exception: true`` (the recipes' ``last.ckpt`` one) saves it, and the
-      process exits with status 143 after saying how to resume.
+      process exits with status 143 after saying how to resume;
+    - the networks take their channel counts from the data (:func:`link_network_channels`): a data module with
+      ``channels`` fills the ``input_nc`` / ``output_nc`` of the networks the method declares in its
+      ``network_channels``; a value given in a recipe, on the command line or by a checkpoint that contradicts
+      the data is one line naming both.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -144,8 +149,30 @@ class GanStyleCLI(LightningCLI):
         )
         super().__init__(*args, **kwargs)
 
+    def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
+        """Lightning's parsing; the arguments are kept so that :meth:`explicit_config` can tell the values a recipe
+        or the command line gave from the defaults."""
+        self._arguments = (parser, list(sys.argv[1:]) if args is None else args)
+        super().parse_arguments(parser, args)
+
+    def explicit_config(self) -> Namespace | None:
+        """The config of the values given by the recipes and the command line, without defaults (parsed again, on
+        demand); None when that parse fails."""
+        parser, args = getattr(self, "_arguments", (None, None))
+        if parser is None:
+            return None
+        try:
+            if isinstance(args, (dict, Namespace)):
+                return parser.parse_object(args, defaults=False)
+            return parser.parse_args(args, defaults=False)
+        except (SystemExit, Exception):  # noqa: BLE001 - unknown: every differing value is then taken as given
+            return None
+
     def before_instantiate_classes(self) -> None:
         config = self.config.get(self.config.get("subcommand"), self.config)
+        subcommand = self.config.get("subcommand")
+        checkpoint = getattr(self, "_checkpoint_source", None)
+        link_network_channels(config, lambda: _section(self.explicit_config(), subcommand), checkpoint)
         trainer = config.get("trainer")
         if trainer is None:
             return
@@ -222,6 +249,7 @@ class GanStyleCLI(LightningCLI):
                 f"--ckpt_path {path}: remote checkpoints are not loaded (Lightning reads them with "
                 "weights_only=False, which can run code); download the file and give its local path"
             )
+        self._checkpoint_source: str | None = None
         if not (path and os.path.isfile(str(path))):
             return
         from gan_style.loading import checkpoint_spec, read_checkpoint
@@ -234,6 +262,7 @@ class GanStyleCLI(LightningCLI):
         if recorded:  # a checkpoint without a recorded class keeps the recipe's model section
             spec = checkpoint_spec(checkpoint, f"checkpoint '{path}'")
             self.config = self.parser.parse_object({subcommand: {"model": spec.to_config()}}, self.config)
+            self._checkpoint_source = f"checkpoint '{path}'"  # its networks are what it was trained with
 
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
         plugins = _as_list(config.get("plugins"))
@@ -282,6 +311,136 @@ class GanStyleCLI(LightningCLI):
             message = next_steps_message(_saved_checkpoints(self.trainer), self.model)
             if message:
                 print(message)
+
+
+def _section(config: Any, subcommand: str | None) -> Any:
+    if config is None:
+        return None
+    return config.get(subcommand, config) if subcommand else config
+
+
+def _get(config: Any, dotted: str) -> Any:
+    """``config[a][b]...`` for ``dotted`` = ``"a.b..."`` on nested Namespaces or dicts; None where a key is missing."""
+    value = config
+    for key in dotted.split("."):
+        if value is None:
+            return None
+        value = value.get(key) if hasattr(value, "get") else None
+    return value
+
+
+def _import_class(class_path: Any) -> type | None:
+    import importlib
+
+    if not isinstance(class_path, str) or "." not in class_path:
+        return None
+    module, _, name = class_path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+
+
+def _domain_bands(domain: str, channels: tuple[int, int]) -> int:
+    """The band count a network reads or writes: ``"A"``, ``"B"``, or ``"A+B"`` (A and B stacked)."""
+    return sum(channels[0 if part == "A" else 1] for part in domain.split("+"))
+
+
+def link_network_channels(config: Any, explicit: Any, checkpoint: str | None = None) -> None:
+    """Give the method's networks the channel counts of the data, in ``config`` (the subcommand's section).
+
+    The data module's ``channels`` (``data.init_args.channels``: one band count, or ``[A, B]``) and the method's
+    class attribute ``network_channels`` (network setting -> (domain read, domain written or None), a domain being
+    ``"A"``, ``"B"`` or ``"A+B"``: CycleGAN's ``generator_ba`` reads B and writes A, Pix2Pix's discriminator reads
+    concat(A, B)) give each declared network its ``input_nc`` and ``output_nc``. A value that differs from the data's
+    is filled in when it is a default; one given by a recipe or the command line, or by the checkpoint a run resumes
+    or predicts with, is refused. Nothing happens for a data module without ``channels``, or for a method that
+    declares no ``network_channels`` (DCGAN, which reads ``channels`` itself).
+
+    Args:
+        config: the subcommand's config (a Namespace with ``model`` and ``data``); changed in place.
+        explicit: a callable returning the same section parsed without defaults (the values given), or None when
+            that is not known (every differing value is then taken as given).
+        checkpoint: how to name the checkpoint the model section came from (``"checkpoint 'last.ckpt'"``), or None.
+
+    Raises:
+        InvalidSettingError: one line naming the network setting and the data setting: a given ``input_nc`` /
+            ``output_nc`` (or a checkpoint's network) that contradicts the data; a network left to the method's
+            default, or one without an ``input_nc`` / ``output_nc`` setting, for data that is not 3-band; or
+            channels other than 3 for a method that declares no ``network_channels``.
+    """
+    import inspect
+
+    from gan_style.data.base import channel_pair
+
+    data_args = _get(config, "data.init_args")
+    given = data_args.get("channels") if data_args is not None and hasattr(data_args, "get") else None
+    model = _get(config, "model")
+    if given is None or model is None:
+        return
+    channels = channel_pair(given)
+    shown = f"data.init_args.channels {list(channels) if channels[0] != channels[1] else channels[0]}"
+    method = _import_class(model.get("class_path"))
+    declared = getattr(method, "network_channels", None)
+    name = getattr(method, "__name__", "the method")
+    if not declared:  # the method's networks do not follow the data here (it may read the channels itself)
+        return
+    init_args = model.get("init_args")
+    explicit_model = None
+    for setting, (reads, writes) in declared.items():
+        network = init_args.get(setting) if init_args is not None else None
+        wanted = {"input_nc": _domain_bands(reads, channels)}
+        if writes is not None:
+            wanted["output_nc"] = _domain_bands(writes, channels)
+        where = f"model.init_args.{setting}"
+        if network is None:
+            if channels != (3, 3):
+                raise InvalidSettingError(
+                    f"{where} is not given, so {name} builds its default network for 3-band data, but {shown}; give "
+                    f"the network in the recipe (class_path and init_args) so that its channels follow the data"
+                )
+            continue
+        network = network.clone()  # a recipe's YAML alias may share one section between two networks
+        init_args[setting] = network
+        network_class = _import_class(network.get("class_path"))
+        network_args = network.get("init_args")
+        parameters = inspect.signature(network_class).parameters if network_class is not None else {}
+        for key, value in wanted.items():
+            domain = reads if key == "input_nc" else writes
+            what = f"{setting} {'reads' if key == 'input_nc' else 'writes'} {value} band(s) (domain {domain})"
+            if key not in parameters:
+                if channels != (3, 3):
+                    raise InvalidSettingError(
+                        f"{where} ({getattr(network_class, '__name__', network.get('class_path'))}) has no {key} "
+                        f"setting, but with {shown} the {what}; use a network that takes {key}"
+                    )
+                continue
+            current = network_args.get(key) if network_args is not None else None
+            if current == value:
+                continue
+            if checkpoint is not None:
+                raise InvalidSettingError(
+                    f"{checkpoint} holds networks for other data: its {setting} has {key} {current}, but with {shown} "
+                    f"the {what}; use data with the channels it was trained on, or train a new model"
+                )
+            if explicit_model is None:
+                found = explicit() if callable(explicit) else None
+                explicit_model = _get(found, "model") if found is not None else False
+            given_value = (
+                _get(explicit_model, f"init_args.{setting}.init_args.{key}") if explicit_model is not False else current
+            )
+            same_class = explicit_model is False or _get(explicit_model, f"init_args.{setting}.class_path") in (
+                None,
+                network.get("class_path"),
+            )
+            if given_value is not None and same_class:
+                raise InvalidSettingError(
+                    f"{where}.init_args.{key} is {current}, but with {shown} the {what}; remove {key} (it follows the "
+                    f"data) or set it to {value}"
+                )
+            if network_args is None:
+                network.init_args = network_args = Namespace()
+            network_args[key] = value
 
 
 def _saved_checkpoints(trainer: Trainer) -> list[str]:

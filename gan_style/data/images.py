@@ -1,28 +1,53 @@
-"""Listing image folders and reading image files robustly into RGB."""
+"""Listing image folders and reading image files robustly: into 8-bit RGB (:func:`load_image`), or as they are
+stored, 1 to N bands at 8 bits, 16 bits or in floating point, scaled to [-1, 1] tensors (:class:`ArrayReader`)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gan_style.errors import DatasetNotFoundError, ImageLoadError
+from gan_style.errors import DatasetNotFoundError, ImageLoadError, InvalidSettingError
 
-__all__ = ["IMG_EXTENSIONS", "ImageLoadError", "is_image_file", "list_images", "load_image", "max_image_pixels"]
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from gan_style.io.imagery import Scaling
+
+__all__ = [
+    "ARRAY_EXTENSIONS",
+    "IMG_EXTENSIONS",
+    "ArrayReader",
+    "ImageLoadError",
+    "is_image_file",
+    "list_images",
+    "load_image",
+    "max_image_pixels",
+]
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp")
 """File name endings (case-insensitive) taken as images; other files in a folder are ignored."""
 
+ARRAY_EXTENSIONS = (*IMG_EXTENSIONS, ".npy")
+"""The endings listed for data read as arrays (:class:`ArrayReader`: channels other than 3, or a declared scaling):
+:data:`IMG_EXTENSIONS` plus NumPy ``.npy`` (as :data:`gan_style.io.imagery.IMAGERY_EXTENSIONS`)."""
 
-def is_image_file(name: str | os.PathLike) -> bool:
-    """Whether ``name`` ends in one of :data:`IMG_EXTENSIONS` (case-insensitive)."""
-    return os.fspath(name).lower().endswith(IMG_EXTENSIONS)
+
+def is_image_file(name: str | os.PathLike, extensions: Sequence[str] = IMG_EXTENSIONS) -> bool:
+    """Whether ``name`` ends in one of ``extensions`` (default :data:`IMG_EXTENSIONS`; case-insensitive)."""
+    return os.fspath(name).lower().endswith(tuple(extensions))
 
 
-def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]:
-    """Sorted image files in ``folder`` (and its subfolders when ``recursive``), hidden files excluded.
+def list_images(
+    folder: str | os.PathLike, recursive: bool = True, extensions: Sequence[str] = IMG_EXTENSIONS
+) -> list[Path]:
+    """Sorted image files in ``folder`` (and its subfolders when ``recursive``, the default), hidden files excluded.
+
+    ``extensions``: the file endings taken (default :data:`IMG_EXTENSIONS`; :data:`ARRAY_EXTENSIONS` adds ``.npy``).
 
     Raises:
         DatasetNotFoundError: ``folder`` does not exist, is not a folder, cannot be read (no permission: the
@@ -38,7 +63,11 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable.append):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
         here = Path(dirpath)
-        files += [here / f for f in filenames if not f.startswith(".") and is_image_file(f) and (here / f).is_file()]
+        files += [
+            here / f
+            for f in filenames
+            if not f.startswith(".") and is_image_file(f, extensions) and (here / f).is_file()
+        ]
     if unreadable:
         err = unreadable[0]
         raise DatasetNotFoundError(
@@ -48,7 +77,7 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
     files.sort()
     if not files:
         raise DatasetNotFoundError(
-            f"image folder '{root}' contains no images (looked for {', '.join(IMG_EXTENSIONS)}); "
+            f"image folder '{root}' contains no images (looked for {', '.join(extensions)}); "
             "put images in it or fix the path"
         )
     return files
@@ -118,3 +147,63 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     if img.mode != "RGB":
         img = img.convert("RGB")
     return img
+
+
+class ArrayReader:
+    """Reads image files as they are stored and scales them to tensors: the reader of one domain (``"A"`` or
+    ``"B"``) of a data module whose data is not 8-bit RGB (``channels`` other than 3, or a declared ``scaling``).
+
+    :meth:`read` gives the file's array (H, W, ``channels``) in its own type (uint8, uint16, int16, float32 or
+    float64), with 3 -> 1 (luminance) and 1 -> 3 (gray repeated) converted (:func:`gan_style.io.imagery.read_array`);
+    :meth:`scale` maps it through :attr:`scaling` to a ``torch.float32`` tensor (``channels``, H, W) in [-1, 1];
+    calling the reader does both.
+
+    Args:
+        channels: the band count of the domain, >= 1.
+        setting: the data setting that declares the domain's scaling, for messages
+            (``"data.init_args.scaling"``).
+        scaling: the domain's :class:`~gan_style.io.imagery.Scaling` with its bounds, or None (default) until the
+            data module has resolved it (percentile bounds are computed once from the training files).
+
+    Raises:
+        ImageLoadError: (:meth:`read`) an unreadable file, or one whose bands cannot become ``channels``.
+        InvalidSettingError: (:meth:`scale`) no scaling yet, or a file whose type is not the scaling's; one line
+            naming the file and the setting.
+    """
+
+    def __init__(self, channels: int, setting: str = "data.init_args.scaling", scaling: Scaling | None = None) -> None:
+        self.channels = int(channels)
+        self.setting = setting
+        self.scaling = scaling
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(channels={self.channels}, scaling={self.scaling})"
+
+    def read(self, path: str | os.PathLike, channels: int | None = None) -> np.ndarray:
+        """The array (H, W, C) of ``path`` in the file's own type; C is ``channels`` (default: :attr:`channels`)."""
+        from gan_style.io.imagery import read_array
+
+        return read_array(path, channels=self.channels if channels is None else channels)
+
+    def scale(self, array: np.ndarray, path: str | os.PathLike = "an array") -> Tensor:
+        """``array`` (H, W, C) -> float32 (C, H, W) in [-1, 1] through :attr:`scaling`."""
+        scaling = self.scaling
+        if scaling is None:
+            raise InvalidSettingError(
+                f"{self.setting} is not resolved yet: read items through the data module's loaders, or after "
+                "datamodule.scalings"
+            )
+        kind = array.dtype.newbyteorder("=").name
+        if kind != scaling.dtype and not (kind.startswith("float") and scaling.dtype.startswith("float")):
+            raise InvalidSettingError(
+                f"image file '{path}' holds {kind} values but {self.setting} is for {scaling.dtype}; set its dtype "
+                f"to {kind}, or convert the file"
+            )
+        try:
+            return scaling.to_tensor(array)
+        except InvalidSettingError as err:
+            raise InvalidSettingError(f"image file '{path}': {err} ({self.setting})") from None
+
+    def __call__(self, path: str | os.PathLike) -> Tensor:
+        """:meth:`read` then :meth:`scale`: (C, H, W) float32 in [-1, 1]."""
+        return self.scale(self.read(path), path)

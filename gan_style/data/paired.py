@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+import numpy as np
 import torch
 from PIL import Image
+from torch import Tensor
 from torch.utils.data import Dataset
 
-from gan_style.data.base import SeededDataModule
-from gan_style.data.images import ImageLoadError, list_images, load_image
+from gan_style.data.base import ImageSource, SeededDataModule
+from gan_style.data.images import ARRAY_EXTENSIONS, IMG_EXTENSIONS, ArrayReader, ImageLoadError, list_images, load_image
 from gan_style.data.samples import resolve_data_path
 from gan_style.data.sampling import SampleKey, split_key
-from gan_style.data.transforms import ImageTransform, Preprocess
+from gan_style.data.transforms import ImageTransform, Preprocess, image_size
 from gan_style.data.unpaired import ImageFolderDataset, load_with_skip
 from gan_style.errors import DatasetNotFoundError
 
@@ -25,33 +28,52 @@ Direction = Literal["AtoB", "BtoA"]
 Layout = Literal["auto", "aligned", "folders", "split_folders"]
 
 
-def split_aligned(img: Image.Image, path: str | os.PathLike) -> tuple[Image.Image, Image.Image]:
-    """Split an A|B side-by-side image at half width into (A, B).
+Img = TypeVar("Img", Image.Image, np.ndarray)
+
+
+def split_aligned(img: Img, path: str | os.PathLike) -> tuple[Img, Img]:
+    """Split an A|B side-by-side image at half width into (A, B): a ``PIL.Image``, or an array (H, W[, C]).
 
     Raises:
         ImageLoadError: the width is odd, so the halves cannot be equal (the message names the file).
     """
-    w, h = img.size
+    if isinstance(img, np.ndarray):
+        h, w = img.shape[:2]
+    else:
+        w, h = img.size
     if w % 2:
         raise ImageLoadError(
             f"aligned image '{path}' has an odd width ({w}x{h}), so it cannot be split into equal A|B halves; "
             "crop it to an even width, or store A and B as separate files (layout: folders)"
         )
     half = w // 2
+    if isinstance(img, np.ndarray):
+        return img[:, :half], img[:, half:]
     return img.crop((0, 0, half, h)), img.crop((half, 0, w, h))
 
 
 class _PairedBase(Dataset):
-    def __init__(self, transform: ImageTransform, swap: bool) -> None:
+    def __init__(self, transform: ImageTransform, swap: bool, readers: Mapping[str, ArrayReader] | None) -> None:
         self.transform = transform
         self.swap = swap
+        self.readers = dict(readers) if readers is not None else None
+
+    def _file_readers(self) -> tuple[ArrayReader, ArrayReader]:
+        """The readers of the files' A side and B side: the batch domains they become (exchanged by ``swap``)."""
+        assert self.readers is not None
+        return (self.readers["B"], self.readers["A"]) if self.swap else (self.readers["A"], self.readers["B"])
 
     def _item(
-        self, img_a: Image.Image, img_b: Image.Image, path_a: str, path_b: str, generator: torch.Generator | None
+        self,
+        img_a: Image.Image | Tensor,
+        img_b: Image.Image | Tensor,
+        path_a: str,
+        path_b: str,
+        generator: torch.Generator | None,
     ) -> dict[str, Any]:
         if self.swap:
             img_a, img_b, path_a, path_b = img_b, img_a, path_b, path_a
-        params = self.transform.sample_params(img_a.size, generator)  # one crop and flip for both halves
+        params = self.transform.sample_params(image_size(img_a), generator)  # one crop and flip for both halves
         return {
             "A": self.transform.apply(img_a, params),
             "B": self.transform.apply(img_b, params),
@@ -63,23 +85,43 @@ class _PairedBase(Dataset):
 class AlignedImageDataset(_PairedBase):
     """Images holding A (left half) and B (right half) side by side, as in the pix2pix datasets.
 
-    Returns ``{"A", "B": (3, H, W) float in [-1, 1], "A_path", "B_path": str}`` (both paths name the same
-    file); ``swap=True`` (direction BtoA) exchanges the halves. Both halves get the same crop and flip.
+    Returns ``{"A", "B": (C, H, W) float in [-1, 1], "A_path", "B_path": str}`` (both paths name the same
+    file); ``swap=True`` (direction BtoA) exchanges the halves. Both halves get the same crop and flip. C = 3 for
+    8-bit RGB (``readers`` None, the default); else the files are read as stored (``.npy`` listed too) and each half
+    gets the ``channels`` and scaling of its batch domain's :class:`~gan_style.data.images.ArrayReader`
+    (``readers["A"]``, ``readers["B"]``).
     """
 
     def __init__(
-        self, folder: str | os.PathLike, transform: ImageTransform, swap: bool = False, skip_bad_images: bool = False
+        self,
+        folder: str | os.PathLike,
+        transform: ImageTransform,
+        swap: bool = False,
+        skip_bad_images: bool = False,
+        readers: Mapping[str, ArrayReader] | None = None,
     ) -> None:
-        super().__init__(transform, swap)
-        self.files = list_images(folder)
+        super().__init__(transform, swap, readers)
+        self.files = list_images(folder, extensions=IMG_EXTENSIONS if readers is None else ARRAY_EXTENSIONS)
         self.skip_bad_images = skip_bad_images
 
     def __len__(self) -> int:
         return len(self.files)
 
+    def _read_halves(self, path: Path) -> tuple[Tensor, Tensor]:
+        """The file's A and B halves, each read with its domain's bands and scaled."""
+        read_a, read_b = self._file_readers()
+        if read_a.channels == read_b.channels:
+            left, right = split_aligned(read_a.read(path), path)
+        else:  # each half converted to its own band count (3 -> 1 luminance, 1 -> 3 gray repeated)
+            left, right = split_aligned(read_a.read(path), path)[0], split_aligned(read_b.read(path), path)[1]
+        return read_a.scale(left, path), read_b.scale(right, path)
+
     def __getitem__(self, key: SampleKey) -> dict[str, Any]:
         index, generator = split_key(key)
-        (img_a, img_b), path = load_with_skip(self.files, index, self.skip_bad_images, convert=split_aligned)
+        if self.readers is None:
+            (img_a, img_b), path = load_with_skip(self.files, index, self.skip_bad_images, convert=split_aligned)
+        else:
+            (img_a, img_b), path = load_with_skip(self.files, index, self.skip_bad_images, loader=self._read_halves)
         return self._item(img_a, img_b, str(path), str(path), generator)
 
 
@@ -100,8 +142,9 @@ class PairedFolderDataset(_PairedBase):
         transform: ImageTransform,
         swap: bool = False,
         skip_bad_images: bool = False,
+        readers: Mapping[str, ArrayReader] | None = None,
     ) -> None:
-        super().__init__(transform, swap)
+        super().__init__(transform, swap, readers)
         files_a, files_b = self._by_stem(dir_a), self._by_stem(dir_b)
         only_a, only_b = sorted(files_a.keys() - files_b.keys()), sorted(files_b.keys() - files_a.keys())
         if only_a or only_b:
@@ -114,10 +157,10 @@ class PairedFolderDataset(_PairedBase):
         self.pairs = [(files_a[s], files_b[s]) for s in sorted(files_a)]
         self.skip_bad_images = skip_bad_images
 
-    @staticmethod
-    def _by_stem(folder: str | os.PathLike) -> dict[str, Path]:
+    def _by_stem(self, folder: str | os.PathLike) -> dict[str, Path]:
         out: dict[str, Path] = {}
-        for path in list_images(folder, recursive=False):
+        extensions = IMG_EXTENSIONS if self.readers is None else ARRAY_EXTENSIONS
+        for path in list_images(folder, recursive=False, extensions=extensions):
             if path.stem in out:
                 raise ImageLoadError(
                     f"'{out[path.stem]}' and '{path}' share the stem {path.stem!r}; pairs are matched "
@@ -129,14 +172,22 @@ class PairedFolderDataset(_PairedBase):
     def __len__(self) -> int:
         return len(self.pairs)
 
-    def _load_pair(self, index: int) -> tuple[Image.Image, Image.Image, Path, Path]:
+    def _load_pair(self, index: int) -> tuple[Image.Image | Tensor, Image.Image | Tensor, Path, Path]:
         path_a, path_b = self.pairs[index]
-        img_a, img_b = load_image(path_a), load_image(path_b)
-        if img_a.size != img_b.size:
+        if self.readers is None:
+            img_a, img_b = load_image(path_a), load_image(path_b)
+            size_a, size_b = img_a.size, img_b.size
+        else:
+            read_a, read_b = self._file_readers()
+            array_a, array_b = read_a.read(path_a), read_b.read(path_b)
+            size_a, size_b = array_a.shape[1::-1], array_b.shape[1::-1]
+        if size_a != size_b:
             raise ImageLoadError(
-                f"pair sizes disagree: '{path_a}' is {img_a.size[0]}x{img_a.size[1]} but '{path_b}' is "
-                f"{img_b.size[0]}x{img_b.size[1]}; paired images must be aligned pixel for pixel"
+                f"pair sizes disagree: '{path_a}' is {size_a[0]}x{size_a[1]} but '{path_b}' is "
+                f"{size_b[0]}x{size_b[1]}; paired images must be aligned pixel for pixel"
             )
+        if self.readers is not None:
+            img_a, img_b = read_a.scale(array_a, path_a), read_b.scale(array_b, path_b)
         return img_a, img_b, path_a, path_b
 
     def __getitem__(self, key: SampleKey) -> dict[str, Any]:
@@ -172,17 +223,22 @@ class PairedImageDataModule(SeededDataModule):
     ``test``; predict translates every image of ``test`` (aligned files are split, only the source half
     is used) with batch key ``"A"``.
 
-    Batches: ``{"A": (N, 3, crop, crop), "B": ..., "A_path": [str], "B_path": [str]}``, float in [-1, 1].
+    Batches: ``{"A": (N, C_A, crop, crop), "B": (N, C_B, crop, crop), "A_path": [str], "B_path": [str]}``, float32
+    in [-1, 1]; C = 3 for 8-bit RGB, else ``channels``.
     ``direction="BtoA"`` swaps A and B, so ``"A"`` is always the source (facades: labels are B).
 
     Args: the same names and defaults as :class:`gan_style.data.UnpairedImageDataModule` (``root``,
     ``preprocess``, ``load_size``, ``crop_size``, ``flip``, ``direction``, ``serial_batches`` (no
-    shuffling), ``batch_size``, ``num_workers``, ``skip_bad_images``, ``seed``), plus ``layout``.
+    shuffling), ``batch_size``, ``num_workers``, ``skip_bad_images``, ``seed``, and for data beyond 8-bit RGB
+    ``channels``, ``scaling``, ``scaling_b``, ``display_bands``), plus ``layout``. ``channels`` gives the input
+    (A) and the target (B): ``[1, 3]`` is colourisation; both halves of an aligned file are converted to their
+    domain's bands.
 
     Raises:
         DatasetNotFoundError: a missing or empty folder (at ``setup``; a ``FileNotFoundError``).
         ImageLoadError: unmatched or duplicate stems in the folders layout (at ``setup``), an aligned image
             of odd width or a pair whose sizes disagree (when loaded); a ``ValueError``.
+        InvalidSettingError: a bad ``channels``, ``scaling``, ``scaling_b`` or ``display_bands`` (one line naming it).
     """
 
     def __init__(
@@ -199,11 +255,16 @@ class PairedImageDataModule(SeededDataModule):
         num_workers: int | Literal["auto"] = "auto",
         skip_bad_images: bool = False,
         seed: int | None = None,
+        channels: int | tuple[int, int] = 3,
+        scaling: dict[str, Any] | None = None,
+        scaling_b: dict[str, Any] | None = None,
+        display_bands: int | tuple[int, int, int] | None = None,
     ) -> None:
         super().__init__()
         self._check_common(batch_size, num_workers, direction)
         if layout not in ("auto", "aligned", "folders", "split_folders"):
             raise ValueError(f"layout must be 'auto', 'aligned', 'folders' or 'split_folders', got {layout!r}")
+        self.init_imagery(channels, scaling, scaling_b, display_bands)
         self.save_hyperparameters()
         self.root = resolve_data_path(root)  # examples/data/...: the installed sample when not here
         self.train_transform = ImageTransform(preprocess, load_size, crop_size, flip, train=True)
@@ -232,6 +293,18 @@ class PairedImageDataModule(SeededDataModule):
             return (self.root / split).is_dir()
         return all(d.is_dir() for d in self._pair_dirs(split))
 
+    def imagery_files(self, domain: str, split: str) -> list[ImageSource]:
+        """The files of ``split`` holding domain ``domain`` (after ``direction``): the left (A) or right (B) half of
+        each aligned file, or the files of the A or B folder; [] when the split does not exist."""
+        side = {"A": "B", "B": "A"}[domain] if self.hparams.direction == "BtoA" else domain
+        if not self._exists(split):
+            return []
+        if self.layout == "aligned":
+            part = "left" if side == "A" else "right"
+            return [(path, part) for path in list_images(self.root / split, extensions=ARRAY_EXTENSIONS)]
+        folder = self._pair_dirs(split)[0 if side == "A" else 1]
+        return [(path, None) for path in list_images(folder, recursive=False, extensions=ARRAY_EXTENSIONS)]
+
     def _dataset(self, split: str, transform: ImageTransform) -> Dataset:
         swap, skip = self.hparams.direction == "BtoA", self.hparams.skip_bad_images
         if self.layout == "aligned":
@@ -242,9 +315,9 @@ class PairedImageDataModule(SeededDataModule):
                     f"use layout: split_folders (root/{split}/A + root/{split}/B, paired by file stem) so no "
                     "image is cut in half"
                 )
-            return AlignedImageDataset(self.root / split, transform, swap, skip)
+            return AlignedImageDataset(self.root / split, transform, swap, skip, self.readers)
         dir_a, dir_b = self._pair_dirs(split)
-        return PairedFolderDataset(dir_a, dir_b, transform, swap, skip)
+        return PairedFolderDataset(dir_a, dir_b, transform, swap, skip, self.readers)
 
     def setup(self, stage: str) -> None:
         if not self.root.is_dir():
@@ -273,4 +346,5 @@ class PairedImageDataModule(SeededDataModule):
                     self.eval_transform,
                     "A",
                     self.hparams.skip_bad_images,
+                    None if self.readers is None else self.readers["A"],
                 )

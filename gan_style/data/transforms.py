@@ -3,6 +3,10 @@
 Random choices (crop position, flip) are drawn once per sample by :meth:`ImageTransform.sample_params`
 from a ``torch.Generator`` and then applied with :meth:`ImageTransform.apply`, so paired images get the
 same crop and flip, and a seeded generator gives the same augmentation whatever the number of workers.
+
+Two kinds of input take the same steps: an 8-bit RGB ``PIL.Image`` (resized by Pillow, then converted; the path of
+every 8-bit RGB recipe), or a float tensor (C, H, W) in [-1, 1] of any band count (data read as arrays and scaled
+by :class:`gan_style.data.images.ArrayReader`; resized by ``torch.nn.functional.interpolate``).
 """
 
 from __future__ import annotations
@@ -11,11 +15,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
 from PIL import Image
 from torch import Tensor
 
-__all__ = ["PREPROCESS_MODES", "Preprocess", "CropFlip", "ImageTransform", "WholeImage", "to_image", "to_tensor"]
+__all__ = [
+    "PREPROCESS_MODES",
+    "Preprocess",
+    "CropFlip",
+    "ImageTransform",
+    "WholeImage",
+    "image_size",
+    "to_image",
+    "to_tensor",
+]
 
 PREPROCESS_MODES = (
     "resize_and_crop",
@@ -40,6 +54,13 @@ class CropFlip:
     flip: bool = False
 
 
+def image_size(img: Image.Image | Tensor) -> tuple[int, int]:
+    """(width, height) of a ``PIL.Image`` or of a tensor (..., H, W)."""
+    if isinstance(img, Tensor):
+        return int(img.shape[-1]), int(img.shape[-2])
+    return img.size
+
+
 def to_tensor(img: Image.Image) -> Tensor:
     """RGB ``PIL.Image`` -> float tensor (3, H, W) in [-1, 1]."""
     return (TF.to_dtype(TF.pil_to_tensor(img), torch.float32, scale=True) * 2.0 - 1.0).contiguous()
@@ -52,7 +73,8 @@ def to_image(tensor: Tensor) -> Image.Image:
 
 
 class ImageTransform:
-    """Resize/crop/flip an RGB image and convert it to a (3, H, W) float tensor in [-1, 1].
+    """Resize/crop/flip an RGB image and convert it to a (3, H, W) float tensor in [-1, 1]; or resize/crop/flip a
+    float tensor (C, H, W) in [-1, 1] of any band count (C >= 1) the same way.
 
     ``preprocess`` (the reference CycleGAN/pix2pix option of the same name):
 
@@ -73,7 +95,8 @@ class ImageTransform:
     Evaluation is deterministic: ``resize_and_crop`` resizes straight to ``crop_size`` and
     ``scale_shorter_and_crop`` scales the shorter side to it, crops are centred,
     ``scale_width`` and ``scale_shorter`` scale to ``crop_size``, and nothing is flipped. Resizing is bicubic,
-    as in the reference code.
+    as in the reference code: Pillow's for images, ``torch.nn.functional.interpolate(mode="bicubic",
+    antialias=True)`` clamped to [-1, 1] for tensors.
 
     Images smaller than ``crop_size``: every cropping mode scales them up first (never pads), so a crop is
     always inside the image and the result is ``crop_size`` x ``crop_size``. ``scale_width``,
@@ -169,8 +192,11 @@ class ImageTransform:
         flip = self.train and self.flip and bool(torch.rand(1, generator=generator) < 0.5)
         return CropFlip(top, left, flip)
 
-    def apply(self, img: Image.Image, params: CropFlip) -> Tensor:
-        """Apply the resize, the crop and flip in ``params`` to ``img``; (3, H, W) float in [-1, 1]."""
+    def apply(self, img: Image.Image | Tensor, params: CropFlip) -> Tensor:
+        """Apply the resize, the crop and flip in ``params`` to ``img``: an RGB ``PIL.Image`` gives (3, H, W), a
+        float tensor (C, H, W) in [-1, 1] gives (C, H, W); float32 in [-1, 1] either way."""
+        if isinstance(img, Tensor):
+            return self._apply_tensor(img, params)
         w, h = self.resized_size(*img.size)
         if (w, h) != img.size:
             img = img.resize((w, h), Image.Resampling.BICUBIC)
@@ -180,15 +206,29 @@ class ImageTransform:
             img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         return to_tensor(img)
 
-    def __call__(self, img: Image.Image, generator: torch.Generator | None = None) -> Tensor:
+    def _apply_tensor(self, img: Tensor, params: CropFlip) -> Tensor:
+        if img.dim() != 3:
+            raise ValueError(f"ImageTransform takes a tensor (C, H, W), got shape {tuple(img.shape)}")
+        w, h = self.resized_size(*image_size(img))
+        if (w, h) != image_size(img):
+            resized = F.interpolate(img[None].float(), size=(h, w), mode="bicubic", align_corners=False, antialias=True)
+            img = resized[0].clamp_(-1.0, 1.0)
+        if self._crops():
+            img = img[:, params.top : params.top + self.crop_size, params.left : params.left + self.crop_size]
+        if params.flip:
+            img = img.flip(-1)
+        return img.contiguous()
+
+    def __call__(self, img: Image.Image | Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Sample parameters for ``img`` and apply them."""
-        return self.apply(img, self.sample_params(img.size, generator))
+        return self.apply(img, self.sample_params(image_size(img), generator))
 
 
 class WholeImage:
-    """The image at its own size as a (3, H, W) float tensor in [-1, 1]: what ``predict`` hands to the one runner
-    (:class:`gan_style.inference.run.Runner`), which does the sizing of every door."""
+    """The image at its own size as a float tensor in [-1, 1]: what ``predict`` hands to the one runner
+    (:class:`gan_style.inference.run.Runner`), which does the sizing of every door. An RGB ``PIL.Image`` becomes
+    (3, H, W); a tensor (C, H, W), already scaled (:class:`gan_style.data.images.ArrayReader`), is kept."""
 
-    def __call__(self, img: Image.Image, generator: torch.Generator | None = None) -> Tensor:
+    def __call__(self, img: Image.Image | Tensor, generator: torch.Generator | None = None) -> Tensor:
         """``img`` converted (``generator`` is unused: nothing is random)."""
-        return to_tensor(img)
+        return img if isinstance(img, Tensor) else to_tensor(img)

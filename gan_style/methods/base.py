@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from gan_style.errors import InferenceUnavailableError, NonFiniteLossError
 from gan_style.inference.stylizer import Stylizer
+from gan_style.losses.augment import DiffAugment, augmented
 from gan_style.methods.resume import normalize_fit_loop_state
 from gan_style.nets import load_reference_state_dict
 
@@ -171,7 +172,9 @@ class GanStyleModule(L.LightningModule):
     infinite loss, see :data:`NonFinitePolicy`; the policy is the hyper-parameter ``on_nonfinite_loss``,
     ``"stop"`` when a method does not declare it) or :meth:`loss_is_finite` (automatic optimization);
     :meth:`step_schedulers_at_epoch_end` (under manual optimization Lightning does not step schedulers);
-    :meth:`adam`. Frozen pretrained networks are declared in :attr:`frozen_networks`.
+    :meth:`adam`. Frozen pretrained networks are declared in :attr:`frozen_networks`. An adversarial method sets
+    :attr:`diffaugment` from its ``diffaugment`` setting and calls its discriminators through
+    :meth:`augmented_discriminator`.
 
     Given here: ``predict_step`` (returns ``{"images", "paths"}`` for ``gan_style.callbacks.ImageWriter``, from
     :meth:`translate`, which runs the stylizer), loading ``reference_weights`` in ``setup``, and the global
@@ -218,6 +221,8 @@ class GanStyleModule(L.LightningModule):
         self.active_optimizer: Any = None
         self.skipped_steps = 0
         self._applied: tuple[int, int] = (-1, 0)  # (training batch counter, updates applied in it)
+        #: DiffAugment of the discriminators' inputs (``DiffAugment.from_setting(diffaugment)``), or None.
+        self.diffaugment: DiffAugment | None = None
 
     # --- the inference hook ------------------------------------------------------------------------------
     def stylizer(self, network: str | None = None) -> Stylizer:
@@ -478,6 +483,18 @@ class GanStyleModule(L.LightningModule):
         self._applied = (counter, self._updates_applied_in_this_batch() + 1)
         return True
 
+    def augmented_discriminator(self, discriminator: Any, groups: tuple[int, ...] | None = None) -> Any:
+        """``discriminator`` as the adversarial losses call it: through :attr:`diffaugment` while the module is in
+        training mode (:func:`gan_style.losses.augment.augmented`: every call augments its images with new draws
+        from the global torch generator), unchanged in evaluation mode or when :attr:`diffaugment` is None.
+
+        Args:
+            discriminator: D, (N, C, H, W) in [-1, 1] -> scores.
+            groups: channel counts of the images stacked in D's input (a conditional D's concat(condition, image):
+                the same transform for each part); None (default): one image per sample.
+        """
+        return augmented(discriminator, self.diffaugment if self.training else None, groups)
+
     def adam(self, params: Any, lr: float, betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Adam:
         """``torch.optim.Adam`` over ``params`` using torch's fused kernel (one launch for all parameters)
         when every parameter is a floating-point CUDA tensor, else torch's default implementation. Called
@@ -536,6 +553,12 @@ class GanStyleModule(L.LightningModule):
         size = self.trained_image_size()
         if size is not None:
             checkpoint["gan_style_image_size"] = size
+        # how the data's values map to [-1, 1] (16-bit, float, N-band data), read by the loader of every door
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        record = getattr(datamodule, "checkpoint_scalings", None)
+        scalings = record() if callable(record) else None
+        if scalings is not None:
+            checkpoint["gan_style_scaling"] = scalings
 
         for attr, source in self.frozen_networks.items():
             if self.hparams.get(source) is not None:

@@ -39,6 +39,10 @@ Optimization (Sec. 4 / the code): Adam(lr 2e-4, betas (0.5, 0.999)) for D, and f
 (the code's two Adams of the same settings, which update identically); per batch one D step then one G step;
 constant learning rate for ``n_epochs`` then linear decay to 0 over ``n_epochs_decay`` (CUT 200 + 200, FastCUT
 150 + 50).
+
+Small datasets: ``diffaugment`` (off by default) passes every image D judges, real and generated, in D's update
+and in G's, through DiffAugment (Zhao et al. 2020; :mod:`gan_style.losses.augment`): ``D(T(y))``, ``D(T(G(x)))``,
+with ``T`` drawn anew for each call (SinCUT's R1 is taken through it too).
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ from torch import Tensor, nn
 from gan_style.inference.stylizer import GeneratorStylizer
 from gan_style.losses import create_loss, r1_penalty
 from gan_style.losses.adversarial import GanMode, warn_if_batch_norm_critic
+from gan_style.losses.augment import DiffAugment
 from gan_style.losses.patchnce import PatchNCELoss  # registers "patchnce"
 from gan_style.methods.base import GanStyleModule, LinearDecay, NonFinitePolicy
 from gan_style.nets.cut import CUTDiscriminator, CUTGenerator, PatchSampleMLP
@@ -120,11 +125,20 @@ class CUT(GanStyleModule):
         reference_weights: optional map of ``generator`` / ``discriminator`` / ``patch_head`` to a weights file of
             the CUT code (``latest_net_G.pth``, ``latest_net_D.pth``, ``latest_net_F.pth``), loaded at ``setup``.
         on_nonfinite_loss: ``stop`` (default: raise naming the step and term) or ``skip`` (leave out the update).
+        diffaugment: DiffAugment policy for small datasets (Zhao et al. 2020): comma-separated ``color``,
+            ``translation``, ``cutout`` (``"color,translation,cutout"`` is the paper's choice for 100 images or
+            fewer). In training, every image D judges, real and generated, in D's and in G's update, is augmented,
+            each call with its own random draws (PatchNCE sees unaugmented images). Validation and test judge
+            unaugmented images. None (default, the paper's recipe): no augmentation.
 
     Raises:
         ValueError: an unknown ``mode``, negative or NaN weights, ``nce_T <= 0``, ``num_patches < 1``, bad
-            ``nce_layers``, or an unknown name in ``reference_weights``.
+            ``nce_layers``, an unknown name in ``reference_weights``, or an unknown ``diffaugment`` policy.
     """
+
+    #: The domain each network reads and writes (None: a score), from which ``gan-style fit`` gives it the data's
+    #: channels as ``input_nc`` / ``output_nc`` (:func:`gan_style.commands.lightning_cli.link_network_channels`).
+    network_channels = {"generator": ("A", "B"), "discriminator": ("B", None)}
 
     def __init__(
         self,
@@ -148,8 +162,10 @@ class CUT(GanStyleModule):
         n_epochs_decay: int | None = None,
         reference_weights: dict[str, str] | None = None,
         on_nonfinite_loss: NonFinitePolicy = "stop",
+        diffaugment: str | None = None,
     ) -> None:
         super().__init__()
+        self.diffaugment = DiffAugment.from_setting(diffaugment)
         if mode not in CUT_MODES:
             raise ValueError(f"mode must be one of {', '.join(CUT_MODES)}, got {mode!r}")
         given = {
@@ -292,7 +308,8 @@ class CUT(GanStyleModule):
         fake_b = out["fake_B"]
         loss = fake_b.new_zeros(())
         if self.lambda_gan > 0:
-            logs["loss_g_gan"] = self.gan_loss.generator_loss(self.discriminator(fake_b)) * self.lambda_gan
+            judge = self.augmented_discriminator(self.discriminator)
+            logs["loss_g_gan"] = self.gan_loss.generator_loss(judge(fake_b)) * self.lambda_gan
             loss = loss + logs["loss_g_gan"]
         if self.lambda_nce > 0:
             logs["loss_nce"], _ = self.nce_loss(real_a, fake_b, flip, patch_ids.get("nce"), generator)
@@ -309,7 +326,8 @@ class CUT(GanStyleModule):
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """``loss_d = 0.5 * (L(D(real_B), real) + L(D(fake_B), fake))`` (the code's ``compute_D_loss``), fake_B
         detached; with ``wgangp`` and ``penalty`` the gradient penalty is included. Returns (loss, logs)."""
-        loss, terms = self.gan_loss.discriminator_loss(self.discriminator, real_b, fake_b, scale=0.5, penalty=penalty)
+        judge = self.augmented_discriminator(self.discriminator)
+        loss, terms = self.gan_loss.discriminator_loss(judge, real_b, fake_b, scale=0.5, penalty=penalty)
         logs = {"loss_d": loss.detach(), "loss_d_real": terms["d_real"], "loss_d_fake": terms["d_fake"]}
         if "gp" in terms:
             logs["gp"] = terms["gp"]
@@ -423,6 +441,7 @@ class SinCUT(CUT):
         num_crops: crops per image and batch (16; 0: train on the batch as given).
         crop_size: side of the crops (64).
         random_scale_max: strongest zoom-out (3.0).
+        diffaugment: as :class:`CUT`'s (None: off); R1 is then taken through the augmentation.
 
     Raises:
         ValueError: as :class:`CUT`, and ``crop_size`` not a multiple of 4, ``random_scale_max < 1`` or negative
@@ -456,6 +475,7 @@ class SinCUT(CUT):
         num_crops: int = 16,
         crop_size: int = 64,
         random_scale_max: float = 3.0,
+        diffaugment: str | None = None,
     ) -> None:
         for name, value in (("lambda_r1", lambda_r1), ("lambda_identity", lambda_identity), ("num_crops", num_crops)):
             if not value >= 0:
@@ -485,6 +505,7 @@ class SinCUT(CUT):
             n_epochs_decay,
             reference_weights,
             on_nonfinite_loss,
+            diffaugment=diffaugment,
         )
         self.save_hyperparameters_plain()
         self.lambda_r1 = float(lambda_r1)
@@ -550,7 +571,7 @@ class SinCUT(CUT):
         (log ``loss_d_r1``; validation passes ``penalty=False``)."""
         loss, logs = super().discriminator_loss(real_b, fake_b, penalty)
         if penalty and self.lambda_r1 > 0:
-            r1 = r1_penalty(self.discriminator, real_b) * (0.5 * self.lambda_r1)
+            r1 = r1_penalty(self.augmented_discriminator(self.discriminator), real_b) * (0.5 * self.lambda_r1)
             loss = loss + r1
             logs["loss_d_r1"] = r1.detach()
             logs["loss_d"] = loss.detach()

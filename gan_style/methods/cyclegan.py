@@ -31,6 +31,10 @@ Optimization: Adam(lr 2e-4, betas (0.5, 0.999)) for both generators together and
 together; one generator step then one discriminator step per batch (with ``n_critic > 1`` the generator
 step only on every ``n_critic``-th batch); learning rate constant for ``n_epochs`` then linearly decayed to
 0 over ``n_epochs_decay`` (100 + 100 in the paper).
+
+Small datasets: ``diffaugment`` (off by default) passes every image the discriminators judge, real and generated
+(from the pool or not), in their update and in the generators', through DiffAugment (Zhao et al. 2020;
+:mod:`gan_style.losses.augment`): ``D_Y(T(y))``, ``D_Y(T(G(x)))`` ..., with ``T`` drawn anew for each call.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from torch import Tensor, nn
 from gan_style.inference.stylizer import GeneratorStylizer
 from gan_style.losses import create_loss
 from gan_style.losses.adversarial import GanMode, warn_if_batch_norm_critic
+from gan_style.losses.augment import DiffAugment
 from gan_style.methods.base import (
     GanStyleModule,
     LinearDecay,
@@ -107,13 +112,28 @@ class CycleGAN(GanStyleModule):
             the discriminators take ``n_critic`` steps (Gulrajani et al. 2017, Alg. 1 uses 5 with wgangp; as
             the generators step first within a batch, before the first generator step there are
             ``n_critic - 1``). Learning-rate schedules still follow epochs.
+        diffaugment: DiffAugment policy for small datasets (Zhao et al. 2020): comma-separated ``color``,
+            ``translation``, ``cutout`` (``"color,translation,cutout"`` is the paper's choice for 100 images or
+            fewer). In training, every image either discriminator judges, real and generated, in the
+            discriminators' and in the generators' update, is augmented, each call with its own random draws; the
+            wgangp penalty is taken through it. Validation and test judge unaugmented images. None (default, the
+            paper's recipe): no augmentation.
 
     Raises:
         ValueError: negative or NaN weights, ``n_critic`` not an integer >= 1, an unknown name in
-            ``reference_weights``, or (in the first step) ``lambda_identity > 0`` with domains of different
-            channel counts.
+            ``reference_weights``, an unknown ``diffaugment`` policy, or (in the first step)
+            ``lambda_identity > 0`` with domains of different channel counts.
         KeyError: an unknown ``cycle_loss`` name.
     """
+
+    #: The domain each network reads and writes (None: a score), from which ``gan-style fit`` gives it the data's
+    #: channels as ``input_nc`` / ``output_nc`` (:func:`gan_style.commands.lightning_cli.link_network_channels`).
+    network_channels = {
+        "generator_ab": ("A", "B"),
+        "generator_ba": ("B", "A"),
+        "discriminator_a": ("A", None),
+        "discriminator_b": ("B", None),
+    }
 
     def __init__(
         self,
@@ -133,12 +153,14 @@ class CycleGAN(GanStyleModule):
         reference_weights: dict[str, str] | None = None,
         on_nonfinite_loss: NonFinitePolicy = "stop",
         n_critic: int = 1,
+        diffaugment: str | None = None,
     ) -> None:
         super().__init__()
         self.check_settings(
             {"lambda_cycle": lambda_cycle, "lambda_identity": lambda_identity, "lr": lr}, reference_weights, NETWORKS
         )
         check_n_critic(n_critic)
+        self.diffaugment = DiffAugment.from_setting(diffaugment)
         self.save_hyperparameters_plain()
         self.automatic_optimization = False
 
@@ -184,9 +206,11 @@ class CycleGAN(GanStyleModule):
         self, real_a: Tensor, real_b: Tensor, out: dict[str, Tensor]
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """``loss_g`` of Eq. 3 plus identity, for the outputs ``out`` of :meth:`cycle`; returns (loss, logs)."""
+        judge_a = self.augmented_discriminator(self.discriminator_a)
+        judge_b = self.augmented_discriminator(self.discriminator_b)
         logs = {
-            "loss_g_ab": self.gan_loss.generator_loss(self.discriminator_b(out["fake_B"])),
-            "loss_g_ba": self.gan_loss.generator_loss(self.discriminator_a(out["fake_A"])),
+            "loss_g_ab": self.gan_loss.generator_loss(judge_b(out["fake_B"])),
+            "loss_g_ba": self.gan_loss.generator_loss(judge_a(out["fake_A"])),
             "loss_cycle_a": self.cycle_loss(out["rec_A"], real_a),
             "loss_cycle_b": self.cycle_loss(out["rec_B"], real_b),
         }
@@ -210,8 +234,10 @@ class CycleGAN(GanStyleModule):
         """``loss_d`` for both discriminators (each halved, its wgangp gradient penalty included unless
         ``penalty=False``); returns (loss, logs)."""
         loss_fn = self.gan_loss.discriminator_loss
-        loss_a, logs_a = loss_fn(self.discriminator_a, real_a, fake_a, scale=0.5, penalty=penalty)
-        loss_b, logs_b = loss_fn(self.discriminator_b, real_b, fake_b, scale=0.5, penalty=penalty)
+        judge_a = self.augmented_discriminator(self.discriminator_a)
+        judge_b = self.augmented_discriminator(self.discriminator_b)
+        loss_a, logs_a = loss_fn(judge_a, real_a, fake_a, scale=0.5, penalty=penalty)
+        loss_b, logs_b = loss_fn(judge_b, real_b, fake_b, scale=0.5, penalty=penalty)
         loss = loss_a + loss_b
         logs = {"loss_d": loss.detach(), "loss_d_a": loss_a.detach(), "loss_d_b": loss_b.detach()}
         if "gp" in logs_a:

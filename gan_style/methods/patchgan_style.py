@@ -33,7 +33,9 @@ Losses (registry names ``content``, ``gram``, ``gan``), with y = T(x) for conten
 - ``L_adv = L_GAN(D(y), real)`` (generator term of ``gan_mode``);
 - ``L = content_weight * L_content + style_weight * L_style + adv_weight * L_adv + tv_weight * L_tv``;
 - discriminator: ``L_D = 0.5 * (L_GAN(D(p_s), real) + L_GAN(D(y), fake))`` over style patches ``p_s``, plus
-  the gradient penalty for wgangp and ``r1_gamma / 2 * R1`` (Mescheder et al. 2018) when ``r1_gamma > 0``.
+  the gradient penalty for wgangp and ``r1_gamma / 2 * R1`` (Mescheder et al. 2018) when ``r1_gamma > 0``;
+- with ``diffaugment`` (off by default), D judges ``T(p_s)`` and ``T(y)`` in both updates instead, ``T`` a
+  DiffAugment transform drawn anew for each call (Zhao et al. 2020; :mod:`gan_style.losses.augment`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from gan_style.data.transforms import to_tensor
 from gan_style.inference.stylizer import GeneratorStylizer
 from gan_style.losses import create_loss, r1_penalty
 from gan_style.losses.adversarial import GanMode
+from gan_style.losses.augment import DiffAugment
 from gan_style.methods.base import GanStyleModule, NonFinitePolicy
 from gan_style.methods.gatys import resize_max_side
 from gan_style.nets import NLayerDiscriminator, TransformationNetwork
@@ -130,11 +133,17 @@ class PatchGANStyle(GanStyleModule):
             their code uses 256); its shorter side must reach the deepest style layer (8 pixels for relu4_3).
             Needs batches with ``style_path`` (``ContentStyleDataModule`` gives them); the discriminator's real
             patches still come from the crops.
+        diffaugment: DiffAugment policy for the discriminator's inputs (Zhao et al. 2020): comma-separated
+            ``color``, ``translation``, ``cutout`` (``"color,translation,cutout"`` is the paper's choice for 100
+            images or fewer). In training, every image D judges, style patches and stylized images, in D's and in
+            the generator's update, is augmented, each call with its own random draws (the VGG losses see
+            unaugmented images); the wgangp and R1 penalties are taken through it. None (default): no
+            augmentation. Used only with ``adv_weight > 0``.
 
     Raises:
         ValueError: negative weights, an unknown loss network, layer names that are not layers of
             ``loss_network``, empty or out-of-range patch_scales, a style_size below 1, unknown names in
-            reference_weights.
+            reference_weights, an unknown ``diffaugment`` policy.
     """
 
     frozen_networks = {"vgg": "vgg_weights"}
@@ -160,8 +169,10 @@ class PatchGANStyle(GanStyleModule):
         on_nonfinite_loss: NonFinitePolicy = "stop",
         loss_network: Literal["vgg19", "vgg16"] = "vgg19",
         style_size: int | None = None,
+        diffaugment: str | None = None,
     ) -> None:
         super().__init__()
+        self.diffaugment = DiffAugment.from_setting(diffaugment)
         self.check_settings(
             {
                 "content_weight": content_weight,
@@ -291,7 +302,7 @@ class PatchGANStyle(GanStyleModule):
         loss = hp.content_weight * loss_content + hp.style_weight * loss_style + hp.tv_weight * loss_tv
         logs = {"loss_content": loss_content.detach(), "loss_style": loss_style.detach(), "loss_tv": loss_tv.detach()}
         if self.adversarial:
-            loss_adv = self.gan_loss.generator_loss(self.discriminator(stylized))
+            loss_adv = self.gan_loss.generator_loss(self.augmented_discriminator(self.discriminator)(stylized))
             loss = loss + hp.adv_weight * loss_adv
             logs["loss_adv"] = loss_adv.detach()
         logs["loss_g"] = loss.detach()
@@ -305,10 +316,11 @@ class PatchGANStyle(GanStyleModule):
         fake = stylized.detach()
         if real.shape[0] != fake.shape[0]:  # the wgangp interpolation pairs real and fake samples
             fake = fake.repeat(real.shape[0] // fake.shape[0], 1, 1, 1)
-        loss, logs = self.gan_loss.discriminator_loss(self.discriminator, real, fake, scale=0.5, penalty=penalty)
+        judge = self.augmented_discriminator(self.discriminator)
+        loss, logs = self.gan_loss.discriminator_loss(judge, real, fake, scale=0.5, penalty=penalty)
         out = {"loss_d": loss.detach(), "loss_d_real": logs["d_real"], "loss_d_fake": logs["d_fake"]}
         if self.hparams.r1_gamma > 0 and penalty:
-            r1 = r1_penalty(self.discriminator, real)
+            r1 = r1_penalty(judge, real)
             loss = loss + 0.5 * self.hparams.r1_gamma * r1
             out["r1"], out["loss_d"] = r1.detach(), loss.detach()
         return loss, out

@@ -27,6 +27,10 @@ Optimization (Sec. 3.3 and 6.2): one D step then one G step per batch (with ``n_
 on every ``n_critic``-th batch), Adam(lr 2e-4, betas (0.5, 0.999)), batch size 1; the reference code's
 linear policy decays the rate to 0 over ``n_epochs_decay`` epochs.
 
+Small datasets: ``diffaugment`` (off by default) passes every input of D, real pairs and generated ones, in D's and
+in G's update, through DiffAugment (Zhao et al. 2020; :mod:`gan_style.losses.augment`), the same transform for the
+condition x and the image beside it: ``D(T(concat(x, y)))`` with ``T`` drawn anew for each call.
+
 Inference (Sec. 3.3): "At inference time, we run the generator net in exactly the same manner as during
 the training phase": dropout stays on and batch norm uses the statistics of the test batch. That is
 ``eval_mode=False`` (the default) for validation, test and predict; ``eval_mode=True`` uses the usual
@@ -43,6 +47,7 @@ from torch import Tensor, nn
 from gan_style.inference.pix2pix import Pix2PixStylizer, training_mode_without_updates  # inference half
 from gan_style.losses import create_loss
 from gan_style.losses.adversarial import GanMode, warn_if_batch_norm_critic
+from gan_style.losses.augment import DiffAugment
 from gan_style.methods.base import (
     GanStyleModule,
     LinearDecay,
@@ -98,12 +103,22 @@ class Pix2Pix(GanStyleModule):
             paper). The discriminator steps on every batch, the generator on every ``n_critic``-th batch
             counted over the whole run (batches n_critic, 2 n_critic, ...), after that batch's discriminator
             step (Gulrajani et al. 2017, Alg. 1 uses 5 with wgangp). Learning-rate schedules still follow epochs.
+        diffaugment: DiffAugment policy for small datasets (Zhao et al. 2020): comma-separated ``color``,
+            ``translation``, ``cutout`` (``"color,translation,cutout"`` is the paper's choice for 100 images or
+            fewer). In training, every concat(x, y) D judges, real and generated, in D's and in G's update, is
+            augmented, condition and image with the same transform, each call with its own random draws; the
+            wgangp penalty is taken through it. Validation and test judge unaugmented pairs. None (default, the
+            paper's recipe): no augmentation.
 
     Raises:
-        ValueError: negative or NaN weights, ``n_critic`` not an integer >= 1, or an unknown name in
-            ``reference_weights``.
+        ValueError: negative or NaN weights, ``n_critic`` not an integer >= 1, an unknown name in
+            ``reference_weights``, or an unknown ``diffaugment`` policy.
         KeyError: an unknown ``reconstruction_loss``.
     """
+
+    #: The domain each network reads and writes (None: a score; ``"A+B"``: concat(A, B)), from which ``gan-style fit``
+    #: gives it the data's channels (:func:`gan_style.commands.lightning_cli.link_network_channels`).
+    network_channels = {"generator": ("A", "B"), "discriminator": ("A+B", None)}
 
     def __init__(
         self,
@@ -120,10 +135,12 @@ class Pix2Pix(GanStyleModule):
         reference_weights: dict[str, str] | None = None,
         on_nonfinite_loss: NonFinitePolicy = "stop",
         n_critic: int = 1,
+        diffaugment: str | None = None,
     ) -> None:
         super().__init__()
         self.check_settings({"lambda_l1": lambda_l1, "lr": lr}, reference_weights, NETWORKS)
         check_n_critic(n_critic)
+        self.diffaugment = DiffAugment.from_setting(diffaugment)
         self.save_hyperparameters_plain()
         self.automatic_optimization = False
 
@@ -154,7 +171,8 @@ class Pix2Pix(GanStyleModule):
 
     def generator_loss(self, real_a: Tensor, real_b: Tensor, fake_b: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """``loss_g = L_GAN(D(x, G(x)), real) + lambda_l1 * ||y - G(x)||_1`` (Eq. 4); returns (loss, logs)."""
-        loss_gan = self.gan_loss.generator_loss(self.discriminator(torch.cat([real_a, fake_b], 1)))
+        judge = self.augmented_discriminator(self.discriminator, (real_a.shape[1], fake_b.shape[1]))
+        loss_gan = self.gan_loss.generator_loss(judge(torch.cat([real_a, fake_b], 1)))
         loss_l1 = self.reconstruction_loss(fake_b, real_b)
         loss = loss_gan + self.lambda_l1 * loss_l1
         return loss, {"loss_g": loss.detach(), "loss_g_gan": loss_gan.detach(), "loss_g_l1": loss_l1.detach()}
@@ -165,7 +183,7 @@ class Pix2Pix(GanStyleModule):
         """``loss_d = 0.5 * (L(D(x, y), real) + L(D(x, G(x)), fake))``, for wgangp ``0.5 * (... + lambda_gp * GP)``
         unless ``penalty=False``; returns (loss, logs)."""
         loss, logs = self.gan_loss.discriminator_loss(
-            self.discriminator,
+            self.augmented_discriminator(self.discriminator, (real_a.shape[1], real_b.shape[1])),
             torch.cat([real_a, real_b], 1),
             torch.cat([real_a, fake_b.detach()], 1),
             scale=0.5,
