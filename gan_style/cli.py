@@ -73,6 +73,11 @@ COMMANDS: dict[str, Command] = {
         "give a checkpoint: gan-style predict --ckpt_path runs/NAME/checkpoints/last.ckpt (or a recipe: --config)",
     ),
     "stylize": Command(_MODELS, "stylize or translate images: a checkpoint, a published model (--pretrained) or Gatys"),
+    "sample": Command(
+        _MODELS,
+        "images drawn from noise by a generator (DCGAN checkpoints): a grid, single images, a latent interpolation",
+        "give a checkpoint: gan-style sample --checkpoint runs/dcgan/checkpoints/last.ckpt --num_samples 64",
+    ),
     "demo": Command(_MODELS, "a local web page (Gradio) to try checkpoints and published models in a browser"),
     "pretrained": Command(
         _MODELS, "the published models (CycleGAN and pix2pix zoos, AdaIN, fast neural style); show or download one"
@@ -125,7 +130,7 @@ def overview_help() -> str:
         "usage: gan-style COMMAND [options]       (gan-style COMMAND --help: the command's options)",
         "",
         "gan-style: neural style transfer and image-to-image translation (CycleGAN, CUT, Pix2Pix, AdaIN, Gatys,",
-        "the PatchGAN style network) with PyTorch Lightning.",
+        "the PatchGAN style network) and image generation (DCGAN) with PyTorch Lightning.",
         "",
     ]
     section = None

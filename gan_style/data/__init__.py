@@ -26,6 +26,9 @@ _LAZY = {
     "ImageFolderDataset": "gan_style.data.unpaired",
     "UnpairedImageDataModule": "gan_style.data.unpaired",
     "UnpairedImageDataset": "gan_style.data.unpaired",
+    "ImageFolderDataModule": "gan_style.data.image_folder",
+    "DigitsDataModule": "gan_style.data.digits",
+    "DigitsDataset": "gan_style.data.digits",
 }
 
 __all__ = [
@@ -48,6 +51,9 @@ __all__ = [
     "split_aligned",
     "ContentStyleDataModule",
     "ContentStyleDataset",
+    "ImageFolderDataModule",
+    "DigitsDataModule",
+    "DigitsDataset",
 ]
 
 
