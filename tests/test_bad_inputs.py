@@ -472,9 +472,9 @@ def test_yaml_syntax_error_names_the_config_file(tmp_path):
     )
     proc = gan_style_in_process("fit", f"--config={tmp_path / 'none.yaml'}", cwd=tmp_path, check=False)
     assert assert_clean_cli_error(proc) == (
-        f"config file '{tmp_path / 'none.yaml'}' does not exist; give a file, or an installed recipe by name: adain, "
-        "cut, cyclegan, demo/cpu, demo/pix2pix_cpu, fastcut, gatys, loggers/csv, loggers/wandb, patchgan, perf/fast, "
-        "pix2pix, sincut "
+        f"config file '{tmp_path / 'none.yaml'}' does not exist; give a file, or an installed recipe by name: "
+        "adain, cut, cyclegan, dcgan, demo/cpu, demo/digits, demo/gray16, demo/multiband, demo/munit, demo/pix2pix_cpu, "
+        "demo/unit, fastcut, gatys, loggers/csv, loggers/wandb, munit, patchgan, perf/fast, pix2pix, sincut, unit "
         "(gan-style recipes lists them)"
     )
 
