@@ -1,4 +1,4 @@
-"""``gan-style evaluate``: image-quality metrics of a folder of generated images.
+"""``gan-style evaluate``: image-quality metrics of a folder of generated images, or of every checkpoint of a run.
 
 Examples::
 
@@ -8,6 +8,8 @@ Examples::
     gan-style evaluate --generated out/ --reference datasets/facades/testB --metrics fid psnr ssim
     # style transfer: ArtFID = (1 + LPIPS to the content) * (1 + FID to the style images)
     gan-style evaluate --generated stylized/ --reference styles/ --content photos/ --metrics artfid lpips_diversity
+    # every checkpoint of a run on its test set: a table, a plot against the step, the best one named
+    gan-style evaluate --checkpoints runs/cyclegan
 
 Which files are compared with which:
 
@@ -26,6 +28,9 @@ Which files are compared with which:
   without ``--content``; the cost grows with the square of the group size).
 
 The table is printed; ``--output`` also writes it as JSON (atomically).
+
+``--checkpoints RUN`` measures every checkpoint of a run folder instead: see
+:mod:`gan_style.commands.checkpoints_eval`.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from gan_style.errors import DatasetNotFoundError, ImageLoadError
+from gan_style.errors import DatasetNotFoundError, ImageLoadError, MetricInputError
 
 if TYPE_CHECKING:  # torch, the metrics and the image loading are imported when the command runs
     from torch import nn
@@ -346,7 +351,7 @@ def _metric_list(values: Sequence[str]) -> list[str]:
 
 
 def evaluate_command(
-    generated: str,
+    generated: str | None = None,
     reference: str | None = None,
     content: str | None = None,
     metrics: list[str] | None = None,
@@ -362,14 +367,24 @@ def evaluate_command(
     no_cache: bool = False,
     num_workers: int = 0,
     seed: int = 0,
-) -> dict[str, float]:
-    """FID, KID, LPIPS, ArtFID, PSNR and SSIM of a folder of generated images (``gan-style evaluate``).
+    checkpoints: str | None = None,
+    select: str | None = None,
+    data_root: str | None = None,
+    max_images: int | None = None,
+    keep_images: bool = False,
+) -> dict[str, Any]:
+    """FID, KID, LPIPS, ArtFID, PSNR and SSIM of a folder of generated images, or of every checkpoint of a run
+    (``gan-style evaluate``).
 
     Which files are compared with which, and the reference cache: see :mod:`gan_style.commands.evaluate`
-    (docs/evaluation.md). The table is printed; ``--output`` also writes it as JSON.
+    (docs/evaluation.md). The table is printed; ``--output`` also writes it as JSON. With ``--checkpoints RUN``,
+    every checkpoint of the run folder is measured on the run's test set
+    (:func:`gan_style.commands.checkpoints_eval.evaluate_checkpoints`): the table, ``checkpoints.csv``,
+    ``checkpoints.json`` and the plot ``checkpoints.png`` go to ``RUN/evaluation/``, and the best checkpoint is
+    named.
 
     Args:
-        generated: folder of generated images (subfolders included); required.
+        generated: folder of generated images (subfolders included); required unless ``--checkpoints`` is given.
         reference: real / ground-truth / style images: FID, KID and ArtFID compare distributions with them,
             PSNR and SSIM pair them with the generated images by name (default: none).
         content: the images the generated ones were made from: LPIPS, ArtFID, diversity groups (default:
@@ -390,11 +405,64 @@ def evaluate_command(
         no_cache: neither read nor write cached reference statistics (default false; ``--no_cache`` alone
             means true).
         num_workers: image-decoding worker processes (default 0).
-        seed: seed of the KID subsets (default 0).
+        seed: seed of the KID subsets (default 0); with ``--checkpoints`` also of the models' random layers.
+        checkpoints: a run folder (``trainer.default_root_dir``): measure each of its ``checkpoints/*.ckpt`` on the
+            test set of the config it carries, instead of ``--generated`` (default: none). Finished checkpoints are
+            cached by the sha256 of their file, so a second call measures only new ones.
+        select: with ``--checkpoints``, the metric that picks the best checkpoint (default: the first of
+            ``--metrics``; the default metrics are fid kid for unpaired data, fid kid psnr ssim for paired data,
+            artfid fid lpips for style transfer).
+        data_root: with ``--checkpoints``, another dataset folder with the run's layout (default: the run's own
+            ``data.root``).
+        max_images: with ``--checkpoints``, only the first N test images (default: all).
+        keep_images: with ``--checkpoints``, keep each checkpoint's outputs in ``RUN/evaluation/images/`` (default
+            false; ``--keep_images`` alone means true).
 
     Returns:
-        ``{metric: value}`` as printed.
+        ``{metric: value}`` as printed; with ``--checkpoints``, the record written to ``checkpoints.json``.
+
+    Raises:
+        MetricInputError: both or neither of ``--generated`` and ``--checkpoints``, or an option of one given to
+            the other.
     """
+    # --protocol: the FID/KID protocol goes to both evaluate(...) and evaluate_checkpoints(...) below.
+    if (generated is None) == (checkpoints is None):
+        raise MetricInputError(
+            "give --generated FOLDER (images to measure) or --checkpoints RUN (every checkpoint of a run folder), "
+            "one of them"
+        )
+    if checkpoints is not None:
+        if reference is not None or content is not None:
+            raise MetricInputError(
+                "--checkpoints measures a run on the test set its config names; leave out --reference and --content "
+                "(another dataset: --data_root)"
+            )
+        from gan_style.commands.checkpoints_eval import evaluate_checkpoints
+
+        record = evaluate_checkpoints(
+            checkpoints,
+            metrics=_metric_list(metrics) if metrics else None,
+            select=select,
+            data_root=data_root,
+            max_images=max_images,
+            size=size,
+            batch_size=batch_size,
+            device=device,
+            feature_weights=feature_weights,
+            lpips_net=lpips_net,
+            kid_subset_size=kid_subset_size,
+            kid_subsets=kid_subsets,
+            cache_dir=cache_dir,
+            use_cache=not no_cache,
+            keep_images=keep_images,
+            seed=seed,
+        )
+        if output is not None:
+            _write_json(record, Path(output))
+            print(f"wrote {output}")
+        return record
+    if select is not None or data_root is not None or max_images is not None or keep_images:
+        raise MetricInputError("--select, --data_root, --max_images and --keep_images go with --checkpoints RUN")
     return evaluate(
         generated=generated,
         reference=reference,
@@ -423,7 +491,7 @@ def main(args: list[str] | None = None) -> None:
     malformed argument; 1 for missing weights or an output that cannot be written)."""
     from gan_style.commands.runner import flag_form, run_command
 
-    args = flag_form(args, lists=["metrics"], switches=["no_cache"])
+    args = flag_form(args, lists=["metrics"], switches=["no_cache", "keep_images"])
     run_command(evaluate_command, args, "gan-style evaluate")
 
 
