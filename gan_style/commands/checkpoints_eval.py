@@ -449,6 +449,7 @@ def evaluate_checkpoints(
     seed: int = 0,
     progress: bool = True,
     feature_network: nn.Module | None = None,
+    protocol: str = "gan-style",
 ) -> dict[str, Any]:
     """Measure every checkpoint of the run folder ``run`` on its test set; print the table, write it as CSV and JSON
     with a plot of each metric against the optimizer step, and name the best checkpoint.
@@ -482,6 +483,8 @@ def evaluate_checkpoints(
             subsets (0).
         progress: show a progress bar over checkpoints x images on stderr (True).
         feature_network: (Python only) a FID/KID feature network to use instead of the Inception.
+        protocol: the FID/KID protocol (``gan-style``, the default; ``legacy``: pytorch-fid's; ``clean``:
+            clean-fid's), as for :func:`gan_style.commands.evaluate.evaluate`; each protocol has its own cache entries.
 
     Returns:
         The JSON record: ``run``, ``select``, ``better``, ``best`` (the best row), ``rows`` (one per checkpoint
@@ -531,9 +534,9 @@ def evaluate_checkpoints(
 
         network_id = feature_network_id(feature_network)
     # Every setting that changes a value: a cached result is reused only under the same ones.
-    # --protocol: add the FID/KID protocol here and pass it to evaluate() below, so each protocol has its own cache.
     settings = {
         "metrics": names,
+        "protocol": protocol if {"fid", "kid", "artfid"} & set(names) else None,
         "size": size or None,
         "kid_subset_size": kid_subset_size if "kid" in names else None,
         "kid_subsets": kid_subsets if "kid" in names else None,
@@ -605,6 +608,7 @@ def evaluate_checkpoints(
                         use_cache=use_cache,
                         seed=seed,
                         feature_network=feature_network,
+                        protocol=protocol,
                     )
                 prefix = "gan-style evaluate: note: "
                 notes += [

@@ -162,6 +162,7 @@ def evaluate(
     num_workers: int = 0,
     seed: int = 0,
     feature_network: nn.Module | None = None,
+    protocol: Literal["gan-style", "legacy", "clean"] = "gan-style",
 ) -> dict[str, float]:
     """Compute image-quality metrics of the images in ``generated`` and print them as a table.
 
@@ -188,6 +189,9 @@ def evaluate(
         num_workers: image-decoding worker processes.
         seed: seeds torch's generator before KID draws its subsets (reproducible values).
         feature_network: (Python only) a FID/KID feature network to use instead of the Inception.
+        protocol: how FID and KID read and resize images (``gan-style``, the default: ``size`` above;
+            ``legacy``: pytorch-fid's, the CycleGAN, pix2pix and CUT papers' numbers; ``clean``: clean-fid's), see
+            :mod:`gan_style.metrics.protocols`. ``legacy`` and ``clean`` resize from each image's own size.
 
     Returns:
         ``{metric: value}`` as printed.
@@ -267,19 +271,21 @@ def evaluate(
         lpips_net=lpips_net,  # type: ignore[arg-type]
         kid_subset_size=kid_subset_size,
         kid_subsets=kid_subsets,
+        protocol=protocol,
         **kwargs,
     ).to(dev)
+    fid_size = size if evaluator.protocol == "gan-style" else None  # the published protocols resize themselves
 
     if wanted & _DISTRIBUTION:
         evaluator.load_reference(
             ref_root,
-            size=size,
+            size=fid_size,
             batch_size=batch_size,
             cache_dir=cache_dir,
             use_cache=use_cache,
             num_workers=num_workers,
         )
-        for (batch,) in image_batches([(p,) for p in gen_files], [size], batch_size, num_workers):
+        for (batch,) in image_batches([(p,) for p in gen_files], [fid_size], batch_size, num_workers):
             evaluator.update_distribution(generated=batch.to(dev))
     done = 0
     for gen, ref in image_batches(paired, [None, None], batch_size, num_workers):
@@ -337,6 +343,8 @@ def evaluate(
             "kid_subset_size": kid_subset_size if "kid" in wanted else None,
             "kid_subsets": kid_subsets if "kid" in wanted else None,
         }
+        if wanted & _DISTRIBUTION:
+            record["protocol_record"] = evaluator.record()  # protocol, feature network, sample counts
         _write_json(record, Path(output))
         print(f"wrote {output}")
     return values
@@ -372,6 +380,7 @@ def evaluate_command(
     data_root: str | None = None,
     max_images: int | None = None,
     keep_images: bool = False,
+    protocol: Literal["gan-style", "legacy", "clean"] = "gan-style",
 ) -> dict[str, Any]:
     """FID, KID, LPIPS, ArtFID, PSNR and SSIM of a folder of generated images, or of every checkpoint of a run
     (``gan-style evaluate``).
@@ -417,6 +426,8 @@ def evaluate_command(
         max_images: with ``--checkpoints``, only the first N test images (default: all).
         keep_images: with ``--checkpoints``, keep each checkpoint's outputs in ``RUN/evaluation/images/`` (default
             false; ``--keep_images`` alone means true).
+        protocol: how FID and KID read and resize images (default ``gan-style``: ``--size``); ``legacy``: as
+            pytorch-fid, the CycleGAN, pix2pix and CUT papers' numbers; ``clean``: as clean-fid (docs/evaluation.md).
 
     Returns:
         ``{metric: value}`` as printed; with ``--checkpoints``, the record written to ``checkpoints.json``.
@@ -425,7 +436,6 @@ def evaluate_command(
         MetricInputError: both or neither of ``--generated`` and ``--checkpoints``, or an option of one given to
             the other.
     """
-    # --protocol: the FID/KID protocol goes to both evaluate(...) and evaluate_checkpoints(...) below.
     if (generated is None) == (checkpoints is None):
         raise MetricInputError(
             "give --generated FOLDER (images to measure) or --checkpoints RUN (every checkpoint of a run folder), "
@@ -456,6 +466,7 @@ def evaluate_command(
             use_cache=not no_cache,
             keep_images=keep_images,
             seed=seed,
+            protocol=protocol,
         )
         if output is not None:
             _write_json(record, Path(output))
@@ -480,6 +491,7 @@ def evaluate_command(
         use_cache=not no_cache,
         num_workers=num_workers,
         seed=seed,
+        protocol=protocol,
     )
 
 

@@ -12,6 +12,7 @@ side to precomputed statistics (:meth:`FrechetDistance.set_reference_statistics`
 from __future__ import annotations
 
 import warnings
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -20,6 +21,7 @@ from torchmetrics.image.kid import KernelInceptionDistance
 from torchmetrics.utilities.data import dim_zero_cat
 
 from gan_style.errors import MetricInputError
+from gan_style.metrics.protocols import frechet_distance_sqrtm
 
 __all__ = ["FrechetDistance", "KernelDistance", "MetricInputError"]
 
@@ -48,15 +50,33 @@ class FrechetDistance(FrechetInceptionDistance):
     ``update(features, real)`` takes (N, num_features) features. Lower is better; 0 for identical sets.
     FID is biased upwards for small sets: compare values computed on the same number of images (published
     numbers use 10k-50k). :meth:`set_reference_statistics` replaces the reference side with precomputed
-    sums (kept across ``reset``) and :meth:`clear_reference` undoes it.
+    sums (kept across ``reset``) and :meth:`clear_reference` undoes it. After ``compute``,
+    :attr:`last_num_samples` holds the counts it used (summed across processes).
 
-    Raises (at ``compute``):
-        MetricInputError: fewer than 2 reference or 2 generated samples.
+    Args:
+        num_features: D, the feature dimension.
+        sqrt_method: how Tr((S_r S_g)^(1/2)) is computed: ``"eigenvalues"`` (default; torchmetrics: the sum of
+            the square roots of the eigenvalues of S_r S_g, in float64 on the metric's device) or
+            ``"sqrtm"`` (``scipy.linalg.sqrtm`` in float64 on the CPU, as pytorch-fid and clean-fid:
+            :func:`~gan_style.metrics.protocols.frechet_distance_sqrtm`). Both compute the same quantity;
+            they differ by rounding, most where the covariances are singular (fewer images than D).
+        **kwargs: torchmetrics ``Metric`` options (``sync_on_compute`` ...).
+
+    Raises:
+        MetricInputError: an unknown ``sqrt_method``; at ``compute``: fewer than 2 reference or 2 generated
+            samples, or (``sqrtm``) a square root with a large imaginary part.
     """
 
-    def __init__(self, num_features: int, **kwargs) -> None:
+    def __init__(
+        self, num_features: int, sqrt_method: Literal["eigenvalues", "sqrtm"] = "eigenvalues", **kwargs
+    ) -> None:
+        if sqrt_method not in ("eigenvalues", "sqrtm"):
+            raise MetricInputError(f"unknown FID sqrt_method {sqrt_method!r}; choose from eigenvalues, sqrtm")
         super().__init__(feature=_Precomputed(num_features), **kwargs)
         self.num_features = int(num_features)
+        self.sqrt_method = sqrt_method
+        self.last_num_samples: dict[str, int] | None = None
+        """``{"generated": N_g, "reference": N_r}`` of the last ``compute`` (None before it)."""
 
     def set_reference_statistics(self, features_sum: Tensor, features_cov_sum: Tensor, num_samples: int) -> None:
         """Make the reference ("real") side these precomputed statistics instead of reference batches.
@@ -104,7 +124,19 @@ class FrechetDistance(FrechetInceptionDistance):
             raise MetricInputError(
                 f"FID needs at least 2 reference and 2 generated images, got {real} reference and {fake} generated"
             )
-        return super().compute()
+        self.last_num_samples = {"generated": fake, "reference": real}
+        if self.sqrt_method == "eigenvalues":
+            return super().compute()
+        statistics = []
+        for total, outer, n in (
+            (self.real_features_sum, self.real_features_cov_sum, real),
+            (self.fake_features_sum, self.fake_features_cov_sum, fake),
+        ):
+            mean = total.double() / n
+            cov = (outer.double() - n * torch.outer(mean, mean)) / (n - 1)
+            statistics += [mean.cpu().numpy(), cov.cpu().numpy()]
+        value = frechet_distance_sqrtm(*statistics)
+        return torch.tensor(value, dtype=torch.float64, device=self.device)
 
 
 class KernelDistance(KernelInceptionDistance):
@@ -121,7 +153,8 @@ class KernelDistance(KernelInceptionDistance):
     States ``real_features`` / ``fake_features`` keep every feature vector and are concatenated across
     processes (``"cat"``, so processes may hold different numbers of batches). :meth:`set_reference_features`
     replaces the reference side with precomputed features (kept across ``reset``) and :meth:`clear_reference`
-    undoes it.
+    undoes it. After ``compute``, :attr:`last_num_samples` holds the counts it used and the subset size
+    it drew (all processes together).
 
     Raises (at ``compute``):
         MetricInputError: fewer than 2 reference or 2 generated samples.
@@ -132,6 +165,8 @@ class KernelDistance(KernelInceptionDistance):
             warnings.filterwarnings("ignore", message=".*save all extracted features.*")
             super().__init__(feature=_Precomputed(num_features), subsets=subsets, subset_size=subset_size, **kwargs)
         self.num_features = int(num_features)
+        self.last_num_samples: dict[str, int] | None = None
+        """``{"generated": N_g, "reference": N_r, "subset_size": m}`` of the last ``compute`` (None before it)."""
         # one concatenated tensor per process instead of a list gathered element by element
         self.add_state("real_features", [], dist_reduce_fx="cat")
         self.add_state("fake_features", [], dist_reduce_fx="cat")
@@ -183,6 +218,11 @@ class KernelDistance(KernelInceptionDistance):
                 stacklevel=2,
             )
         self.subset_size = min(requested, n)
+        self.last_num_samples = {
+            "generated": fake.shape[0],
+            "reference": real.shape[0],
+            "subset_size": self.subset_size,
+        }
         try:
             return super().compute()
         finally:

@@ -11,6 +11,10 @@ downloads), kept in the torch hub cache (``$TORCH_HOME/hub/checkpoints``, shared
 torch-fidelity) and downloaded there on first use. pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth``
 has the same layout (torchvision ``Inception3`` parameter names, a 1008-class ``fc``, no ``AuxLogits``) and
 can be given as a local file instead.
+
+How images become the network's 299 x 299 input depends on the FID / KID protocol
+(:mod:`gan_style.metrics.protocols`): ``gan-style`` (torchmetrics' antialiased bilinear resize, the default),
+``legacy`` (pytorch-fid's) or ``clean`` (clean-fid's). The weights are the same for all three.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from torch import Tensor, nn
 
 from gan_style.errors import FileMissingError, UnreadableFileError
 from gan_style.io.download import download_to_hub_cache, hub_cache_path
+from gan_style.metrics.protocols import Protocol, check_protocol, inception_input, to_uint8
 from gan_style.nets.reference import read_weights_file
 
 __all__ = [
@@ -65,16 +70,19 @@ class InceptionFeatures(nn.Module):
 
     Input (N, 3, H, W) float RGB in [-1, 1] (values outside are clamped), any H and W. Output (N, 2048)
     float32. The images are converted as when they are saved: rounded to 8 bits per channel
-    (``round((x + 1) * 127.5)``); the network then resizes them to 299 x 299 with antialiased bilinear
-    interpolation (``F.interpolate(..., mode="bilinear", antialias=True)``, torchmetrics' default) and scales
-    them to [-1, 1] as the TF graph does. So FID computed on generated tensors equals FID computed on the PNG
-    files they are saved to.
+    (``round((x + 1) * 127.5)``). Under the default ``gan-style`` protocol the network then resizes them to
+    299 x 299 with antialiased bilinear interpolation (``F.interpolate(..., mode="bilinear",
+    antialias=True)``, torchmetrics' default) and scales them with ``(x - 128) / 128`` as the TF graph does.
+    So FID computed on generated tensors equals FID computed on the PNG files they are saved to.
 
-    Comparability: identical to torchmetrics' ``FrechetInceptionDistance(feature=2048)`` on 8-bit images;
-    pytorch-fid and the original TF code resize with (TF-style) bilinear interpolation without antialiasing,
-    so on images that are not 299 x 299 their FIDs differ slightly (usually well below run-to-run noise
-    of FID on a few thousand images, but report which implementation you used). Images that already are
-    299 x 299 are not resized.
+    Comparability: under ``gan-style``, identical to torchmetrics' ``FrechetInceptionDistance(feature=2048)``
+    on 8-bit images. pytorch-fid and the original TF code resize without antialiasing and clean-fid with
+    Pillow's bicubic filter, so on images that are not 299 x 299 their FIDs differ (by up to a point or two);
+    ``protocol="legacy"`` or ``"clean"`` resizes and scales the 8-bit images as pytorch-fid or clean-fid do
+    (:func:`~gan_style.metrics.protocols.inception_input`) and runs them through the same layers up to the
+    2048-d average pool, so the features equal those packages' features on the same files and weights.
+    Their resize starts from the images' own size: feed images at the size they were saved at (not resized
+    beforehand). ``clean`` resizes with Pillow on the CPU.
 
     The network is always in eval mode with ``requires_grad=False``; it needs the ``torch-fidelity`` package.
 
@@ -83,8 +91,12 @@ class InceptionFeatures(nn.Module):
             downloaded from :data:`FID_INCEPTION_URL` on first use; or a path to a local copy of it or of
             pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth``. Files are checked with
             ``torch.load(weights_only=True)`` before torch-fidelity loads them.
+        protocol: how images become the network input, one of
+            :data:`~gan_style.metrics.protocols.FID_PROTOCOLS`: ``"gan-style"`` (default), ``"legacy"``
+            (pytorch-fid), ``"clean"`` (clean-fid).
 
     Raises:
+        MetricInputError: an unknown ``protocol`` (the message lists the choices).
         WeightsUnavailableError: ``"fid"`` weights neither cached nor downloadable (offline); the message
             names the file, its URL and where to put it.
         FileMissingError: a weights path that does not exist.
@@ -96,8 +108,16 @@ class InceptionFeatures(nn.Module):
     num_features = 2048
     """Feature dimension (read by :class:`~gan_style.metrics.ImageMetrics` instead of a probe forward)."""
 
-    def __init__(self, weights: str | os.PathLike = "fid") -> None:
+    _LAYERS = (
+        "Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "MaxPool_1", "Conv2d_3b_1x1", "Conv2d_4a_3x3", "MaxPool_2",
+        "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e", "Mixed_7a",
+        "Mixed_7b", "Mixed_7c", "AvgPool",
+    )  # fmt: skip
+    """The network's modules from its input to the 2048-d average pool, in order."""
+
+    def __init__(self, weights: str | os.PathLike = "fid", protocol: Protocol = "gan-style") -> None:
         super().__init__()
+        self.protocol = check_protocol(protocol)
         try:
             from torchmetrics.image.fid import NoTrainInceptionV3
             from torchmetrics.utilities.imports import _TORCH_FIDELITY_AVAILABLE
@@ -141,11 +161,19 @@ class InceptionFeatures(nn.Module):
         """(N, 3, H, W) in [-1, 1] -> (N, 2048) float32 features."""
         if images.ndim != 4 or images.shape[1] != 3:
             raise ValueError(f"expected images of shape (N, 3, H, W), got {tuple(images.shape)}")
-        x = ((images.detach().float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
-        return self.net(x).float()
+        x = to_uint8(images)
+        if self.protocol == "gan-style":
+            return self.net(x).float()
+        x = inception_input(x, self.protocol)  # type: ignore[arg-type]
+        for name in self._LAYERS:
+            x = getattr(self.net, name)(x)
+        return torch.flatten(x, 1).float()
 
     def extra_repr(self) -> str:
-        return "input=[-1,1] -> uint8, resize=bilinear-antialias-299, features=2048"
+        if self.protocol == "gan-style":
+            return "input=[-1,1] -> uint8, resize=bilinear-antialias-299, features=2048"
+        resize = {"legacy": "bilinear-299 (pytorch-fid)", "clean": "pil-bicubic-299 (clean-fid)"}[self.protocol]
+        return f"input=[-1,1] -> uint8, protocol={self.protocol}, resize={resize}, features=2048"
 
 
 def feature_network_id(network: nn.Module) -> str:

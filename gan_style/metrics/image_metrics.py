@@ -17,6 +17,7 @@ from gan_style.metrics.distribution import FrechetDistance, KernelDistance, Metr
 from gan_style.metrics.features import InceptionFeatures
 from gan_style.metrics.lpips import LPIPS_NETS, create_lpips_network
 from gan_style.metrics.paired import PerImagePSNR, PerImageSSIM
+from gan_style.metrics.protocols import INCEPTION_SIZE, Protocol, check_protocol
 from gan_style.metrics.reference import ReferenceStatistics, _is_rank_zero, reference_statistics
 
 __all__ = ["METRIC_NAMES", "ImageMetrics", "art_fid"]
@@ -90,6 +91,20 @@ class ImageMetrics(nn.Module):
             self.log_dict({f"val/{k}": v for k, v in values.items()}, rank_zero_only=True)
             self.val_metrics.reset()
 
+    FID / KID protocol (``protocol``; :mod:`gan_style.metrics.protocols`): ``gan-style`` (default) resizes
+    with torchmetrics' antialiased bilinear interpolation; ``legacy`` gives pytorch-fid's values (the
+    convention of most published image-to-image translation FIDs) and ``clean`` clean-fid's, from the same
+    Inception weights. Under those two, feed images at the size they were saved at: the protocol's own
+    resize to 299 must be the only one (:attr:`input_size` is None, and reference folders are loaded at
+    their own size). :meth:`record` tells, after :meth:`compute`, the protocol and the numbers of images
+    behind FID and KID, for a results file::
+
+        metrics = ImageMetrics(("fid", "kid"), protocol="legacy")
+        metrics.load_reference("datasets/horse2zebra/testB", size=metrics.input_size)
+        ...
+        values, record = metrics.compute(), metrics.record()
+        # {"fid": ..., "kid": ..., "kid_std": ...}, {"protocol": "legacy", "fid_samples": {...}, ...}
+
     The pretrained networks (Inception, LPIPS backbone; :attr:`feature_network`, :attr:`lpips_network`) are
     not registered submodules: they move with ``.to(device)`` but stay frozen, in eval mode and float32, and
     are left out of ``state_dict`` (checkpoints stay small), parameter lists, DDP and model summaries.
@@ -101,8 +116,14 @@ class ImageMetrics(nn.Module):
             to (N, D) features. Default: :class:`~gan_style.metrics.InceptionFeatures` (the standard FID
             Inception-v3, 2048-d; weights from the torch hub cache, downloaded on first use). Its
             ``num_features`` attribute (or ``num_features`` below) gives D; otherwise one probe forward of a
-            (1, 3, 299, 299) zero image finds it.
+            (1, 3, 299, 299) zero image finds it. A network with a ``protocol`` attribute (an
+            :class:`~gan_style.metrics.InceptionFeatures`) must follow ``protocol``; other networks go with
+            ``gan-style`` only.
         feature_weights: weights of the default Inception: ``"fid"`` (hub cache) or a local file.
+        protocol: FID / KID protocol, one of :data:`~gan_style.metrics.protocols.FID_PROTOCOLS`:
+            ``"gan-style"`` (default; torchmetrics' FID), ``"legacy"`` (pytorch-fid) or ``"clean"``
+            (clean-fid). Sets the default Inception's resize and, for ``legacy`` / ``clean``, computes FID's
+            matrix square root with ``scipy.linalg.sqrtm`` as those packages do.
         num_features: D, when ``feature_network`` has no ``num_features`` attribute.
         lpips_net: LPIPS backbone, ``alex`` (default; the LPIPS paper's and ArtFID's choice), ``vgg`` or
             ``squeeze``.
@@ -114,7 +135,8 @@ class ImageMetrics(nn.Module):
         kid_subsets: number of KID subsets (100).
 
     Raises:
-        MetricInputError: an unknown metric name (the message lists the known ones), or bad settings.
+        MetricInputError: an unknown metric name or protocol (the message lists the choices), a
+            ``feature_network`` that does not follow ``protocol``, or other bad settings.
         WeightsUnavailableError: default Inception or LPIPS weights not cached and not downloadable.
     """
 
@@ -128,8 +150,10 @@ class ImageMetrics(nn.Module):
         max_samples: int | None = None,
         kid_subset_size: int = 1000,
         kid_subsets: int = 100,
+        protocol: Protocol = "gan-style",
     ) -> None:
         super().__init__()
+        self.protocol = check_protocol(protocol)
         names = [metrics] if isinstance(metrics, str) else list(metrics)
         unknown = [m for m in names if m not in METRIC_NAMES]
         if unknown or not names:
@@ -158,7 +182,17 @@ class ImageMetrics(nn.Module):
         self.fid: FrechetDistance | None = None
         self.kid: KernelDistance | None = None
         if needed & {"fid", "kid"}:
-            network = feature_network if feature_network is not None else InceptionFeatures(feature_weights)
+            if feature_network is None:
+                network = InceptionFeatures(feature_weights, protocol=self.protocol)
+            elif getattr(feature_network, "protocol", "gan-style") != self.protocol:
+                given = getattr(feature_network, "protocol", None)
+                given = f"one of protocol {given!r}" if given else "a custom network"
+                raise MetricInputError(
+                    f"protocol {self.protocol!r} needs the FID Inception-v3 of that protocol, but feature_network is "
+                    f"{given}; leave feature_network unset or give InceptionFeatures(protocol={self.protocol!r})"
+                )
+            else:
+                network = feature_network
             # moves with this module from now on (like any submodule, it starts on the CPU)
             self._frozen["feature_network"] = network.requires_grad_(False).eval().float().to(self.device)
             dim = num_features or getattr(network, "num_features", None)
@@ -167,7 +201,8 @@ class ImageMetrics(nn.Module):
                     dim = int(network(torch.zeros(1, 3, 299, 299, device=self.device)).shape[-1])
             self.num_features = int(dim)
             if "fid" in needed:
-                self.fid = FrechetDistance(self.num_features)
+                sqrt_method = "eigenvalues" if self.protocol == "gan-style" else "sqrtm"
+                self.fid = FrechetDistance(self.num_features, sqrt_method=sqrt_method)
             if "kid" in needed:
                 self.kid = KernelDistance(self.num_features, subsets=kid_subsets, subset_size=kid_subset_size)
 
@@ -182,6 +217,7 @@ class ImageMetrics(nn.Module):
 
         self.psnr = PerImagePSNR() if "psnr" in needed else None
         self.ssim = PerImageSSIM() if "ssim" in needed else None
+        self.kid_subsets = kid_subsets
         self._fixed_reference = False
         self._counts: dict[str, int] = {}
 
@@ -195,6 +231,13 @@ class ImageMetrics(nn.Module):
     def lpips_network(self) -> nn.Module | None:
         """The LPIPS network (None without LPIPS, its diversity and ArtFID)."""
         return self._frozen.get("lpips_network")
+
+    @property
+    def input_size(self) -> int | None:
+        """The size FID / KID images should be loaded at (``size`` of :meth:`load_reference` and of
+        :func:`~gan_style.metrics.image_batches`): 299 under the ``gan-style`` protocol, None (each image's
+        own size, the protocol resizes it) under ``legacy`` and ``clean``."""
+        return INCEPTION_SIZE if self.protocol == "gan-style" else None
 
     @property
     def device(self) -> torch.device:
@@ -392,7 +435,8 @@ class ImageMetrics(nn.Module):
     ) -> ReferenceStatistics:
         """Compute (or read from the cache) the feature statistics of the reference images in ``folder`` and
         :meth:`set_reference` them. The feature network runs on this module's device. See
-        :func:`~gan_style.metrics.reference_statistics` for the arguments, the cache key and errors."""
+        :func:`~gan_style.metrics.reference_statistics` for the arguments, the cache key and errors; under the
+        ``legacy`` and ``clean`` protocols ``size`` must be None (:attr:`input_size`)."""
         if self.feature_network is None:
             raise MetricInputError("reference statistics are for FID/KID, and neither is among the metrics")
         statistics = reference_statistics(
@@ -459,6 +503,33 @@ class ImageMetrics(nn.Module):
             out["ssim"] = float(self._require(self.ssim, "SSIM", hint).compute())
         order = [*METRIC_NAMES[:2], "kid_std", *METRIC_NAMES[2:]]
         return {name: out[name] for name in order if name in out}
+
+    def record(self) -> dict[str, Any]:
+        """What the FID and KID of the last :meth:`compute` were computed with, for a results file
+        (``metrics.json``). Plain JSON values; the counts are summed across processes.
+
+        Returns:
+            ``{"protocol": "legacy", "feature_network": <weights file or class name>,
+            "fid_samples": {"generated": N_g, "reference": N_r},
+            "kid_samples": {"generated": N_g, "reference": N_r, "subset_size": m}, "kid_subsets": 100}``:
+            ``protocol`` and ``feature_network`` always (``feature_network`` None without FID and KID);
+            ``fid_samples`` with FID, ``kid_samples`` and ``kid_subsets`` with KID (``m``: the subset size
+            drawn, shrunk to the number of images when they are fewer). ``fid_samples`` and ``kid_samples``
+            are None before the first :meth:`compute`.
+        """
+        network = self.feature_network
+        out: dict[str, Any] = {
+            "protocol": self.protocol,
+            "feature_network": None
+            if network is None
+            else str(getattr(network, "weights_path", type(network).__name__)),
+        }
+        if self.fid is not None:
+            out["fid_samples"] = dict(self.fid.last_num_samples) if self.fid.last_num_samples else None
+        if self.kid is not None:
+            out["kid_samples"] = dict(self.kid.last_num_samples) if self.kid.last_num_samples else None
+            out["kid_subsets"] = self.kid_subsets
+        return out
 
     def reset(self) -> None:
         """Clear the accumulated data (loaded reference statistics stay) and the ``max_samples`` counts."""

@@ -212,7 +212,9 @@ def reference_statistics(
         feature_network: maps (N, 3, H, W) images in [-1, 1] to (N, D) features, e.g.
             :class:`~gan_style.metrics.InceptionFeatures`.
         size: images are resized to size x size when loaded (antialiased bilinear); None keeps their size
-            (the feature network must accept any size; images of equal size are batched together).
+            (the feature network must accept any size; images of equal size are batched together). Must be
+            None for a feature network whose ``protocol`` attribute is ``legacy`` or ``clean``: it resizes the
+            original images itself.
         batch_size: images per forward pass.
         device: where the network runs; default: the device of its first parameter (CPU without any).
         cache_dir: the cache folder (default :func:`default_cache_dir`).
@@ -229,11 +231,17 @@ def reference_statistics(
     Raises:
         DatasetNotFoundError: ``folder`` is missing or holds no images.
         ImageLoadError: an unreadable image (named).
-        MetricInputError: fewer than 2 images.
+        MetricInputError: fewer than 2 images, or a ``size`` with a ``legacy`` / ``clean`` feature network.
 
     Under DDP only process 0 writes the cache; processes that find no cached entry compute the statistics
     themselves, so run it once on one process (or ``gan-style evaluate``) to fill the cache first.
     """
+    protocol = getattr(feature_network, "protocol", "gan-style")
+    if size is not None and protocol != "gan-style":
+        raise MetricInputError(
+            f"the {protocol!r} FID/KID protocol resizes each image from its own size to 299 itself; load the "
+            f"reference images with size=None, not {size}"
+        )
     root = Path(folder)
     files = list_images(root, recursive=recursive)
     if max_samples is not None:
