@@ -473,7 +473,12 @@ def _replace(config, path, value):
     return config
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+# GAN_STYLE_FUZZ_EXAMPLES=4000 runs a longer search locally; CI runs 150 examples
+@settings(
+    max_examples=int(os.environ.get("GAN_STYLE_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(data=st.data())
 def test_fuzz_the_loader_gives_a_gan_style_model_or_one_line(fuzz_base, data):
     from gan_style.loading.sources import carried_config
@@ -509,3 +514,28 @@ def test_fuzz_the_loader_gives_a_gan_style_model_or_one_line(fuzz_base, data):
     new = {m for m in set(sys.modules) - modules if not m.startswith("gan_style")}
     assert not new, new
     assert _files(folder.parent) == files
+
+
+@pytest.mark.parametrize(
+    "where, value, expected",
+    [
+        # keys with line breaks, found by the fuzz test: they are quoted, so the message stays one line
+        (("hyper_parameters", "generator_ab", "\n"), 1, "generator_ab has the key(s) '\\n'"),
+        (("hyper_parameters", "generator_ab", "init_args", "a\nb"), 1, "'a\\nb'"),
+        (("hyper_parameters", "x\ny"), 1, "hyper_parameters['x\\ny']"),
+        # the network named by the file (not by the caller) is the file's fault
+        (("network",), "{class_path: x}\nnext line", "network names no network of the method"),
+    ],
+)
+def test_a_crafted_key_or_network_name_gives_one_line_naming_it(fuzz_base, where, value, expected):
+    from gan_style.pretrained.folder import load_model_folder
+
+    folder, base = fuzz_base
+    try:
+        (folder / "config.json").write_text(json.dumps(_replace(base, where, value)))
+        with pytest.raises(ModelConfigError) as info:
+            load_model_folder(folder)
+    finally:
+        (folder / "config.json").write_text(json.dumps(base))
+    message = str(info.value)
+    assert "\n" not in message and expected in message, message

@@ -69,6 +69,26 @@ INSTANTIATOR = "lightning.pytorch.cli.instantiate_module"
 # a dotted name whose every part starts with a letter (no dunders, no private names)
 _CLASS_PATH = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)+")
 _SETTING_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def key_in_path(key: object) -> str:
+    """A file's mapping key as a part of a dotted setting path in an error message.
+
+    A plain name (letters, digits, ``_`` and ``-``, at most 80 characters) is written as is, so
+    ``model.init_args.lr`` reads as the file does; any other key is written as ``[repr]``, cut to 80
+    characters, so newlines or control characters in a crafted file cannot break the one-line message.
+
+    Args:
+        key: the key as read from the file (any type).
+
+    Returns:
+        ``".name"`` or ``"['odd key']"``, ready to be appended to the path so far.
+    """
+    if isinstance(key, str) and len(key) <= 80 and re.fullmatch(r"[A-Za-z0-9_\-]+", key):
+        return f".{key}"
+    return f"[{str(key)[:80]!r}]"
+
+
 _OWN_PACKAGES = ("gan_style.nets", "gan_style.losses", "gan_style.data", "gan_style.methods")
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
 
@@ -159,7 +179,7 @@ def check_plain(value: Any, source: str, where: str) -> None:
             for key, sub in item.items():
                 if not isinstance(key, str):
                     raise ModelConfigError(f"{source}: {here} has a key that is not a string ({key!r})")
-                stack.append((sub, f"{here}.{key}", depth + 1))
+                stack.append((sub, f"{here}{key_in_path(key)}", depth + 1))
         elif isinstance(item, (list, tuple)):
             for i, sub in enumerate(item):
                 stack.append((sub, f"{here}[{i}]", depth + 1))
@@ -285,10 +305,10 @@ def _no_class_paths(value: Any, source: str, where: str) -> Any:
             for key, sub in item.items():
                 if key in ("class_path", "_class_path", "__path__", "dict_kwargs"):
                     raise ModelConfigError(
-                        f"{source}: {here}.{key}: a class is named only where the setting takes one; the file was "
+                        f"{source}: {here}{key_in_path(key)}: a class is named only where the setting takes one; the file was "
                         "not loaded"
                     )
-                stack.append((sub, f"{here}.{key}"))
+                stack.append((sub, f"{here}{key_in_path(key)}"))
         elif isinstance(item, (list, tuple)):
             stack.extend((sub, f"{here}[{i}]") for i, sub in enumerate(item))
     return value
@@ -372,7 +392,7 @@ def _check(value: Any, hint: Any, source: str, where: str, depth: int) -> Any:
             raise wrong
         item = args[1] if len(args) == 2 else Any
         return {
-            k: _check(v, item, source, f"{where}.{k}", depth + 1)
+            k: _check(v, item, source, f"{where}{key_in_path(k)}", depth + 1)
             for k, v in value.items()
             if isinstance(k, str) or _raise(wrong)
         }
@@ -428,7 +448,7 @@ def _init_args(cls: type, args: Any, source: str, where: str, depth: int) -> dic
     hints = _type_hints(cls)
     checked: dict[str, Any] = {}
     for key, value in args.items():
-        here = f"{where}.{key}"
+        here = f"{where}{key_in_path(key)}"
         if not isinstance(key, str) or not _SETTING_NAME.fullmatch(key):
             raise ModelConfigError(
                 f"{source}: {where} has the key {str(key)[:80]!r}, not a setting name; the file was not loaded"
@@ -470,7 +490,7 @@ def class_spec(value: Any, base: type, source: str, where: str, depth: int = 0) 
             f"{source}: {where} must be a {base.__name__} given as a mapping {{class_path, init_args}}, got "
             f"{_describe(value)}; the file was not loaded"
         )
-    extra = sorted(str(k)[:80] for k in value if k not in ("class_path", "init_args"))
+    extra = sorted(repr(str(k)[:80]) for k in value if k not in ("class_path", "init_args"))
     if extra:
         raise ModelConfigError(
             f"{source}: {where} has the key(s) {', '.join(extra)}; a component holds only class_path and init_args"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gan_style.errors import GanStyleError, ModelConfigError, UnreadableFileError
-from gan_style.loading.spec import INSTANTIATOR, check_plain, class_spec
+from gan_style.loading.spec import INSTANTIATOR, check_plain, class_spec, key_in_path
 
 __all__ = ["PLANS", "SCALING_KEY", "StylizerPlan", "attach_scaling", "plan_for", "read_stylizer"]
 
@@ -205,7 +205,7 @@ def read_stylizer(
     for key in settings:
         if key not in plan.settings:
             raise ModelConfigError(
-                f"{source}: hyper_parameters.{key[:80]} is not a setting of {plan.name} (it takes "
+                f"{source}: hyper_parameters{key_in_path(key)} is not a setting of {plan.name} (it takes "
                 f"{', '.join(plan.settings)}); the file was not loaded"
             )
     import torch

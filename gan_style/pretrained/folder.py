@@ -191,11 +191,18 @@ def load_model_folder(
         state.update(state or read_weights())
         return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
 
-    stylizer = read_stylizer(config["gan_style_class"], config.get("hyper_parameters"), weights, chosen, source)
-    if stylizer is None:
-        spec = method_spec(config.get("hyper_parameters"), source, config["gan_style_class"])
-        model = build_method(spec, state or read_weights(), f"'{weights_path}'")
-        stylizer = model.stylizer(chosen)
+    try:
+        stylizer = read_stylizer(config["gan_style_class"], config.get("hyper_parameters"), weights, chosen, source)
+        if stylizer is None:
+            spec = method_spec(config.get("hyper_parameters"), source, config["gan_style_class"])
+            model = build_method(spec, state or read_weights(), f"'{weights_path}'")
+            stylizer = model.stylizer(chosen)
+    except ValueError as err:
+        if network is not None or chosen is None:
+            raise
+        # the network named by the file, not by the caller: the file is at fault
+        first = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
+        raise ModelConfigError(f"{source}: network names no network of the method that can run ({first})") from None
     return attach_scaling(stylizer, config.get("scaling"), chosen, source).to(device).eval()
 
 
