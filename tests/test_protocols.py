@@ -226,6 +226,7 @@ def test_legacy_equals_pytorch_fid(setting):
     assert values["kid_std"] < 1e-3 * abs(values["kid"])  # 100 subsets, each both whole sets
     n = len(SIZES)
     assert record == {
+        "band_mapping": {"3": {"rgb_from_bands": [0, 1, 2], "rule": "RGB as it is"}},
         "protocol": "legacy",
         "feature_network": str(fid_inception_path()),
         "fid_samples": {"generated": n, "reference": n},
@@ -316,6 +317,7 @@ def test_gan_style_protocol_is_the_default_and_keeps_its_cache_identity(setting)
     assert metrics.protocol == "gan-style" and metrics.input_size == 299 and metrics.fid.sqrt_method == "eigenvalues"
     assert metrics.feature_network.extra_repr() == "input=[-1,1] -> uint8, resize=bilinear-antialias-299, features=2048"
     assert metrics.record() == {
+        "band_mapping": {},  # nothing fed yet
         "protocol": "gan-style",
         "feature_network": str(fid_inception_path()),
         "fid_samples": None,

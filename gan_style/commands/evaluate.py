@@ -57,6 +57,7 @@ _BETTER = {
     "kid_std": "",
     "lpips": "lower",
     "lpips_diversity": "higher",
+    "pixel_diversity": "higher",
     "artfid": "lower",
     "psnr": "higher",
     "ssim": "higher",
@@ -64,6 +65,37 @@ _BETTER = {
 _DISTRIBUTION = {"fid", "kid", "artfid"}
 _PAIRED = {"psnr", "ssim"}
 _CONTENT = {"lpips", "artfid"}
+_DIVERSITY = {"lpips_diversity", "pixel_diversity"}
+
+
+def _data_scaling(
+    setting: Any, first: Path, fit_files: Sequence[Path], protocol: str
+) -> Any:  # gan_style.io.imagery.Scaling
+    """The one Scaling every file of a data evaluation goes through: ``setting`` (a Scaling mapping), its bounds
+    fitted on ``fit_files`` when it has none, or by default the type of ``first`` over its full range."""
+    from gan_style.errors import InvalidSettingError
+    from gan_style.io.imagery import Scaling, read_array
+
+    if protocol != "gan-style":
+        raise MetricInputError(
+            f"--protocol {protocol} is defined on 8-bit RGB files; 16-bit, float and N-band data are measured under "
+            "--protocol gan-style"
+        )
+    if setting is None:
+        dtype = str(read_array(first).dtype)
+        if dtype.startswith("float"):
+            raise InvalidSettingError(
+                f"'{first}' holds {dtype} data, whose range is not its type's: give the values that -1 and +1 stand "
+                f"for, as --scaling '{{dtype: {dtype}, low: 0.0, high: 1.0}}' (or {{kind: percentile, dtype: "
+                f"{dtype}}} to take them from the reference images)"
+            )
+        return Scaling(dtype=dtype)
+    if not isinstance(setting, dict):
+        raise InvalidSettingError(
+            f"--scaling must be a mapping such as '{{dtype: uint16, low: 0, high: 4095}}', got {setting!r}"
+        )
+    scaling = Scaling.from_dict(setting if "kind" in setting else {"kind": "range", **setting}, "--scaling")
+    return scaling if scaling.fitted else scaling.fit(fit_files)
 
 
 def _key(path: Path, root: Path) -> str:
@@ -163,8 +195,18 @@ def evaluate(
     seed: int = 0,
     feature_network: nn.Module | None = None,
     protocol: Literal["gan-style", "legacy", "clean"] = "gan-style",
+    scaling: dict[str, Any] | None = None,
+    display_bands: int | Sequence[int] | None = None,
 ) -> dict[str, float]:
     """Compute image-quality metrics of the images in ``generated`` and print them as a table.
+
+    8-bit gray and RGB files are read as RGB. When a file holds more (16-bit PNG, TIFF, ``.npy``: more bands, more
+    levels, floats; :func:`gan_style.metrics.reference.is_data_file`), or ``scaling`` is given, every file keeps
+    its type and bands (:func:`gan_style.io.imagery.read_array`) and goes through one
+    :class:`~gan_style.io.imagery.Scaling` to [-1, 1]. PSNR, SSIM and pixel diversity then measure in the data's
+    true range (PSNR's peak is the scaling's ``high - low``, 65535 for 16-bit data by default), and FID, KID and
+    LPIPS see the bands chosen by ``display_bands``; both are recorded in the ``--output`` file (``scaling``,
+    ``band_mapping``). Reference statistics of such data are not cached.
 
     Args:
         generated: folder of generated images (subfolders included).
@@ -191,7 +233,16 @@ def evaluate(
         feature_network: (Python only) a FID/KID feature network to use instead of the Inception.
         protocol: how FID and KID read and resize images (``gan-style``, the default: ``size`` above;
             ``legacy``: pytorch-fid's, the CycleGAN, pix2pix and CUT papers' numbers; ``clean``: clean-fid's), see
-            :mod:`gan_style.metrics.protocols`. ``legacy`` and ``clean`` resize from each image's own size.
+            :mod:`gan_style.metrics.protocols`. ``legacy`` and ``clean`` resize from each image's own size, and
+            take 8-bit RGB files only.
+        scaling: how data values map to [-1, 1], a :meth:`gan_style.io.imagery.Scaling.to_dict` mapping (the
+            ``scaling`` a run's data module was given, or the bounds its checkpoint stores): ``{dtype: uint16,
+            low: 0, high: 4095}``; ``kind`` defaults to ``range``, and a ``percentile`` scaling without bounds is
+            fitted on the reference images (else the generated ones). None (default): 8-bit files as RGB; other
+            data over its type's full range (float data needs a scaling).
+        display_bands: which bands become the R, G, B of the Inception and LPIPS networks (None, the default:
+            gray repeated, RGB as it is, the first three of N bands; one band number, shown as gray; or three),
+            see :class:`~gan_style.metrics.ImageMetrics`.
 
     Returns:
         ``{metric: value}`` as printed.
@@ -199,15 +250,19 @@ def evaluate(
     Raises:
         DatasetNotFoundError: a missing or empty folder, or generated images without a reference/content
             counterpart (named).
-        MetricInputError: an unknown metric name, a metric without the folder it needs, too few images.
+        MetricInputError: an unknown metric name, a metric without the folder it needs, too few images,
+            ``display_bands`` naming a band the images do not have, or a published protocol on data.
         ImageLoadError: an unreadable image, or a generated image and its paired reference of different sizes.
+        InvalidSettingError: a bad ``scaling``, float data without one, or a file of another type than the
+            scaling's (named).
         WeightsUnavailableError: Inception or LPIPS weights neither cached nor downloadable.
     """
     import torch
     import torch.nn.functional as F
 
-    from gan_style.data.images import list_images
+    from gan_style.data.images import ARRAY_EXTENSIONS, list_images
     from gan_style.metrics import METRIC_NAMES, ImageMetrics, MetricInputError, image_batches
+    from gan_style.metrics.reference import is_data_file
 
     if metrics is None:
         metrics = ["fid", "kid"] + (["lpips", "artfid"] if content is not None else [])
@@ -239,29 +294,38 @@ def evaluate(
         raise MetricInputError("--device cuda was given, but no CUDA device is available; use --device cpu")
 
     gen_root = Path(generated)
-    gen_files = list_images(gen_root)
+    gen_files = list_images(gen_root, extensions=ARRAY_EXTENSIONS)
     ref_root = Path(reference) if reference is not None else None
-    ref_files = list_images(ref_root) if ref_root is not None and wanted & (_DISTRIBUTION | _PAIRED) else []
+    ref_files = (
+        list_images(ref_root, extensions=ARRAY_EXTENSIONS)
+        if ref_root is not None and wanted & (_DISTRIBUTION | _PAIRED)
+        else []
+    )
     content_root = Path(content) if content is not None else None
-    content_files = list_images(content_root) if content_root is not None else []
+    content_files = list_images(content_root, extensions=ARRAY_EXTENSIONS) if content_root is not None else []
     # match names first: a naming mistake fails in a second, before any network runs
     paired = match_files(gen_files, gen_root, ref_files, ref_root, "reference") if wanted & _PAIRED else []
     with_content = (
         match_files(gen_files, gen_root, content_files, content_root, "content", prefix=True)
-        if content_root is not None and wanted & (_CONTENT | {"lpips_diversity"})
+        if content_root is not None and wanted & (_CONTENT | _DIVERSITY)
         else []
     )
     groups: dict[Path, list[Path]] = {}  # diversity: the outputs of each content image
-    if "lpips_diversity" in wanted:
+    if wanted & _DIVERSITY:
+        which = " and ".join(m for m in names if m in _DIVERSITY)
         for gen, cont in with_content or [(p, gen_root) for p in gen_files]:
             groups.setdefault(cont, []).append(gen)
         if not any(len(g) > 1 for g in groups.values()):
             raise MetricInputError(
-                "lpips_diversity needs at least two generated images made from the same content image; each "
+                f"{which} needs at least two generated images made from the same content image; each "
                 f"content image in '{content_root}' has at most one"
                 if content_root is not None
-                else f"lpips_diversity needs at least two images in '{gen_root}'"
+                else f"{which} needs at least two images in '{gen_root}'"
             )
+    # data beyond 8-bit RGB: every file keeps its type and bands, through one declared scaling
+    data_scaling = None
+    if scaling is not None or any(is_data_file(p) for p in (*gen_files, *ref_files, *content_files)):
+        data_scaling = _data_scaling(scaling, gen_files[0], ref_files or gen_files, protocol)
 
     kwargs: dict[str, Any] = {"feature_network": feature_network}
     if feature_weights is not None:
@@ -272,23 +336,31 @@ def evaluate(
         kid_subset_size=kid_subset_size,
         kid_subsets=kid_subsets,
         protocol=protocol,
+        display_bands=display_bands,
         **kwargs,
     ).to(dev)
     fid_size = size if evaluator.protocol == "gan-style" else None  # the published protocols resize themselves
 
+    def batches(items: Sequence[tuple[Path, ...]], sizes: list[int | None], count: int = batch_size) -> Any:
+        return image_batches(items, sizes, count, num_workers, scaling=data_scaling)
+
     if wanted & _DISTRIBUTION:
-        evaluator.load_reference(
-            ref_root,
-            size=fid_size,
-            batch_size=batch_size,
-            cache_dir=cache_dir,
-            use_cache=use_cache,
-            num_workers=num_workers,
-        )
-        for (batch,) in image_batches([(p,) for p in gen_files], [fid_size], batch_size, num_workers):
+        if data_scaling is None:
+            evaluator.load_reference(
+                ref_root,
+                size=fid_size,
+                batch_size=batch_size,
+                cache_dir=cache_dir,
+                use_cache=use_cache,
+                num_workers=num_workers,
+            )
+        else:  # statistics of data are not cached: the scaling is part of what they depend on
+            for (batch,) in batches([(p,) for p in ref_files], [fid_size]):
+                evaluator.update_distribution(reference=batch.to(dev))
+        for (batch,) in batches([(p,) for p in gen_files], [fid_size]):
             evaluator.update_distribution(generated=batch.to(dev))
     done = 0
-    for gen, ref in image_batches(paired, [None, None], batch_size, num_workers):
+    for gen, ref in batches(paired, [None, None]):
         if gen.shape != ref.shape:
             gen_file, ref_file = paired[done]
             raise ImageLoadError(
@@ -299,12 +371,12 @@ def evaluate(
         evaluator.update_paired(gen.to(dev), ref.to(dev))
         done += gen.shape[0]
     if wanted & _CONTENT:
-        for gen, cont in image_batches(with_content, [None, None], batch_size, num_workers):
+        for gen, cont in batches(with_content, [None, None]):
             evaluator.update_content(gen.to(dev), cont.to(dev))
-    if "lpips_diversity" in wanted:
+    if wanted & _DIVERSITY:
         for files in groups.values():
             if len(files) > 1:
-                images = [t for (t,) in image_batches([(p,) for p in files], [None], 1, num_workers)]
+                images = [t for (t,) in batches([(p,) for p in files], [None], 1)]
                 h, w = images[0].shape[-2:]
                 resized = [
                     t
@@ -340,6 +412,8 @@ def evaluate(
                 else str(getattr(evaluator.feature_network, "weights_path", type(evaluator.feature_network).__name__))
             ),
             "lpips_net": lpips_net if wanted & (_CONTENT | {"lpips_diversity"}) else None,
+            "scaling": None if data_scaling is None else data_scaling.to_dict(),
+            "band_mapping": evaluator.record()["band_mapping"],
             "kid_subset_size": kid_subset_size if "kid" in wanted else None,
             "kid_subsets": kid_subsets if "kid" in wanted else None,
         }
@@ -381,6 +455,8 @@ def evaluate_command(
     max_images: int | None = None,
     keep_images: bool = False,
     protocol: Literal["gan-style", "legacy", "clean"] = "gan-style",
+    scaling: dict[str, Any] | None = None,
+    display_bands: int | list[int] | None = None,
 ) -> dict[str, Any]:
     """FID, KID, LPIPS, ArtFID, PSNR and SSIM of a folder of generated images, or of every checkpoint of a run
     (``gan-style evaluate``).
@@ -398,7 +474,8 @@ def evaluate_command(
             PSNR and SSIM pair them with the generated images by name (default: none).
         content: the images the generated ones were made from: LPIPS, ArtFID, diversity groups (default:
             none).
-        metrics: any of fid, kid, lpips, lpips_diversity, artfid, psnr, ssim, as ``--metrics fid psnr``,
+        metrics: any of fid, kid, lpips, lpips_diversity, pixel_diversity, artfid, psnr, ssim, as
+            ``--metrics fid psnr``,
             ``--metrics fid,psnr`` or ``--metrics [fid,psnr]`` (default: fid kid, plus lpips artfid with
             ``--content``).
         size: FID/KID images are resized to size x size; 0 or null keeps each image's own size (default 299).
@@ -428,6 +505,11 @@ def evaluate_command(
             false; ``--keep_images`` alone means true).
         protocol: how FID and KID read and resize images (default ``gan-style``: ``--size``); ``legacy``: as
             pytorch-fid, the CycleGAN, pix2pix and CUT papers' numbers; ``clean``: as clean-fid (docs/evaluation.md).
+        scaling: for 16-bit, float or N-band files, how their values map to [-1, 1], as a data module's
+            ``scaling``: ``--scaling '{dtype: uint16, low: 0, high: 4095}'`` (default: none; 8-bit files are read as
+            RGB, other integer data over its type's full range). PSNR and SSIM measure in that range.
+        display_bands: which bands the Inception and LPIPS networks see as R, G, B: one band number (as gray) or
+            three, ``--display_bands [3,2,1]`` (default: none; gray repeated, the first three of N bands).
 
     Returns:
         ``{metric: value}`` as printed; with ``--checkpoints``, the record written to ``checkpoints.json``.
@@ -447,6 +529,8 @@ def evaluate_command(
                 "--checkpoints measures a run on the test set its config names; leave out --reference and --content "
                 "(another dataset: --data_root)"
             )
+        if scaling is not None:
+            raise MetricInputError("--checkpoints measures in the scaling the run stores; leave out --scaling")
         from gan_style.commands.checkpoints_eval import evaluate_checkpoints
 
         record = evaluate_checkpoints(
@@ -492,6 +576,8 @@ def evaluate_command(
         num_workers=num_workers,
         seed=seed,
         protocol=protocol,
+        scaling=scaling,
+        display_bands=display_bands,
     )
 
 

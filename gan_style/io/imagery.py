@@ -45,6 +45,7 @@ __all__ = [
     "WRITE_SUFFIXES",
     "Scaling",
     "check_writable",
+    "display_band_indices",
     "display_rgb",
     "luminance",
     "max_image_pixels",
@@ -921,7 +922,7 @@ def display_rgb(
             raise ValueError("display_rgb: a tensor already holds model values in [-1, 1]; give no Scaling with it")
         data = np.moveaxis(image.detach().to("cpu").float().numpy(), -3, -1)
         count = data.shape[-1]
-    chosen = _display_bands(bands, count)
+    chosen = display_band_indices(bands, count)
     if isinstance(scaling, Scaling):
         model = np.moveaxis(scaling.to_tensor(data).numpy(), 0, -1)[..., chosen]
     elif scaling == "image" or (is_array and scaling is None and data.dtype != np.uint8):
@@ -937,7 +938,22 @@ def display_rgb(
     return np.rint((np.clip(model, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
 
 
-def _display_bands(bands: int | Sequence[int] | None, count: int) -> list[int]:
+def display_band_indices(bands: int | Sequence[int] | None, count: int) -> list[int]:
+    """The three band numbers shown as R, G, B: the declared display mapping's band choice, shared by
+    :func:`display_rgb` (grids, the demo) and the metrics that run 3-channel networks on N-band data
+    (:class:`gan_style.metrics.ImageMetrics`).
+
+    Args:
+        bands: None (default: 1 or 2 bands -> ``[0, 0, 0]``, gray repeated; 3 or more -> ``[0, 1, 2]``), one band
+            number (that band as gray) or three band numbers (R, G, B), numbered from 0.
+        count: the number of bands the image has.
+
+    Returns:
+        three band numbers in ``range(count)``.
+
+    Raises:
+        ValueError: ``bands`` neither an int nor three ints, or a band number the image does not have.
+    """
     if bands is None:
         return [0, 0, 0] if count < 3 else [0, 1, 2]
     chosen = [bands] * 3 if isinstance(bands, (int, np.integer)) and not isinstance(bands, bool) else bands

@@ -22,7 +22,7 @@ from gan_style.metrics.reference import ReferenceStatistics, _is_rank_zero, refe
 
 __all__ = ["METRIC_NAMES", "ImageMetrics", "art_fid"]
 
-METRIC_NAMES = ("fid", "kid", "lpips", "lpips_diversity", "artfid", "psnr", "ssim")
+METRIC_NAMES = ("fid", "kid", "lpips", "lpips_diversity", "pixel_diversity", "artfid", "psnr", "ssim")
 """Names :class:`ImageMetrics` computes (``kid`` also reports ``kid_std``)."""
 
 
@@ -33,17 +33,25 @@ def art_fid(lpips_content: float, fid_style: float) -> float:
 
 
 def _check_images(x: Tensor, name: str) -> Tensor:
-    if not isinstance(x, Tensor) or x.ndim != 4 or x.shape[1] != 3:
+    if not isinstance(x, Tensor) or x.ndim != 4 or x.shape[1] < 1:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ValueError(f"{name} must be a float tensor of shape (N, 3, H, W) in [-1, 1], got {shape}")
+        raise ValueError(f"{name} must be a float tensor of shape (N, C, H, W) in [-1, 1], got {shape}")
     return x
 
 
-class ImageMetrics(nn.Module):
-    """FID, KID, LPIPS, LPIPS diversity, ArtFID, PSNR and SSIM over a stream of image batches.
+def _mapping_rule(count: int, bands: list[int]) -> str:
+    if bands[0] == bands[1] == bands[2]:
+        return "gray repeated" if count < 3 and bands[0] == 0 else f"band {bands[0]} as gray"
+    if count == 3 and bands == [0, 1, 2]:
+        return "RGB as it is"
+    return f"bands {bands[0]}, {bands[1]}, {bands[2]} as R, G, B"
 
-    All images are float tensors (N, 3, H, W) in [-1, 1] (the project's convention; values outside are
-    clamped). Each metric is a torchmetrics object whose states are summed or concatenated across
+
+class ImageMetrics(nn.Module):
+    """FID, KID, LPIPS, LPIPS and pixel diversity, ArtFID, PSNR and SSIM over a stream of image batches.
+
+    All images are float tensors (N, C, H, W) in [-1, 1] (the project's convention; values outside are
+    clamped), C = 3 for RGB; 1-band and N-band data are taken as they are (below). Each metric is a torchmetrics object whose states are summed or concatenated across
     processes when :meth:`compute` runs, so under DDP every process feeds its own shard and all processes
     call :meth:`compute` (it is a collective operation) and get the same values. Never average the values
     yourself.
@@ -57,6 +65,9 @@ class ImageMetrics(nn.Module):
     ``lpips``            mean LPIPS(generated_i, content_i), the content distance                   lower
                          (Zhang et al. 2018)
     ``lpips_diversity``  mean LPIPS over all pairs of outputs made from the same input              higher
+    ``pixel_diversity``  mean over all pairs of outputs made from the same input of their mean      higher
+                         absolute difference per pixel and band on [0, 1] images (0: identical
+                         outputs; 1: black against white everywhere)
     ``artfid``           (1 + lpips) * (1 + fid) with the reference set = style images              lower
                          (Wright & Ommer 2022)
     ``psnr``             mean over images of the per-image PSNR (dB), 10 log10(1 / MSE_i) on [0, 1]  higher
@@ -77,7 +88,21 @@ class ImageMetrics(nn.Module):
       ``psnr`` / ``ssim`` that Pix2Pix logs itself.
     - LPIPS and ArtFID's content term: generated images against the content images they were made from
       (:meth:`update_content`); a content batch of another size is resized to the generated size.
-    - LPIPS diversity: groups of outputs of the same input (:meth:`update_diversity`).
+    - LPIPS and pixel diversity: groups of outputs of the same input (:meth:`update_diversity`); a
+      deterministic method's groups give 0. Diversity in the sense of MUNIT (Huang et al. 2018) and
+      BicycleGAN (Zhu et al. 2017), which report the LPIPS form.
+
+    Data that is not 8-bit RGB (1-band, N-band, 16-bit or float data scaled to [-1, 1] by a
+    :class:`~gan_style.io.imagery.Scaling`):
+
+    - PSNR, SSIM and pixel diversity use every band. Their [0, 1] is the data's true range: the scaling's
+      ``low``..``high`` of each band (for 16-bit data over its type, 0..65535), so PSNR is
+      ``10 log10(R^2 / MSE)`` in the data's units with peak R = high - low, and SSIM's constants are
+      K1 R and K2 R; :func:`gan_style.commands.evaluate.evaluate` records the scaling beside the values.
+    - FID, KID and LPIPS run 3-channel networks; ``display_bands`` declares how the bands become their 3
+      channels, the same rule as the display mapping (:func:`gan_style.io.imagery.display_band_indices`):
+      1 band is repeated as gray, 3 are taken as RGB, 4 or more through the first three, or a chosen band
+      (as gray) or band triple. :meth:`record` names the mapping used for each band count fed.
 
     Use in a LightningModule (the values are already reduced across processes)::
 
@@ -133,6 +158,9 @@ class ImageMetrics(nn.Module):
         kid_subset_size: images per KID subset (1000, the KID paper's choice; shrunk with a warning to
             the number of images when there are fewer).
         kid_subsets: number of KID subsets (100).
+        display_bands: how C-band images become the 3 channels of the Inception and LPIPS networks: None
+            (default: 1 or 2 bands as gray repeated, 3 as they are, 4 or more the first three), one band number
+            (that band as gray) or three (R, G, B), from 0. PSNR, SSIM and pixel diversity use all bands.
 
     Raises:
         MetricInputError: an unknown metric name or protocol (the message lists the choices), a
@@ -151,8 +179,23 @@ class ImageMetrics(nn.Module):
         kid_subset_size: int = 1000,
         kid_subsets: int = 100,
         protocol: Protocol = "gan-style",
+        display_bands: int | Sequence[int] | None = None,
     ) -> None:
         super().__init__()
+        if display_bands is not None:  # the form; the band numbers are checked against each batch's bands
+            chosen = [display_bands] if isinstance(display_bands, int) else display_bands
+            if (
+                isinstance(chosen, (str, bytes))
+                or not isinstance(chosen, Sequence)
+                or len(chosen) not in (1, 3)
+                or not all(isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in chosen)
+            ):
+                raise MetricInputError(
+                    f"display_bands must be one band number or three (R, G, B), from 0; got {display_bands!r}"
+                )
+            display_bands = display_bands if isinstance(display_bands, int) else tuple(display_bands)
+        self.display_bands = display_bands
+        self._band_mappings: dict[int, list[int]] = {}
         self.protocol = check_protocol(protocol)
         names = [metrics] if isinstance(metrics, str) else list(metrics)
         unknown = [m for m in names if m not in METRIC_NAMES]
@@ -215,6 +258,7 @@ class ImageMetrics(nn.Module):
             if "lpips_diversity" in needed:
                 self.lpips_diversity = MeanMetric()
 
+        self.pixel_diversity = MeanMetric() if "pixel_diversity" in needed else None
         self.psnr = PerImagePSNR() if "psnr" in needed else None
         self.ssim = PerImageSSIM() if "ssim" in needed else None
         self.kid_subsets = kid_subsets
@@ -252,7 +296,25 @@ class ImageMetrics(nn.Module):
         self._counts[stream] = self._counts.get(stream, 0) + n
         return tuple(t[:n].to(self.device).float().clamp(-1, 1) for t in tensors)
 
+    def _rgb(self, images: Tensor) -> Tensor:
+        """(N, C, H, W) -> (N, 3, H, W): the bands the 3-channel networks see (``display_bands``)."""
+        from gan_style.io.imagery import display_band_indices
+
+        count = images.shape[1]
+        if count == 3 and self.display_bands is None:
+            self._band_mappings.setdefault(3, [0, 1, 2])
+            return images
+        bands = self._band_mappings.get(count)
+        if bands is None:
+            try:
+                bands = display_band_indices(self.display_bands, count)
+            except ValueError as err:
+                raise MetricInputError(f"display_bands: {err}") from None
+            self._band_mappings[count] = bands
+        return images[:, bands]
+
     def _features(self, images: Tensor) -> Tensor:
+        images = self._rgb(images)
         with torch.no_grad(), torch.autocast(images.device.type, enabled=False):
             features = self.feature_network(images.float())
         if features.ndim != 2 or features.shape != (images.shape[0], self.num_features):
@@ -263,6 +325,7 @@ class ImageMetrics(nn.Module):
         return features.float()
 
     def _lpips_scores(self, a: Tensor, b: Tensor) -> Tensor:
+        a, b = self._rgb(a), self._rgb(b)
         if a.shape[-2:] != b.shape[-2:]:
             b = F.interpolate(b, size=a.shape[-2:], mode="bilinear", align_corners=False, antialias=True)
         try:
@@ -315,11 +378,11 @@ class ImageMetrics(nn.Module):
         :class:`PerImageSSIM` for the definitions; nothing happens when neither metric is on).
 
         Args:
-            generated: (N, 3, H, W) outputs in [-1, 1] (clamped); H and W at least 6 for SSIM.
-            reference: (N, 3, H, W) their ground truth in [-1, 1] (clamped).
+            generated: (N, C, H, W) outputs in [-1, 1] (clamped); H and W at least 6 for SSIM.
+            reference: (N, C, H, W) their ground truth in [-1, 1] (clamped).
 
         Raises:
-            ValueError: a tensor that is not (N, 3, H, W).
+            ValueError: a tensor that is not (N, C, H, W).
             MetricInputError: the shapes differ, or SSIM is on and H or W is below 6.
         """
         _check_images(generated, "generated")
@@ -357,14 +420,15 @@ class ImageMetrics(nn.Module):
             self.lpips.update(self._lpips_scores(generated, content))
 
     def update_diversity(self, samples: Tensor | Sequence[Tensor]) -> None:
-        """LPIPS diversity: the LPIPS of every unordered pair of outputs within each group.
+        """LPIPS and pixel diversity: the LPIPS, and the mean absolute difference on [0, 1] images, of every
+        unordered pair of outputs within each group (each pair counts once in the mean over all pairs).
 
         Args:
-            samples: (G, K, 3, H, W) -- G inputs with K outputs each (different styles or random codes) --,
-                a (K, 3, H, W) single group, or a sequence of (K_i, 3, H_i, W_i) groups. Groups with fewer
+            samples: (G, K, C, H, W) -- G inputs with K outputs each (different styles or random codes) --,
+                a (K, C, H, W) single group, or a sequence of (K_i, C, H_i, W_i) groups. Groups with fewer
                 than 2 outputs add nothing; ``max_samples`` counts groups.
         """
-        if self.lpips_diversity is None:
+        if self.lpips_diversity is None and self.pixel_diversity is None:
             return
         if isinstance(samples, Tensor):
             groups = list(samples) if samples.ndim == 5 else [samples]
@@ -381,7 +445,10 @@ class ImageMetrics(nn.Module):
             first, second = torch.triu_indices(group.shape[0], group.shape[0], offset=1, device=group.device)
             for start in range(0, first.numel(), 16):
                 i, j = first[start : start + 16], second[start : start + 16]
-                self.lpips_diversity.update(self._lpips_scores(group[i], group[j]))
+                if self.lpips_diversity is not None:
+                    self.lpips_diversity.update(self._lpips_scores(group[i], group[j]))
+                if self.pixel_diversity is not None:  # |a - b| / 2 is the difference on [0, 1] images
+                    self.pixel_diversity.update((group[i] - group[j]).abs().mean(dim=(1, 2, 3)) / 2)
 
     # ----------------------------------------------------------------------------------- reference data
     def set_reference(self, statistics: ReferenceStatistics) -> None:
@@ -494,6 +561,9 @@ class ImageMetrics(nn.Module):
         if self.lpips_diversity is not None:
             hint = "pass groups of at least 2 outputs per input (update_diversity)"
             out["lpips_diversity"] = float(self._require(self.lpips_diversity, "LPIPS diversity", hint).compute())
+        if self.pixel_diversity is not None:
+            hint = "pass groups of at least 2 outputs per input (update_diversity)"
+            out["pixel_diversity"] = float(self._require(self.pixel_diversity, "pixel diversity", hint).compute())
         if "artfid" in self.metrics:
             out["artfid"] = art_fid(out["lpips"], out["fid"])
         hint = "pass paired reference images (update(..., reference=...) or update_paired)"
@@ -509,16 +579,23 @@ class ImageMetrics(nn.Module):
         (``metrics.json``). Plain JSON values; the counts are summed across processes.
 
         Returns:
-            ``{"protocol": "legacy", "feature_network": <weights file or class name>,
+            ``{"band_mapping": {"4": {"rgb_from_bands": [0, 1, 2], "rule": "bands 0, 1, 2 as R, G, B"}},
+            "protocol": "legacy", "feature_network": <weights file or class name>,
             "fid_samples": {"generated": N_g, "reference": N_r},
             "kid_samples": {"generated": N_g, "reference": N_r, "subset_size": m}, "kid_subsets": 100}``:
-            ``protocol`` and ``feature_network`` always (``feature_network`` None without FID and KID);
+            ``band_mapping`` (for each band count fed to the Inception or LPIPS networks since the metrics were
+            made: the bands that became their R, G, B), ``protocol`` and ``feature_network`` always
+            (``feature_network`` None without FID and KID);
             ``fid_samples`` with FID, ``kid_samples`` and ``kid_subsets`` with KID (``m``: the subset size
             drawn, shrunk to the number of images when they are fewer). ``fid_samples`` and ``kid_samples``
             are None before the first :meth:`compute`.
         """
         network = self.feature_network
         out: dict[str, Any] = {
+            "band_mapping": {
+                str(count): {"rgb_from_bands": bands, "rule": _mapping_rule(count, bands)}
+                for count, bands in sorted(self._band_mappings.items())
+            },
             "protocol": self.protocol,
             "feature_network": None
             if network is None
@@ -533,7 +610,15 @@ class ImageMetrics(nn.Module):
 
     def reset(self) -> None:
         """Clear the accumulated data (loaded reference statistics stay) and the ``max_samples`` counts."""
-        for metric in (self.fid, self.kid, self.lpips, self.lpips_diversity, self.psnr, self.ssim):
+        for metric in (
+            self.fid,
+            self.kid,
+            self.lpips,
+            self.lpips_diversity,
+            self.pixel_diversity,
+            self.psnr,
+            self.ssim,
+        ):
             if metric is not None:
                 metric.reset()
         self._counts = {}

@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -40,10 +41,15 @@ from gan_style.io.untrusted import safe_load
 from gan_style.metrics.distribution import MetricInputError
 from gan_style.metrics.features import feature_network_id
 
+if TYPE_CHECKING:
+    from gan_style.io.imagery import Scaling
+
 __all__ = [
     "ReferenceStatistics",
     "default_cache_dir",
     "image_batches",
+    "is_data_file",
+    "load_data_tensor",
     "load_image_tensor",
     "reference_statistics",
 ]
@@ -108,14 +114,62 @@ def load_image_tensor(path: str | os.PathLike, size: int | None = None) -> Tenso
     return x
 
 
+def is_data_file(path: str | os.PathLike) -> bool:
+    """Whether an image file holds more than 8-bit gray or RGB, so that reading it as 8-bit RGB would lose
+    values or bands: TIFF and ``.npy`` files, 16-bit PNGs and 16-bit or float images Pillow reads (``I;16``,
+    ``I``, ``F`` modes). Only the file's header is read. An unreadable file gives False (its reader names it)."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if path.suffix.lower() in (".tif", ".tiff", ".npy"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(26)
+        if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
+            return head[24] == 16
+        with Image.open(path) as image:
+            return image.mode.startswith(("I", "F"))
+    except (OSError, UnidentifiedImageError, IndexError):
+        return False
+
+
+def load_data_tensor(path: str | os.PathLike, scaling: Scaling, size: int | None = None) -> Tensor:
+    """Read an image file with its own type and bands (:func:`gan_style.io.imagery.read_array`) into a
+    (C, H, W) float tensor in [-1, 1] through ``scaling`` (:meth:`Scaling.to_tensor`: ``low`` -> -1, ``high`` ->
+    +1, per band); with ``size``, resized to size x size as :func:`load_image_tensor` resizes.
+
+    Raises:
+        ImageLoadError: the file is missing or unreadable.
+        InvalidSettingError: its type is not the scaling's, or its band count differs from per-band bounds (the
+            message names the file).
+    """
+    from gan_style.errors import InvalidSettingError
+    from gan_style.io.imagery import read_array
+
+    array = read_array(path)
+    try:
+        x = scaling.to_tensor(array)
+    except InvalidSettingError as err:
+        raise InvalidSettingError(f"'{path}': {err}") from None
+    if size and tuple(x.shape[-2:]) != (size, size):
+        x = F.interpolate(x[None], size=(size, size), mode="bilinear", align_corners=False, antialias=True)[0]
+        x = x.clamp(-1, 1)
+    return x
+
+
 class _Files(Dataset):
-    def __init__(self, items: Sequence[tuple[Path, ...]], sizes: Sequence[int | None]) -> None:
-        self.items, self.sizes = list(items), list(sizes)
+    def __init__(
+        self, items: Sequence[tuple[Path, ...]], sizes: Sequence[int | None], scaling: Scaling | None = None
+    ) -> None:
+        self.items, self.sizes, self.scaling = list(items), list(sizes), scaling
 
     def __len__(self) -> int:
         return len(self.items)
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        if self.scaling is not None:
+            return tuple(load_data_tensor(p, self.scaling, s) for p, s in zip(self.items[index], self.sizes))
         return tuple(load_image_tensor(p, s) for p, s in zip(self.items[index], self.sizes))
 
 
@@ -124,18 +178,21 @@ def image_batches(
     sizes: Sequence[int | None],
     batch_size: int = 16,
     num_workers: int = 0,
+    scaling: Scaling | None = None,
 ) -> Iterator[tuple[Tensor, ...]]:
     """Load tuples of image files (a single file, or a generated/reference pair ...) in order and yield
     them stacked into batches of at most ``batch_size``: one (B, 3, H, W) tensor in [-1, 1] per tuple
     position. ``sizes[i]`` resizes position ``i`` to size x size (None keeps each image's size); batches hold
-    consecutive tuples whose images have the same shapes, so folders of mixed sizes work.
+    consecutive tuples whose images have the same shapes, so folders of mixed sizes work. With ``scaling``
+    (default None: 8-bit RGB, :func:`load_image_tensor`), files keep their type and bands and are scaled by it
+    (:func:`load_data_tensor`): (B, C, H, W).
 
     Raises:
         ImageLoadError: an unreadable file (named in the message).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    loader = DataLoader(_Files(items, sizes), batch_size=None, num_workers=num_workers)
+    loader = DataLoader(_Files(items, sizes, scaling), batch_size=None, num_workers=num_workers)
     group: list[tuple[Tensor, ...]] = []
     for sample in loader:
         if group and (len(group) == batch_size or [t.shape for t in sample] != [t.shape for t in group[0]]):
