@@ -230,7 +230,9 @@ def test_samples_and_evaluation_images_leave_the_training_state_alone():
     assert list(images) == ["real"] + [f"fake_{j}" for j in range(1, 8)]
     assert all(v.shape == (3, 1, 32, 32) for v in images.values())
     evaluation = model.evaluation_images({"image": real})
-    assert evaluation["generated"].shape == evaluation["reference"].shape == (3, 3, 32, 32)  # RGB for FID / KID
+    # the data's one band: ImageMetrics repeats it as gray for FID / KID
+    assert evaluation["generated"].shape == evaluation["reference"].shape == (3, 1, 32, 32)
+    assert torch.equal(evaluation["reference"], real)
     assert model.training and model.generator.training
     assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())  # BN statistics untouched
     assert torch.equal(rng, torch.get_rng_state())  # the training noise stream is untouched
@@ -285,7 +287,7 @@ def test_the_image_folder_module_reads_any_folder_recursively(image_folder):
     with pytest.raises(DatasetNotFoundError, match="data.init_args.root"):
         _folder_data(image_folder / "missing").setup("fit")
     with pytest.raises(ValueError, match="channels"):
-        _folder_data(image_folder, channels=2)
+        _folder_data(image_folder, channels=0)
     with pytest.raises(InferenceUnavailableError, match="gan-style sample"):
         gray.predict_dataloader()
 

@@ -10,13 +10,19 @@ Writes into ``output_dir``: ``grid.png`` (every sample, ``nrow`` per row), ``sam
 the generator's size) and ``interpolation.png`` (a strip of images along the path between the latents of samples 0
 and 1). Every file is written atomically (:func:`gan_style.io.atomic.atomic_write`). The model is read by the one
 loader (:func:`gan_style.loading.load_method`): the file is plain data, validated before anything is built.
+
+A model trained on data that is not 8-bit RGB (a data module with ``channels`` or ``scaling``) writes its samples in
+the data's values: the scaling its checkpoint records (``gan_style_scaling``) is inverted exactly and the arrays are
+written by :func:`gan_style.io.imagery.write_array` (16-bit PNG for 16-bit data of 1 or 3 bands, TIFF for float data
+and other band counts). The grid and the strip are 8-bit pictures through the display mapping of
+:func:`gan_style.io.imagery.display_rgb`.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from gan_style.errors import FileMissingError, InferenceUnavailableError, InvalidSettingError
 
@@ -85,6 +91,31 @@ def _checkpoint_file(checkpoint: str) -> Path:
     return path
 
 
+def _output_scaling(checkpoint: Path) -> Any:
+    """The :class:`~gan_style.io.imagery.Scaling` of the data the checkpoint's model was trained on (its
+    ``gan_style_scaling`` entry, domain ``"A"``: the one domain of unconditional data), or None for 8-bit RGB data
+    (no entry).
+
+    Raises:
+        ModelConfigError: an entry that is not ``{"A": scaling, ...}`` of a valid scaling (one line).
+    """
+    from gan_style.errors import ModelConfigError
+    from gan_style.io.imagery import Scaling
+    from gan_style.loading.sources import read_checkpoint
+    from gan_style.loading.stylizers import SCALING_KEY
+
+    stored = read_checkpoint(checkpoint).get(SCALING_KEY)
+    if stored is None:
+        return None
+    source = f"checkpoint '{checkpoint}'"
+    if not isinstance(stored, dict) or stored.get("A") is None:
+        raise ModelConfigError(f"{source}: {SCALING_KEY} must map the domain A to a scaling; the file was not used")
+    try:
+        return Scaling.from_dict(stored["A"], f"{SCALING_KEY}.A")
+    except InvalidSettingError as err:
+        raise ModelConfigError(f"{source}: {err}; the file was not used") from None
+
+
 def sample(
     checkpoint: str,
     num_samples: int = 64,
@@ -108,7 +139,9 @@ def sample(
         num_samples: images to draw, >= 1 (64).
         seed: seed of the latents, >= 0 (0).
         output_dir: the folder written to ("samples"): ``grid.png``, ``sample_0000.png`` ... and
-            ``interpolation.png``; files of the same names are replaced.
+            ``interpolation.png``; files of the same names are replaced. The single samples of a model trained on
+            data that is not 8-bit RGB are in the data's values (the checkpoint's recorded scaling inverted):
+            ``sample_0000.png`` for uint8 / uint16 data of 1 or 3 bands, ``sample_0000.tif`` for other data.
         nrow: images per row of the grid, >= 1 (None, the default: ``ceil(sqrt(num_samples))``, 8 for 64).
         interpolation: the path between the latents of samples 0 and 1 in ``interpolation.png``: ``slerp``
             (default: spherical, along the sphere Gaussian latents concentrate on; White 2016) or ``linear``.
@@ -122,7 +155,8 @@ def sample(
     Raises:
         FileMissingError: no checkpoint at ``checkpoint`` (or a run folder without ``checkpoints/last.ckpt``).
         UnsafeFileError, ModelConfigError, UnreadableFileError: from the loader (a file that would run code,
-            settings outside the trust rules, a truncated or foreign file).
+            settings outside the trust rules, a truncated or foreign file); ModelConfigError also for a malformed
+            recorded scaling.
         InferenceUnavailableError: the checkpoint's method does not generate from noise (a translation method: use
             ``gan-style stylize``).
         InvalidSettingError: ``num_samples``, ``seed``, ``nrow`` or ``interpolation_steps`` out of range, or an
@@ -144,6 +178,7 @@ def sample(
 
     from gan_style.data.transforms import to_image
     from gan_style.io.atomic import atomic_write, remove_stale_temporaries
+    from gan_style.io.imagery import display_rgb, write_array
     from gan_style.loading import load_method
     from gan_style.methods.dcgan import UnconditionalGenerator
 
@@ -157,6 +192,7 @@ def sample(
             "from noise; gan-style sample needs a generator of noise such as DCGAN (recipes/dcgan.yaml). Use gan-style "
             "stylize for this checkpoint"
         )
+    scaling = _output_scaling(path)  # None: 8-bit RGB data, written through Pillow as always
     latents = model.sample_latents(max(num_samples, 2), torch.Generator().manual_seed(seed))
     images = torch.cat([model.generate(chunk).cpu() for chunk in latents.split(_CHUNK)])
     path_latents = interpolate_latents(latents[0], latents[1], interpolation_steps, interpolation)
@@ -170,11 +206,28 @@ def sample(
             to_image(tensor).save(f, format="PNG")
         return target
 
+    def shown(tensor):  # (N, C, H, W) -> what a picture shows: gray, RGB, or the first three of N bands
+        if tensor.shape[1] in (1, 3):
+            return tensor  # make_grid repeats a gray band
+        return torch.from_numpy(display_rgb(tensor)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+    suffix = ".png"
+    if scaling is not None:
+        bands = images.shape[1]
+        suffix = ".png" if scaling.dtype in ("uint8", "uint16") and bands in (1, 3) else ".tif"
+
+    def write_sample(tensor, target: Path) -> Path:
+        if scaling is None:
+            return write(tensor, target)
+        write_array(target, scaling.from_tensor(tensor))  # atomic; the data's type and bands
+        return target
+
     per_row = nrow or math.ceil(math.sqrt(num_samples))
-    written = [write(make_grid(images[:num_samples], nrow=per_row, padding=2, pad_value=1.0), out / "grid.png")]
+    grid = make_grid(shown(images[:num_samples]), nrow=per_row, padding=2, pad_value=1.0)
+    written = [write(grid, out / "grid.png")]
     digits = max(4, len(str(num_samples - 1)))
-    written += [write(images[i], out / f"sample_{i:0{digits}d}.png") for i in range(num_samples)]
-    strip_grid = make_grid(strip, nrow=interpolation_steps, padding=2, pad_value=1.0)
+    written += [write_sample(images[i], out / f"sample_{i:0{digits}d}{suffix}") for i in range(num_samples)]
+    strip_grid = make_grid(shown(strip), nrow=interpolation_steps, padding=2, pad_value=1.0)
     written.append(write(strip_grid, out / "interpolation.png"))
     print(
         f"sample: wrote {num_samples} sample(s) of {images.shape[-1]}x{images.shape[-2]}, grid.png and "

@@ -56,6 +56,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_style.errors import InvalidSettingError
 from gan_style.inference.stylizer import GeneratorStylizer
 from gan_style.losses import create_loss, r1_penalty
 from gan_style.losses.adversarial import GanMode, warn_if_batch_norm_critic
@@ -73,6 +74,11 @@ CUT_MODES: dict[str, dict[str, Any]] = {
     "cut": {"lambda_nce": 1.0, "nce_idt": True, "flip_equivariance": False, "n_epochs": 200, "n_epochs_decay": 200},
     "fastcut": {"lambda_nce": 10.0, "nce_idt": False, "flip_equivariance": True, "n_epochs": 150, "n_epochs_decay": 50},
 }
+
+
+def _listed(items: list[str]) -> str:
+    """``["a", "b", "c"]`` -> ``"a, b and c"``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _first_conv_channels(net: nn.Module) -> int:
@@ -134,6 +140,10 @@ class CUT(GanStyleModule):
     Raises:
         ValueError: an unknown ``mode``, negative or NaN weights, ``nce_T <= 0``, ``num_patches < 1``, bad
             ``nce_layers``, an unknown name in ``reference_weights``, or an unknown ``diffaugment`` policy.
+        InvalidSettingError (a ValueError): at ``setup``, before training or evaluation starts, data whose domains
+            have different band counts (``data.init_args.channels: [1, 3]``) while ``lambda_nce`` > 0 (PatchNCE
+            encodes G(x), which has B's bands, with G's own encoder) or ``nce_idt`` (the identity term translates
+            B's images): :meth:`check_domain_channels`.
     """
 
     #: The domain each network reads and writes (None: a score), from which ``gan-style fit`` gives it the data's
@@ -223,6 +233,48 @@ class CUT(GanStyleModule):
             self.generator.train(was_training)
         return [f.shape[1] for f in feats]
 
+    def settings_reading_b(self) -> dict[str, str]:
+        """The settings under which the generator (or its encoder) takes images with domain B's bands, each with
+        why; they need as many bands in B as in A. ``nce_idt``: the identity PatchNCE translates B's images;
+        ``lambda_nce`` > 0: PatchNCE encodes G(x), which has B's bands, with G's encoder. {} when neither is on."""
+        found = {}
+        if self.nce_idt:
+            found["nce_idt"] = "the identity term translates B's images"
+        if self.lambda_nce > 0:
+            found["lambda_nce"] = "PatchNCE encodes G(x) with G's encoder"
+        return found
+
+    def check_domain_channels(self, channels_a: int, channels_b: int) -> None:
+        """Refuse domains of different band counts when the generator takes images with B's bands.
+
+        Args:
+            channels_a, channels_b: the bands of domain A (the generator's input) and of domain B (its output).
+
+        Raises:
+            InvalidSettingError: :meth:`settings_reading_b` is not empty and ``channels_a != channels_b``; one line
+                naming both band counts, the settings and the fixes: the same channels for both domains, or those
+                settings off (``--model.init_args.nce_idt false``, ``--model.init_args.lambda_nce 0`` ...).
+        """
+        settings = self.settings_reading_b()
+        if not settings or channels_a == channels_b:
+            return
+        fixes = {
+            "lambda_nce": "--model.init_args.lambda_nce 0",
+            "nce_idt": "--model.init_args.nce_idt false",
+            "lambda_identity": "--model.init_args.lambda_identity 0",
+        }
+        same = "give both domains the same channels"
+        if {channels_a, channels_b} == {1, 3}:
+            same += " (data.init_args.channels: 3 reads gray files as 3 equal bands)"
+        reasons = "; ".join(f"{name}: {why}" for name, why in settings.items())
+        off = _listed([fixes.get(name, name) for name in settings])
+        raise InvalidSettingError(
+            f"{_listed(list(settings))} make{'s' if len(settings) == 1 else ''} {type(self).__name__}'s generator take "
+            f"images with domain B's bands ({reasons}), which needs as many bands in A as in B, but A has {channels_a} "
+            f"band(s) and B has {channels_b} (data.init_args.channels [{channels_a}, {channels_b}]); {same}, or set "
+            f"{off}"
+        )
+
     # --- the algorithm -----------------------------------------------------------------------------------
     def forward(self, real_a: Tensor) -> Tensor:
         """Translate A -> B: (N, 3, H, W) in [-1, 1] -> (N, 3, H, W) in [-1, 1]."""
@@ -237,7 +289,13 @@ class CUT(GanStyleModule):
         """``fake_B = G(real_A)`` and, with ``nce_idt``, ``idt_B = G(real_B)``, in one generator pass over both
         batches (as the code does; instance norm keeps the images independent; two passes when the two batches'
         image sizes differ). With ``flip`` the inputs are
-        flipped left-right first and the outputs stay flipped (the code's flip equivariance)."""
+        flipped left-right first and the outputs stay flipped (the code's flip equivariance).
+
+        Raises:
+            InvalidSettingError: A and B of different band counts while the generator takes B's bands
+                (:meth:`check_domain_channels`; ``setup`` refuses such data before training starts).
+        """
+        self.check_domain_channels(real_a.shape[1], real_b.shape[1])
         if self.nce_idt and real_a.shape[1:] != real_b.shape[1:]:  # whole images of two sizes: two passes
             return {"fake_B": self.generator(real_a.flip(3) if flip else real_a),
                     "idt_B": self.generator(real_b.flip(3) if flip else real_b)}  # fmt: skip
@@ -399,6 +457,21 @@ class CUT(GanStyleModule):
         return GeneratorStylizer(self.generator, name=f"{type(self).__name__} generator")
 
     # --- Lightning plumbing ------------------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        """Refuse, before training or evaluation starts, data whose domains differ in bands while the generator
+        takes images with B's bands (:meth:`check_domain_channels`, from the data module's ``channels``); then the
+        base class's setup. ``predict`` translates A only and is not checked.
+
+        Raises:
+            InvalidSettingError: see :meth:`check_domain_channels`.
+        """
+        trainer = self._trainer
+        datamodule = getattr(trainer, "datamodule", None) if trainer is not None else None
+        channels = getattr(datamodule, "channels", None)
+        if stage != "predict" and isinstance(channels, (tuple, list)) and len(channels) == 2:
+            self.check_domain_channels(int(channels[0]), int(channels[1]))
+        super().setup(stage)
+
     def configure_optimizers(self):
         hp = self.hparams
         head = self.patch_head.parameters() if self.patch_head is not None else ()
@@ -446,6 +519,8 @@ class SinCUT(CUT):
     Raises:
         ValueError: as :class:`CUT`, and ``crop_size`` not a multiple of 4, ``random_scale_max < 1`` or negative
             ``lambda_r1`` / ``lambda_identity`` / ``num_crops``.
+        InvalidSettingError (a ValueError): at ``setup``, data whose domains have different band counts while
+            ``lambda_nce`` > 0, ``nce_idt`` or ``lambda_identity`` > 0 (the L1 identity translates B's images too).
     """
 
     def __init__(
@@ -513,6 +588,14 @@ class SinCUT(CUT):
         self.num_crops = int(num_crops)
         self.crop_size = int(crop_size)
         self.random_scale_max = float(random_scale_max)
+
+    def settings_reading_b(self) -> dict[str, str]:
+        """:meth:`CUT.settings_reading_b` plus ``lambda_identity`` when it is > 0 (``|G(y) - y|_1`` translates B's
+        images)."""
+        found = super().settings_reading_b()
+        if self.lambda_identity > 0:
+            found["lambda_identity"] = "the L1 identity translates B's images"
+        return found
 
     def random_crops(self, images: Tensor) -> Tensor:
         """``num_crops`` zoomed, flipped random crops of each image: (N, 3, H, W) -> (N * num_crops, 3, c, c).

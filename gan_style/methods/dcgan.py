@@ -310,11 +310,11 @@ class DCGAN(GanStyleModule):
 
     def evaluation_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
         """``generated``: as many fakes as the batch has real images, from the seeded evaluation latents;
-        ``reference``: the real images. Both (N, 3, H, W) in [-1, 1]: grayscale images are repeated over three
-        channels for the RGB feature networks of FID / KID."""
+        ``reference``: the real images. Both (N, C, H, W) in [-1, 1], C the data's bands: the metrics map them to
+        the 3 channels of FID / KID's network by the data's display rule (gray repeated)."""
         real = batch["image"]
         fake = self._evaluation_fakes(real.shape[0])
-        return {"generated": _rgb(fake), "reference": _rgb(real)}
+        return {"generated": fake, "reference": real}
 
     def sample_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
         """``real`` (the batch's images) and ``fake_1`` ... ``fake_7`` (G of the fixed latents ``fixed_noise``, in eval
@@ -380,6 +380,3 @@ class DCGAN(GanStyleModule):
         return [opt_g, opt_d]  # constant learning rates: the paper uses no schedule
 
 
-def _rgb(images: Tensor) -> Tensor:
-    """(N, 1, H, W) -> (N, 3, H, W) by repeating the channel; (N, 3, H, W) as it is."""
-    return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
