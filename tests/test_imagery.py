@@ -448,3 +448,26 @@ def test_the_module_imports_no_lightning_or_torchvision_and_torch_only_in_functi
             top.update(n.split(".")[0] for n in names)
     assert not anywhere & {"lightning", "pytorch_lightning", "torchvision"}
     assert "torch" in anywhere and "torch" not in top  # made where tensors are made
+
+
+def test_image_size_reads_the_header_as_read_array_reads_the_file(tmp_path):
+    from gan_style.errors import ImageLoadError
+    from gan_style.io.imagery import image_size
+
+    files = {
+        "chw.npy": np.zeros((4, 20, 30), np.uint16),
+        "hwc.npy": np.zeros((20, 30, 13), np.float32),
+        "bands.tif": np.zeros((20, 30, 4), np.uint16),
+        "gray.png": np.zeros((20, 30, 1), np.uint16),
+    }
+    for name, array in files.items():
+        path = tmp_path / name
+        if name.endswith(".npy"):
+            np.save(path, array)
+        else:
+            write_array(path, array)
+        height, width = read_array(path).shape[:2]
+        assert image_size(path) == (width, height) == (30, 20), name
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    with pytest.raises(ImageLoadError, match="bad.png' is not a readable image"):
+        image_size(tmp_path / "bad.png")

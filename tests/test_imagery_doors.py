@@ -86,3 +86,14 @@ def test_a_video_through_an_n_band_model_is_one_line(tmp_path):
     with pytest.raises(InvalidSettingError, match="videos are 8-bit RGB.*4-band uint16"):
         stylize(str(clip), checkpoint=str(tmp_path / "m.ckpt"), output_dir=str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("bands, dtype, suffix", [(1, "uint16", ".png"), (3, "uint16", ".png"), (4, "uint16", ".tif")])
+def test_a_unet_is_written_in_the_format_its_last_transposed_convolution_gives(bands, dtype, suffix):
+    from gan_style.inference.run import output_suffix
+    from gan_style.inference.stylizer import GeneratorStylizer
+    from gan_style.nets import UnetGenerator
+
+    stylizer = GeneratorStylizer(UnetGenerator(input_nc=bands, output_nc=bands, num_downs=5, ngf=4))
+    stylizer.output_scaling = Scaling(dtype=dtype)
+    assert output_suffix(stylizer) == suffix

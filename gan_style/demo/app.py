@@ -5,8 +5,13 @@
 - **Stylize**: a model (grouped by method), a content image (uploaded, or one of the bundled examples), style
   images with weights and masks for models that take them, alpha and colour preservation for models that accept
   them, output size and tiles; the result is shown and downloadable as PNG, with the time it took and the
-  ``gan-style stylize`` command that gives the same pixels;
-- **Side by side**: two or more models on the same content (and styles), one result each.
+  ``gan-style stylize`` command that gives the same pixels. A model trained on data other than 8-bit RGB (1 band,
+  16 bits, N bands) takes a content *file* instead (TIFF, 16-bit PNG, ``.npy`` ...), read and written as
+  ``gan-style stylize`` reads and writes them (:func:`gan_style.inference.run.read_input` /
+  :func:`~gan_style.inference.run.write_output`): the input and the result are shown through the declared display
+  mapping (:func:`gan_style.io.imagery.display_rgb`, with a choice of display bands), and the full-precision result
+  file is offered for download;
+- **Side by side**: two or more 8-bit RGB models on the same content (and styles), one result each.
 
 Every model call goes through :func:`gan_style.demo.inference.stylize_image` (the steps of ``gan-style
 stylize``), one at a time (a queue with a concurrency limit of 1 shared by both tabs, and a lock: one device is
@@ -34,17 +39,28 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import numpy as np
 import torch
 from PIL import Image
 
 from gan_style.data.images import list_images, load_image
-from gan_style.demo.inference import resolve_size, stylize_image, to_png
+from gan_style.demo.inference import (
+    describe_data,
+    parse_bands,
+    reads_data,
+    resolve_size,
+    show_input,
+    show_output,
+    stylize_image,
+    to_png,
+)
 from gan_style.demo.models import DemoModel
 from gan_style.demo.runner import ModelRunner, RunCancelled
-from gan_style.errors import DatasetNotFoundError, ImageLoadError, error_message, handled
-from gan_style.inference.run import sample_grid
+from gan_style.errors import DatasetNotFoundError, ImageLoadError, InvalidSettingError, error_message, handled
+from gan_style.inference.run import input_channels, output_suffix, read_input, sample_grid, write_output
 from gan_style.inference.sizing import MAX_OUTPUT_PIXELS
 from gan_style.inference.stylizer import Stylizer
+from gan_style.io.imagery import IMAGERY_EXTENSIONS
 
 __all__ = ["DEFAULT_MAX_PIXELS", "build_demo", "bundled_examples", "check_output_size", "parse_size"]
 
@@ -111,9 +127,16 @@ def check_output_size(
     Raises:
         gr.Error: over the limit; the message names the setting, the sizes and the limit.
     """
+    _check_output_pixels(image.height, image.width, stylizer, size, max_pixels, what)
+
+
+def _check_output_pixels(
+    height: int, width: int, stylizer: Stylizer, size: Any, max_pixels: int, what: str = "result"
+) -> None:
+    """:func:`check_output_size` for an image of ``height`` x ``width`` pixels."""
     from gan_style.inference.run import output_size
 
-    height, width = output_size(image.height, image.width, resolve_size(stylizer, size))  # the runner's policy
+    height, width = output_size(height, width, resolve_size(stylizer, size))  # the runner's policy
     if height * width > max_pixels:
         raise _error(
             f"At output size {size if size is not None else 'original'} the {what} would be {width}x{height} pixels, "
@@ -137,12 +160,62 @@ def _turn(runner: ModelRunner, request: gr.Request | None) -> Iterator[None]:
         raise _error("The run was cancelled.") from None
 
 
+def _header_size(file: Path) -> tuple[int, int]:
+    """(width, height) of an image file from its header (:func:`gan_style.io.imagery.image_size`), nothing decoded;
+    (0, 0) when the header cannot tell (the reader then gives the message)."""
+    from gan_style.io.imagery import image_size
+
+    try:
+        return image_size(file)
+    except ImageLoadError:
+        return 0, 0
+
+
 class _Uploads:
-    """Reads the files the browser uploaded (or a bundled example) into RGB images."""
+    """Reads the files the browser uploaded (or a bundled example): RGB images, or for a model trained on other data
+    (:func:`~gan_style.demo.inference.reads_data`) the file as the model reads it."""
 
     def __init__(self, roots: Sequence[Path], max_pixels: int) -> None:
         self.roots = [Path(r).resolve() for r in roots]
         self.max_pixels = max_pixels
+
+    def _checked(self, path: Any, what: str) -> Path:
+        """The uploaded file ``path``, after the checks made before anything is decoded.
+
+        Raises:
+            gr.Error: no file; a file outside the upload folder and the examples; more than ``max_pixels`` pixels
+                (from the header).
+        """
+        if not path:
+            raise _error(f"Upload a {what} first.")
+        file = Path(str(path)).resolve()
+        name = file.name
+        if not any(file.is_relative_to(root) for root in self.roots):
+            raise _error(f"The {what} '{name}' was not uploaded through the page; upload the file itself.")
+        width, height = _header_size(file)  # reads the header only: refuse huge images before decoding them
+        if width * height > self.max_pixels:
+            raise _error(
+                f"The {what} '{name}' has {width}x{height} pixels, more than this demo decodes "
+                f"({self.max_pixels} pixels, gan-style demo --max_pixels); downscale it first."
+            )
+        return file
+
+    def read_data(self, path: Any, what: str, stylizer: Stylizer) -> torch.Tensor:
+        """Read ``path`` (a file Gradio received) as ``stylizer`` reads its input, by
+        :func:`gan_style.inference.run.read_input` (its type, bands and scaling, as ``gan-style stylize``):
+        ``(1, C, H, W)`` float32 in [-1, 1].
+
+        Raises:
+            gr.Error: as :meth:`read`; a file the model cannot read (unreadable, other bands or another value type
+                than it was trained on): one line naming the file and what the model reads.
+        """
+        file = self._checked(path, what)
+        try:
+            return read_input(file, stylizer)
+        except (ImageLoadError, InvalidSettingError) as err:
+            reason = str(err).split("; ")[0].replace(str(file), file.name)
+            named = f"the {what}" if f"'{file.name}'" in reason else f"the {what} '{file.name}'"
+            raise _error(f"Cannot use {named}: {reason}; upload {describe_data(stylizer)[0]} instead.") from None
 
     def read(self, path: Any, what: str) -> Image.Image:
         """Decode ``path`` (a file Gradio received) with :func:`~gan_style.data.images.load_image`.
@@ -151,26 +224,11 @@ class _Uploads:
             gr.Error: no file; a file outside the upload folder and the examples; more than ``max_pixels``
                 pixels; an unreadable image. Each message names the upload by its file name.
         """
-        if not path:
-            raise _error(f"Upload a {what} first.")
-        file = Path(str(path)).resolve()
-        name = file.name
-        if not any(file.is_relative_to(root) for root in self.roots):
-            raise _error(f"The {what} '{name}' was not uploaded through the page; upload the file itself.")
-        try:
-            with Image.open(file) as header:  # reads the header only: refuse huge images before decoding them
-                width, height = header.size
-        except Exception:  # noqa: BLE001 - load_image below gives the message for files Pillow cannot open
-            width = height = 0
-        if width * height > self.max_pixels:
-            raise _error(
-                f"The {what} '{name}' has {width}x{height} pixels, more than this demo decodes "
-                f"({self.max_pixels} pixels, gan-style demo --max_pixels); downscale it first."
-            )
+        file = self._checked(path, what)
         try:
             return load_image(file)
         except ImageLoadError as err:
-            reason = str(err).split("; replace or remove it")[0].replace(str(file), name)
+            reason = str(err).split("; replace or remove it")[0].replace(str(file), file.name)
             raise _error(f"Cannot use the {what}: {reason}; upload a PNG, JPEG or WebP image instead.") from None
 
 
@@ -182,14 +240,30 @@ class _Results:
         self._folder = tempfile.TemporaryDirectory(prefix="gan-style-demo-")
         self.root = Path(self._folder.name)
 
-    def write(self, image: torch.Tensor, stem: str) -> Path:
+    def target(self, stem: str, suffix: str) -> Path:
+        """A new file ``<stem><suffix>`` in a folder of its own (``stem`` reduced to safe characters)."""
         cutoff = time.time() - 3600
         for old in self.root.iterdir():
             if old.stat().st_mtime < cutoff:
                 shutil.rmtree(old, ignore_errors=True)
-        target = self.root / uuid.uuid4().hex / f"{re.sub(r'[^A-Za-z0-9_.+-]+', '_', stem).strip('_')}.png"
+        target = self.root / uuid.uuid4().hex / f"{re.sub(r'[^A-Za-z0-9_.+-]+', '_', stem).strip('_')}{suffix}"
         target.parent.mkdir()
+        return target
+
+    def write(self, image: torch.Tensor, stem: str) -> Path:
+        target = self.target(stem, ".png")
         to_png(image, target)
+        return target
+
+    def write_output(self, image: torch.Tensor, stem: str, stylizer: Stylizer) -> Path:
+        """``image`` as ``gan-style stylize`` writes the model's output (:func:`~gan_style.inference.run.write_output`,
+        named ``<stem>`` + :func:`~gan_style.inference.run.output_suffix`)."""
+        return write_output(image, self.target(stem, output_suffix(stylizer)), stylizer)
+
+    def write_display(self, picture: np.ndarray, stem: str) -> Path:
+        """An 8-bit RGB picture (H, W, 3) as ``<stem>.png`` (lossless: the page shows it as it is)."""
+        target = self.target(stem, ".png")
+        Image.fromarray(picture).save(target, format="PNG")
         return target
 
 
@@ -227,7 +301,29 @@ def _describe(model: DemoModel) -> str:
     if s.takes_style and s.style_optional:
         style = "diverse outputs: an example image's style, or styles drawn at random"
     controls = ", ".join(s.controls) or "none"
-    return f"**{model.method}** · {kind} · {style} · controls: {controls} · runs at {size} by default"
+    text = f"**{model.method}** · {kind} · {style} · controls: {controls} · runs at {size} by default"
+    if reads_data(s):
+        reads, writes = describe_data(s)
+        text += f"\n\nReads {reads}; writes {writes}."
+    return text
+
+
+def _shows_bands(stylizer: Stylizer) -> bool:
+    """Whether the display bands matter: a model of other data whose input or output has several bands (the output's
+    from its per-band scaling, else from the file type it is written as)."""
+    if not reads_data(stylizer):
+        return False
+    scaling = stylizer.output_scaling
+    several_out = scaling.bands > 1 if scaling is not None and scaling.bands else output_suffix(stylizer) == ".tif"
+    return input_channels(stylizer) > 1 or several_out
+
+
+def _bands(text: Any) -> Any:
+    """:func:`~gan_style.demo.inference.parse_bands`, its error as a message in the page."""
+    try:
+        return parse_bands(text)
+    except ValueError as err:
+        raise _error(str(err)) from None
 
 
 def _command(model: DemoModel, content: str, styles: list[str], settings: list[str]) -> str:
@@ -260,8 +356,10 @@ def build_demo(
 
     Returns:
         The page, with the queue set up (one model call at a time); start it with ``launch()``. Its API
-        endpoints are ``/stylize`` (inputs as the Stylize tab; returns the result PNG's path and a Markdown
-        line with the time) and ``/compare``.
+        endpoints are ``/stylize`` (8-bit RGB models; inputs as the Stylize tab; returns the result PNG's path and a
+        Markdown line with the time), ``/stylize_data`` (models trained on other data; model, content file, display
+        bands, size, tile, tile overlap, tile statistics, samples, seed; returns the content and the result as
+        shown, the full-precision result file and the Markdown line) and ``/compare``.
 
     Raises:
         ValueError: no models.
@@ -283,15 +381,23 @@ def build_demo(
 
     def controls_for(name: str) -> list[Any]:
         s = pick(name).stylizer
+        data = reads_data(s)
         return [
             _describe(pick(name)),
-            gr.update(visible=s.takes_style),
-            gr.update(visible="style_weights" in s.controls),
-            gr.update(visible="masks" in s.controls),
-            gr.update(visible="alpha" in s.controls),
-            gr.update(visible="preserve_color" in s.controls),
+            gr.update(visible=s.takes_style and not data),
+            gr.update(visible="style_weights" in s.controls and not data),
+            gr.update(visible="masks" in s.controls and not data),
+            gr.update(visible="alpha" in s.controls and not data),
+            gr.update(visible="preserve_color" in s.controls and not data),
             gr.update(visible=s.feed_forward),
             gr.update(visible=s.stochastic),
+            # an 8-bit RGB model takes an image (and the examples), a model of other data a file
+            gr.update(visible=not data),
+            gr.update(visible=data),
+            gr.update(visible=_shows_bands(s)),
+            gr.update(visible=not data),
+            gr.update(visible=data),
+            gr.update(visible=data, value=None),
         ]
 
     def preview(path: str | None) -> Image.Image | None:
@@ -300,6 +406,20 @@ def build_demo(
         image = uploads.read(path, "content image")
         image.thumbnail((512, 512))
         return image
+
+    def show_content(path: str, stylizer: Stylizer, shown: Any, content: torch.Tensor | None = None) -> str:
+        """The content file as ``stylizer`` reads it through the display mapping: a PNG ``<stem>_content.png``."""
+        x = uploads.read_data(path, "content file", stylizer) if content is None else content
+        return str(results.write_display(show_input(x, shown), f"{Path(path).stem}_content"))
+
+    def preview_data(name: str, path: str | None, bands: str) -> str | None:
+        """The content file as the chosen model reads it, shown through the display mapping."""
+        stylizer = pick(name).stylizer
+        if not path or not reads_data(stylizer):
+            return None
+        shown = _bands(bands)
+        with _messages():
+            return show_content(path, stylizer, shown)
 
     def run(
         name: str,
@@ -321,6 +441,9 @@ def build_demo(
         """One model on one image (several samples side by side for a model with diverse outputs); returns (result
         PNG, Markdown with the time and the equivalent command)."""
         model = pick(name)
+        if reads_data(model.stylizer):
+            reads, _ = describe_data(model.stylizer)
+            raise _error(f"{name} reads {reads}: upload a content file and run it with /stylize_data.")
         size_value = parse_size(size)
         with _messages():
             image = uploads.read(content, "content image")
@@ -393,6 +516,90 @@ def build_demo(
         )
         return str(target), info
 
+    def run_data(
+        name: str,
+        content: str | None,
+        bands: str,
+        size: str,
+        tile: float | None,
+        tile_overlap: float | None,
+        tile_norm: str,
+        num_samples: float | None,
+        seed: float | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - Gradio's way of asking for progress
+    ) -> tuple[str, str, str, str, dict[str, str]]:
+        """A model trained on other data than 8-bit RGB on one uploaded file, read and written as ``gan-style
+        stylize`` reads and writes it; returns (the content as shown, the result as shown (PNGs), the
+        full-precision result file, Markdown with the time and the equivalent command, the state the display bands
+        re-read)."""
+        model = pick(name)
+        size_value = parse_size(size)
+        shown = _bands(bands)
+        with _messages():
+            stylizer = model.stylizer_for(size_value)
+            if not reads_data(stylizer):
+                raise _error(f"{name} is an 8-bit RGB model: upload a content image and run it with /stylize.")
+            if stylizer.takes_style and not stylizer.style_optional:
+                raise _error(f"{name} needs style images, which this page gives to 8-bit RGB models only.")
+            x = uploads.read_data(content, "content file", stylizer)
+            tile_px = int(tile) if stylizer.feed_forward and tile else None
+            _check_output_pixels(x.shape[-2], x.shape[-1], stylizer, size_value, max_pixels)
+            settings = [] if size_value == "auto" else ["--size", "null" if size_value is None else str(size_value)]
+            overlap = int(tile_overlap if tile_overlap is not None else 64)
+            if tile_px:
+                settings += ["--tile", str(tile_px), "--tile_overlap", str(overlap), "--tile_norm", tile_norm]
+            samples, first_seed = 1, 0
+            if stylizer.stochastic:  # styles drawn at random
+                samples, first_seed = int(num_samples or 1), int(seed or 0)
+                if not 1 <= samples <= MAX_SAMPLES or first_seed < 0:
+                    raise _error(f"Samples must be 1 to {MAX_SAMPLES} and the seed >= 0")
+                settings += (["--num_samples", str(samples)] if samples > 1 else []) + ["--seed", str(first_seed)]
+            progress(0, desc=f"waiting for the device ({name})")
+            with _turn(runner, request):
+                progress(0, desc=f"running {name}")
+                start = time.perf_counter()
+                outputs = [
+                    stylize_image(
+                        stylizer,
+                        x,
+                        size=size_value,
+                        tile=tile_px,
+                        tile_overlap=overlap,
+                        tile_norm=tile_norm,
+                        device=dev,
+                        progress=bool(tile_px),
+                        **({"seed": first_seed + k} if stylizer.stochastic else {}),
+                    )
+                    for k in range(samples)
+                ]
+                y = outputs[0] if samples == 1 else sample_grid(outputs)
+                seconds = time.perf_counter() - start
+            stem = Path(content).stem + ("_samples" if samples > 1 else "")  # the name gan-style stylize writes
+            written = results.write_output(y, stem, stylizer)
+            picture = results.write_display(show_output(written, stylizer, shown), f"{stem}_display")
+            content_shown = show_content(content, stylizer, shown, x)
+        command = _command(model, Path(content).name, [], settings)
+        info = (
+            f"**{name}** · {y.shape[-1]}x{y.shape[-2]} px, {y.shape[-3]} band(s) · {seconds:.2f} s on {dev.type} · "
+            f"download: `{written.name}`\n\nSame file from the command line: `{command}`"
+        )
+        return content_shown, str(picture), str(written), info, {"model": name, "file": str(written)}
+
+    def redisplay(name: str, content: str | None, bands: str, last: dict[str, str] | None) -> tuple[Any, Any]:
+        """The content and the last result of this visitor shown with other display bands (nothing is run)."""
+        stylizer = pick(name).stylizer
+        if not reads_data(stylizer):
+            return gr.skip(), gr.skip()
+        shown = _bands(bands)
+        with _messages():
+            content_shown = show_content(content, stylizer, shown) if content else None
+            picture: Any = gr.skip()
+            if last and last.get("model") == name and Path(last["file"]).is_file():
+                written = Path(last["file"])
+                picture = str(results.write_display(show_output(written, stylizer, shown), f"{written.stem}_display"))
+        return content_shown, picture
+
     def compare(
         chosen: list[str] | None,
         content: str | None,
@@ -405,6 +612,12 @@ def build_demo(
         if not chosen or len(chosen) < 2:
             raise _error("Choose two or more models to compare.")
         picked = [pick(n) for n in chosen]
+        other_data = list(dict.fromkeys(m.name for m in picked if reads_data(m.stylizer)))
+        if other_data:
+            raise _error(
+                f"Side by side compares 8-bit RGB models; {', '.join(other_data)} read other data: run them in the "
+                "Stylize tab."
+            )
         size_value = parse_size(size)
         lines, items = [], []
         with _messages():
@@ -433,6 +646,7 @@ def build_demo(
         return items, "\n".join(lines)
 
     first = models[0]
+    first_data = reads_data(first.stylizer)
     with gr.Blocks(title="gan-style demo", analytics_enabled=False, delete_cache=(3600, 3600)) as page:
         gr.Markdown(
             "# gan-style demo\nStyle transfer and image-to-image translation with the models this server was "
@@ -449,10 +663,27 @@ def build_demo(
                 with gr.Column():
                     model = gr.Dropdown(names, value=first.name, label="Model (method · source)")
                     about = gr.Markdown(_describe(first))
-                    content = gr.File(label="Content image", file_types=["image"], type="filepath", elem_id="content")
-                    if content_examples:
-                        gr.Examples([[str(p)] for p in content_examples], inputs=[content], label="Example photos")
-                    with gr.Group(visible=first.stylizer.takes_style) as style_group:
+                    with gr.Column(visible=not first_data) as image_group:
+                        content = gr.File(
+                            label="Content image", file_types=["image"], type="filepath", elem_id="content"
+                        )
+                        if content_examples:
+                            gr.Examples([[str(p)] for p in content_examples], inputs=[content], label="Example photos")
+                    with gr.Column(visible=first_data) as file_group:  # models trained on other data than 8-bit RGB
+                        content_file = gr.File(
+                            label="Content file (TIFF, 16-bit PNG, .npy ...: the data the model was trained on)",
+                            file_types=list(IMAGERY_EXTENSIONS),
+                            type="filepath",
+                            elem_id="content-file",
+                        )
+                    bands = gr.Textbox(
+                        label="Display bands (R, G, B, numbered from 0: 0, 1, 2; one number: that band as gray; empty: "
+                        "the first three bands, gray for one band); Enter to apply",
+                        placeholder="0, 1, 2",
+                        visible=_shows_bands(first.stylizer),
+                        elem_id="bands",
+                    )
+                    with gr.Group(visible=first.stylizer.takes_style and not first_data) as style_group:
                         styles = gr.File(
                             label="Style image(s)",
                             file_types=["image"],
@@ -464,14 +695,14 @@ def build_demo(
                             gr.Examples([[[str(p)]] for p in style_examples], inputs=[styles], label="Example styles")
                     style_weights = gr.Textbox(
                         label="Style weights (one per style, e.g. 0.3, 0.7; empty: equal)",
-                        visible="style_weights" in first.stylizer.controls,
+                        visible="style_weights" in first.stylizer.controls and not first_data,
                     )
                     masks = gr.File(
                         label="Masks (one per style; white = apply that style there)",
                         file_types=["image"],
                         file_count="multiple",
                         type="filepath",
-                        visible="masks" in first.stylizer.controls,
+                        visible="masks" in first.stylizer.controls and not first_data,
                     )
                     alpha = gr.Slider(
                         0.0,
@@ -479,13 +710,13 @@ def build_demo(
                         value=1.0,
                         step=0.05,
                         label="Alpha (0: content, 1: full style)",
-                        visible="alpha" in first.stylizer.controls,
+                        visible="alpha" in first.stylizer.controls and not first_data,
                     )
                     preserve = gr.Radio(
                         PRESERVE_CHOICES,
                         value=PRESERVE_CHOICES[0],
                         label="Colour preservation",
-                        visible="preserve_color" in first.stylizer.controls,
+                        visible="preserve_color" in first.stylizer.controls and not first_data,
                     )
                     with gr.Row(visible=first.stylizer.stochastic) as samples_group:
                         num_samples = gr.Slider(
@@ -506,7 +737,8 @@ def build_demo(
                             tile_overlap = gr.Number(64, precision=0, label="Tile overlap in pixels")
                             tile_norm = gr.Radio(["image", "tile"], value="image", label="Normalization statistics")
                     with gr.Row():
-                        run_button = gr.Button("Run", variant="primary", elem_id="run")
+                        run_button = gr.Button("Run", variant="primary", elem_id="run", visible=not first_data)
+                        run_file_button = gr.Button("Run", variant="primary", elem_id="run-file", visible=first_data)
                         cancel_button = gr.Button("Cancel", variant="stop")
                 with gr.Column():
                     content_view = gr.Image(label="Content", interactive=False, height=300, elem_id="content-view")
@@ -521,7 +753,14 @@ def build_demo(
                         buttons=["download", "fullscreen"],
                         elem_id="result",
                     )
+                    result_file = gr.File(
+                        label="Result file, full precision (as gan-style stylize writes it)",
+                        interactive=False,
+                        visible=first_data,
+                        elem_id="result-file",
+                    )
                     result_info = gr.Markdown(elem_id="result-info")
+                    last_result = gr.State(None)  # the visitor's last result file, for other display bands
         with gr.Tab("Side by side"):
             with gr.Row():
                 with gr.Column():
@@ -551,15 +790,35 @@ def build_demo(
         model.change(
             controls_for,
             model,
-            [about, style_group, style_weights, masks, alpha, preserve, tile_group, samples_group],
+            [about, style_group, style_weights, masks, alpha, preserve, tile_group, samples_group]
+            + [image_group, file_group, bands, run_button, run_file_button, result_file],
             concurrency_limit=None,
             api_visibility="private",
         )
         content.change(preview, content, content_view, concurrency_limit=None, api_visibility="private")
+        content_file.change(
+            preview_data, [model, content_file, bands], content_view, concurrency_limit=None, api_visibility="private"
+        )
+        for shown in (bands.submit, bands.blur):
+            shown(
+                redisplay,
+                [model, content_file, bands, last_result],
+                [content_view, result],
+                concurrency_limit=None,
+                api_visibility="private",
+            )
         inputs = [model, content, styles, style_weights, masks, alpha, preserve, size, tile, tile_overlap, tile_norm]
         inputs += [num_samples, seed]
         running = run_button.click(
             run, inputs, [result, result_info], api_name="stylize", concurrency_limit=1, concurrency_id="model"
+        )
+        running_file = run_file_button.click(
+            run_data,
+            [model, content_file, bands, size, tile, tile_overlap, tile_norm, num_samples, seed],
+            [content_view, result, result_file, result_info, last_result],
+            api_name="stylize_data",
+            concurrency_limit=1,
+            concurrency_id="model",
         )
         comparing = compare_button.click(
             compare,
@@ -573,7 +832,9 @@ def build_demo(
         def stop(request: gr.Request) -> None:
             runner.cancel(_session(request))
 
-        cancel_button.click(stop, None, None, cancels=[running], concurrency_limit=None, api_visibility="private")
+        cancel_button.click(
+            stop, None, None, cancels=[running, running_file], concurrency_limit=None, api_visibility="private"
+        )
         cancel_button_2.click(stop, None, None, cancels=[comparing], concurrency_limit=None, api_visibility="private")
     # what the page may open: Gradio's upload folder (uploads land there) and the bundled examples
     uploads = _Uploads([Path(content.GRADIO_CACHE), *example_roots], max_pixels)

@@ -166,18 +166,26 @@ def load_models(
 
 
 def _checkpoint_models(given: str, device: torch.device) -> list[DemoModel]:
-    """Every network of the method of the checkpoint (or run folder) ``given``, one entry each."""
-    from gan_style.loading import load_method
+    """Every network of the method of the checkpoint (or run folder) ``given``, one entry each, loaded as
+    ``gan-style stylize --checkpoint`` loads it (:func:`gan_style.loading.load_stylizer`: the network alone for the
+    built-in generator methods, the data's recorded scaling attached, ``default_size`` the training size)."""
+    from gan_style.loading import load_method, load_stylizer, read_checkpoint
+    from gan_style.loading.stylizers import plan_for
 
     checkpoint = find_checkpoint(given)
-    model = load_method(checkpoint, device)
-    method = type(model).__name__
-    networks: Sequence[str | None] = model.stylizer_networks or (None,)
+    data = read_checkpoint(checkpoint)
+    settings = data.get("hyper_parameters")
+    plan = plan_for(data.get("gan_style_class")) or plan_for(
+        settings.get("_class_path") if isinstance(settings, dict) else None
+    )
+    if plan is not None:  # a built-in generator method: its networks are known without building it
+        method, networks = plan.name, plan.networks
+    else:  # any other method: built once to ask which networks it offers
+        model = load_method(checkpoint, device)
+        method, networks = type(model).__name__, tuple(model.stylizer_networks)
     models = []
-    for network in networks:
-        stylizer = model.stylizer(network).eval()
-        if stylizer.default_size is None:
-            stylizer.default_size = model.trained_image_size()
+    for network in networks or (None,):
+        stylizer = load_stylizer(checkpoint, network, device).eval()
         name = f"{method} · {_checkpoint_label(checkpoint)}" + (f" · {network}" if len(networks) > 1 else "")
         options = ["--checkpoint", str(checkpoint)] + (["--network", network] if network else [])
         models.append(DemoModel(name, method, stylizer, options))

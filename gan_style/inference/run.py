@@ -360,8 +360,8 @@ def output_suffix(stylizer: Stylizer, bands: int | None = None) -> str:
     scaling = stylizer.output_scaling
     if scaling is None:
         return ".png"
-    if bands is None:
-        conv = [m for m in stylizer.modules() if isinstance(m, torch.nn.Conv2d)]
+    if bands is None:  # the network's last convolution, transposed or not (a U-Net ends in a ConvTranspose2d)
+        conv = [m for m in stylizer.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
         bands = int(conv[-1].out_channels) if conv else 3
     return ".png" if scaling.dtype in ("uint8", "uint16") and bands in (1, 3) else ".tif"
 

@@ -47,6 +47,7 @@ __all__ = [
     "check_writable",
     "display_band_indices",
     "display_rgb",
+    "image_size",
     "luminance",
     "max_image_pixels",
     "orient",
@@ -227,8 +228,46 @@ def orient(array: np.ndarray, orientation: int) -> np.ndarray:
     return array
 
 
-def _read_npy(path: Path, layout: str) -> np.ndarray:
-    with open(path, "rb") as f:  # the header first: shape and type, nothing unpickled or decoded
+def image_size(path: str | os.PathLike, layout: Literal["auto", "HWC", "CHW"] = "auto") -> tuple[int, int]:
+    """(width, height) in pixels of an image file as :func:`read_array` reads it, from its header only (nothing is
+    decoded): to refuse a huge image before reading it with a limit of one's own.
+
+    Args:
+        path: the image file (PNG, TIFF, ``.npy``, or anything Pillow opens).
+        layout: how a 3-D ``.npy`` array is laid out, as :func:`read_array`'s (``"auto"``, the default).
+
+    Returns:
+        ``(width, height)``; before any EXIF or TIFF orientation is applied (so possibly swapped, same product).
+
+    Raises:
+        ImageLoadError: the file cannot be opened or its header read (one line naming the file).
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(32)
+        if head.startswith(_NPY_SIGNATURE):
+            shape, _, chw = _npy_header(path, layout)
+            height, width = shape[1:3] if chw else shape[:2]
+            return int(width), int(height)
+        if head.startswith(_TIFF_SIGNATURES):
+            import tifffile
+
+            with tifffile.TiffFile(path) as tif:
+                axes, shape = tif.series[0].axes, tif.series[0].shape
+                return int(shape[axes.index("X")]), int(shape[axes.index("Y")])
+        with Image.open(path) as image:
+            return image.size
+    except ImageLoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every reader's own error becomes one line naming the file
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ImageLoadError(f"image file '{path}' is not a readable image ({reason}); {_BAD_FILE_FIX}") from None
+
+
+def _npy_header(path: Path, layout: str) -> tuple[tuple[int, ...], np.dtype, bool]:
+    """The shape and type of a ``.npy`` file from its header, and whether it is (C, H, W); nothing is unpickled."""
+    with open(path, "rb") as f:
         version = np.lib.format.read_magic(f)
         header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, _, dtype = header(f)
@@ -242,6 +281,11 @@ def _read_npy(path: Path, layout: str) -> np.ndarray:
             "(C, H, W): save one image per file"
         )
     chw = len(shape) == 3 and (layout == "CHW" or (layout == "auto" and shape[0] < shape[2]))
+    return tuple(shape), dtype, chw
+
+
+def _read_npy(path: Path, layout: str) -> np.ndarray:
+    shape, _, chw = _npy_header(path, layout)  # the header first: shape and type, nothing unpickled or decoded
     _check_pixels(path, *(shape[1:3] if chw else shape[:2]))
     data = np.load(path, mmap_mode="r", allow_pickle=False)
     data = data[..., None] if data.ndim == 2 else (np.moveaxis(data, 0, -1) if chw else data)
