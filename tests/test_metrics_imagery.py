@@ -62,12 +62,26 @@ def test_the_networks_see_the_declared_bands_and_the_record_names_them(count, di
     assert metrics.record()["band_mapping"] == {str(count): {"rgb_from_bands": expected, "rule": rule}}
 
 
-def test_a_band_the_images_lack_or_a_malformed_choice_is_one_line():
-    metrics = ImageMetrics(("fid",), feature_network=RecordingFeatures(), display_bands=(0, 1, 5))
-    with pytest.raises(MetricInputError, match=r"display_bands: display bands \[5\] do not exist: the image has 4"):
-        metrics.update_distribution(generated=_bands(4))
+def test_images_lacking_a_chosen_band_take_the_default_rule_and_a_malformed_choice_is_one_line():
+    network = RecordingFeatures()
+    metrics = ImageMetrics(("fid",), feature_network=network, display_bands=(3, 2, 1))
+    gray, bands = _bands(1, seed=6), _bands(4, seed=7)
+    metrics.update_distribution(generated=bands, reference=gray)  # as a gray input beside 4-band outputs
+    assert torch.equal(network.seen[0], bands[:, [3, 2, 1]]) and torch.equal(network.seen[1], gray[:, [0, 0, 0]])
+    assert {k: v["rule"] for k, v in metrics.record()["band_mapping"].items()} == {
+        "1": "gray repeated",
+        "4": "bands 3, 2, 1 as R, G, B",
+    }
     with pytest.raises(MetricInputError, match="one band number or three"):
         ImageMetrics(("fid",), feature_network=RecordingFeatures(), display_bands=(0, 1))
+
+
+def test_evaluate_refuses_display_bands_the_generated_files_lack(tmp_path):
+    _uint16_pairs(tmp_path)
+    with pytest.raises(
+        MetricInputError, match=r"--display_bands: display bands \[2, 2, 2\] do not exist: the image has 1 band"
+    ):
+        evaluate(tmp_path / "gen", tmp_path / "ref", metrics=["psnr"], device="cpu", display_bands=2)
 
 
 def test_psnr_and_ssim_use_every_band():
@@ -184,3 +198,15 @@ def test_evaluate_groups_pixel_diversity_by_content(tmp_path):
     write_array(tmp_path / "gen" / "a_sample1.png", white)
     values = evaluate(tmp_path / "gen", content=tmp_path / "content", metrics=["pixel_diversity"], device="cpu")
     assert values["pixel_diversity"] == pytest.approx(1 / 4)  # pairs: a (1.0) and b's three (0)
+
+
+def test_evaluate_leaves_out_the_grid_stylize_writes_beside_the_samples(tmp_path, capsys):
+    black, white = np.zeros((16, 16, 3), np.uint8), np.full((16, 16, 3), 255, np.uint8)
+    write_array(tmp_path / "content" / "photo.png", black)
+    write_array(tmp_path / "gen" / "photo_sample0.png", black)
+    write_array(tmp_path / "gen" / "photo_sample1.png", white)
+    write_array(tmp_path / "gen" / "photo_samples.png", np.concatenate([black, white], axis=1))
+    values = evaluate(tmp_path / "gen", content=tmp_path / "content", metrics=["pixel_diversity"], device="cpu")
+    assert values["pixel_diversity"] == pytest.approx(1.0)  # one pair, black against white; the grid is not a sample
+    captured = capsys.readouterr()
+    assert "left out 1 sample grid(s)" in captured.err and "2 generated image(s)" in captured.out

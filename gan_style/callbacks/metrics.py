@@ -160,6 +160,8 @@ class EvaluationMetrics(L.Callback):
             lpips_net=self.lpips_net,
             feature_weights=self.feature_weights,
             feature_network=self.feature_network,
+            # N-band data reaches the 3-channel networks through the data's declared display bands
+            display_bands=getattr(getattr(trainer, "datamodule", None), "display_bands", None),
         )
         try:
             self.image_metrics = ImageMetrics(names, **kwargs)

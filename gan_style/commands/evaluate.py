@@ -49,7 +49,7 @@ from gan_style.errors import DatasetNotFoundError, ImageLoadError, MetricInputEr
 if TYPE_CHECKING:  # torch, the metrics and the image loading are imported when the command runs
     from torch import nn
 
-__all__ = ["evaluate", "evaluate_command", "main", "match_files"]
+__all__ = ["evaluate", "evaluate_command", "main", "match_files", "sample_grids"]
 
 _BETTER = {
     "fid": "lower",
@@ -66,6 +66,16 @@ _DISTRIBUTION = {"fid", "kid", "artfid"}
 _PAIRED = {"psnr", "ssim"}
 _CONTENT = {"lpips", "artfid"}
 _DIVERSITY = {"lpips_diversity", "pixel_diversity"}
+
+
+def sample_grids(files: Sequence[Path]) -> set[Path]:
+    """The grids ``gan-style stylize --num_samples`` writes beside the samples they show: ``<name>_samples.<ext>``
+    where ``<name>_sample0.<ext>`` is also among ``files``. They are pictures of several outputs, not outputs,
+    and ``evaluate`` leaves them out."""
+    present = {p.with_suffix("").as_posix() for p in files}
+    return {
+        p for p in files if p.stem.endswith("_samples") and p.with_name(p.stem[: -len("s")] + "0").as_posix() in present
+    }
 
 
 def _data_scaling(
@@ -295,6 +305,8 @@ def evaluate(
 
     gen_root = Path(generated)
     gen_files = list_images(gen_root, extensions=ARRAY_EXTENSIONS)
+    grids = sample_grids(gen_files)
+    gen_files = [p for p in gen_files if p not in grids]
     ref_root = Path(reference) if reference is not None else None
     ref_files = (
         list_images(ref_root, extensions=ARRAY_EXTENSIONS)
@@ -326,6 +338,14 @@ def evaluate(
     data_scaling = None
     if scaling is not None or any(is_data_file(p) for p in (*gen_files, *ref_files, *content_files)):
         data_scaling = _data_scaling(scaling, gen_files[0], ref_files or gen_files, protocol)
+    if display_bands is not None:  # checked against the generated files' bands, before any network runs
+        from gan_style.io.imagery import display_band_indices, read_array
+
+        count = read_array(gen_files[0]).shape[-1] if data_scaling is not None else 3
+        try:
+            display_band_indices(display_bands, count)
+        except ValueError as err:
+            raise MetricInputError(f"--display_bands: {err} ('{gen_files[0]}')") from None
 
     kwargs: dict[str, Any] = {"feature_network": feature_network}
     if feature_weights is not None:
@@ -392,6 +412,8 @@ def evaluate(
         values = evaluator.compute()
     for warning in caught:  # e.g. the KID subset size shrunk to the number of images
         print(f"gan-style evaluate: note: {warning.message}", file=sys.stderr)
+    if grids:
+        print(f"gan-style evaluate: note: left out {len(grids)} sample grid(s) (<name>_samples)", file=sys.stderr)
     print(
         f"gan-style evaluate: {len(gen_files)} generated image(s) in {gen_root}"
         + (f"; reference {ref_root} ({len(ref_files)})" if ref_files else "")

@@ -160,7 +160,9 @@ class ImageMetrics(nn.Module):
         kid_subsets: number of KID subsets (100).
         display_bands: how C-band images become the 3 channels of the Inception and LPIPS networks: None
             (default: 1 or 2 bands as gray repeated, 3 as they are, 4 or more the first three), one band number
-            (that band as gray) or three (R, G, B), from 0. PSNR, SSIM and pixel diversity use all bands.
+            (that band as gray) or three (R, G, B), from 0. As in sample grids, images that lack a chosen band
+            (a gray input beside 4-band outputs) take the default rule; :meth:`record` tells which bands each
+            band count got. PSNR, SSIM and pixel diversity use all bands.
 
     Raises:
         MetricInputError: an unknown metric name or protocol (the message lists the choices), a
@@ -305,11 +307,10 @@ class ImageMetrics(nn.Module):
             self._band_mappings.setdefault(3, [0, 1, 2])
             return images
         bands = self._band_mappings.get(count)
-        if bands is None:
-            try:
-                bands = display_band_indices(self.display_bands, count)
-            except ValueError as err:
-                raise MetricInputError(f"display_bands: {err}") from None
+        if bands is None:  # a choice naming bands these images lack is not theirs (a gray input beside N bands)
+            wanted = self.display_bands
+            chosen = [wanted] if isinstance(wanted, int) else list(wanted or [])
+            bands = display_band_indices(wanted if chosen and max(chosen) < count else None, count)
             self._band_mappings[count] = bands
         return images[:, bands]
 
