@@ -437,3 +437,27 @@ def test_channel_mismatches_are_one_line(gray16_run):
     lines = [line for line in other.stderr.splitlines() if line.startswith("gan-style: error:")]
     assert other.returncode != 0 and len(lines) == 1 and other.stderr.strip().endswith(lines[0]), other.stderr
     assert "last.ckpt' holds networks for other data" in lines[0] and "data.init_args.channels 3" in lines[0]
+
+
+def test_evaluate_checkpoints_measures_a_16bit_run_in_its_data_range(gray16_run):
+    """``evaluate --checkpoints`` writes outputs and ground truth as 16-bit files through the run's stored scaling,
+    and its PSNR is the formula's in that range (peak high - low of the photo domain's bounds)."""
+    from gan_style.commands.checkpoints_eval import evaluate_checkpoints
+
+    tmp, data, run = gray16_run
+    record = evaluate_checkpoints(run, metrics=["psnr"], keep_images=True, progress=False, device="cpu")
+    scaling = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["PairedImageDataModule"]["scaling"]["B"]
+    low, high = scaling["low"][0], scaling["high"][0]
+    evaluation = run / "evaluation"
+    outputs = sorted((evaluation / "images" / "last").iterdir())
+    truths = sorted((evaluation / "reference").iterdir())
+    assert [p.name for p in outputs] == [p.name for p in truths] and len(outputs) == 6
+    psnrs = []
+    for output, truth in zip(outputs, truths):
+        x, y = read_array(output), read_array(truth)
+        assert x.dtype == y.dtype == np.uint16 and x.shape[-1] == 1
+        # the metric reads the files through the scaling (values beyond the bounds clipped, as in training)
+        x, y = (np.clip(a.astype(np.float64), low, high) for a in (x, y))
+        psnrs.append(10 * np.log10((high - low) ** 2 / np.mean((x - y) ** 2)))
+    last = next(row for row in record["rows"] if row["checkpoint"] == "last.ckpt")
+    assert last["metrics"]["psnr"] == pytest.approx(float(np.mean(psnrs)), abs=1e-3)

@@ -112,6 +112,10 @@ class EvaluationSet:
         content: folder of the input images (LPIPS / ArtFID pair each output with its input), or None.
         size: the shorter side the runner gives outputs (None: each input's own size), as ``predict``.
         files: the input and reference files, for the cache key.
+        scaling: for data beyond 8-bit RGB, domain B's :class:`~gan_style.io.imagery.Scaling` (outputs and ground
+            truth are written in its type and measured in its range); None for 8-bit RGB data.
+        bands: domain B's band count.
+        display_bands: the data module's display bands (what FID, KID and LPIPS see of N bands).
     """
 
     kind: str
@@ -121,6 +125,32 @@ class EvaluationSet:
     content: Path | None
     size: int | None
     files: list[Path] = field(default_factory=list)
+    scaling: Any = None
+    bands: int = 3
+    display_bands: Any = None
+
+    @property
+    def suffix(self) -> str:
+        """The file ending outputs and ground truth are written with (``.png`` for 8-bit RGB data)."""
+        from gan_style.inference.run import data_suffix
+
+        return ".png" if self.scaling is None else data_suffix(self.scaling.dtype, self.bands)
+
+    def write(self, tensor: Any, path: Path) -> None:
+        """Write (C, H, W) in [-1, 1] to ``path`` (its suffix replaced by :attr:`suffix`): an 8-bit PNG, or the
+        data's type through :attr:`scaling`, unchanged files left alone (their cached statistics stay valid)."""
+        if self.scaling is None:
+            _write_png(tensor, path)
+            return
+        import numpy as np
+
+        from gan_style.io.imagery import read_array, write_array
+
+        target = path.with_suffix(self.suffix)
+        array = self.scaling.from_tensor(tensor.detach().float().cpu())
+        if target.is_file() and np.array_equal(read_array(target), array):
+            return
+        write_array(target, array)
 
     def output_name(self, item: dict[str, Any], index: int) -> str:
         """The file name (relative path, ``.png``) of the output made from ``item``: the input's path relative to
@@ -200,27 +230,36 @@ def evaluation_set(
     fix = (
         f"give the dataset with --data_root, or run from the folder the run was started in (its config names '{where}')"
     )
+
+    def data(split: EvaluationSet) -> EvaluationSet:  # the data's type and display beyond 8-bit RGB
+        if getattr(module, "array_data", False):
+            split.scaling, split.bands = module.scalings["B"], int(module.channels[1])
+        split.display_bands = getattr(module, "display_bands", None)
+        return split
+
     try:
         if isinstance(module, UnpairedImageDataModule):
             module.setup("predict")
             module.setup("test")
             inputs = module.predict_set.files
             references = module.test_set.files_b
-            return EvaluationSet(
-                "unpaired",
-                module.predict_set,
-                module.predict_set.key,
-                _common_folder(references),
-                _common_folder(inputs),
-                module.predict_size_for_runner,
-                [*inputs, *references],
+            return data(
+                EvaluationSet(
+                    "unpaired",
+                    module.predict_set,
+                    module.predict_set.key,
+                    _common_folder(references),
+                    _common_folder(inputs),
+                    module.predict_size_for_runner,
+                    [*inputs, *references],
+                )
             )
         if isinstance(module, PairedImageDataModule):
             module.setup("test")
             dataset = module.test_set
             pairs = getattr(dataset, "pairs", None)
             files = [Path(p) for p in (dataset.files if pairs is None else [f for pair in pairs for f in pair])]
-            return EvaluationSet("paired", dataset, "A", None, None, None, files)
+            return data(EvaluationSet("paired", dataset, "A", None, None, None, files))
         if isinstance(module, ContentStyleDataModule):
             module.setup("predict")
             dataset = module.predict_set
@@ -543,6 +582,8 @@ def evaluate_checkpoints(
         "lpips_net": lpips_net if {"lpips", "artfid"} & set(names) else None,
         "feature_weights": None if feature_weights is None else os.fspath(feature_weights),
         "feature_network": network_id,
+        "scaling": None if split.scaling is None else split.scaling.to_dict(),
+        "display_bands": split.display_bands,
         "seed": seed,
         "images": count,
         "test_set": split.kind,
@@ -556,7 +597,7 @@ def evaluate_checkpoints(
         reference = out / "reference"
         for index in range(count):
             item = split.dataset[index]
-            _write_png(item["B"], reference / split.output_name(item, index))
+            split.write(item["B"], reference / split.output_name(item, index))
 
     rows: list[dict[str, Any]] = []
     seen: dict[str, str] = {}  # sha256 -> the first file measured with it
@@ -588,7 +629,7 @@ def evaluate_checkpoints(
                     takes_style = stylizer.takes_style and "style" in item
                     styles = runner.prepare_styles([item["style"][None]]) if takes_style else None
                     result = runner(item[split.input_key][None], styles)
-                    _write_png(result[0], images / split.output_name(item, index))
+                    split.write(result[0], images / split.output_name(item, index))
                     bar.update(1)
                 captured_out, captured_err = io.StringIO(), io.StringIO()
                 with contextlib.redirect_stdout(captured_out), contextlib.redirect_stderr(captured_err):
@@ -609,6 +650,8 @@ def evaluate_checkpoints(
                         seed=seed,
                         feature_network=feature_network,
                         protocol=protocol,
+                        scaling=None if split.scaling is None else split.scaling.to_dict(),
+                        display_bands=split.display_bands,
                     )
                 prefix = "gan-style evaluate: note: "
                 notes += [

@@ -47,6 +47,7 @@ __all__ = [
     "output_suffix",
     "read_input",
     "run_image",
+    "data_suffix",
     "sample_grid",
     "write_output",
 ]
@@ -363,7 +364,13 @@ def output_suffix(stylizer: Stylizer, bands: int | None = None) -> str:
     if bands is None:  # the network's last convolution, transposed or not (a U-Net ends in a ConvTranspose2d)
         conv = [m for m in stylizer.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
         bands = int(conv[-1].out_channels) if conv else 3
-    return ".png" if scaling.dtype in ("uint8", "uint16") and bands in (1, 3) else ".tif"
+    return data_suffix(scaling.dtype, bands)
+
+
+def data_suffix(dtype: str, bands: int) -> str:
+    """The file ending data of value type ``dtype`` (``"uint16"`` ...) and ``bands`` bands is written with: ``.png``
+    when a PNG holds it (1 or 3 bands of 8 or 16 bits), else ``.tif``."""
+    return ".png" if dtype in ("uint8", "uint16") and bands in (1, 3) else ".tif"
 
 
 def write_output(image: Tensor, target: Any, stylizer: Stylizer) -> Any:
