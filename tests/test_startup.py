@@ -141,6 +141,11 @@ def test_the_next_steps_line_names_the_checkpoint_and_the_commands():
     )
     gatys = next_steps_message(["/x/last.ckpt"], SimpleNamespace(stylizer_networks=()))
     assert gatys is not None and "stylize" not in gatys
+    # an unconditional generator (DCGAN) has no input to predict from: sample is its next command
+    noise = SimpleNamespace(latent_size=8, sample_latents=lambda n, generator=None: None, generate=lambda z: None)
+    assert next_steps_message(["/x/last.ckpt"], noise) == (
+        "gan-style fit: done; checkpoint /x/last.ckpt. Next: gan-style sample --checkpoint /x/last.ckpt --num_samples 64"
+    )
 
 
 def test_a_finished_fit_ends_with_its_checkpoint_and_the_next_commands(tmp_path):

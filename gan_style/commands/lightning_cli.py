@@ -455,12 +455,16 @@ def _saved_checkpoints(trainer: Trainer) -> list[str]:
 def next_steps_message(saved: list[str], model: Any) -> str | None:
     """The line a finished ``fit`` prints: the checkpoint it saved (the last callback's ``last.ckpt``, relative to
     the working folder when it lies inside it) and the commands that use it, ``predict`` and, for a method with a
-    stylizer, ``stylize``; None when nothing was saved."""
+    stylizer, ``stylize``, or ``sample`` for an unconditional generator (DCGAN); None when nothing was saved."""
     if not saved:
         return None
     path = os.path.abspath(saved[-1])
     relative = os.path.relpath(path)
     shown = shlex.quote(relative if not relative.startswith(os.pardir) else path)
+    from gan_style.methods.dcgan import UnconditionalGenerator
+
+    if isinstance(model, UnconditionalGenerator):  # images from noise: no input to predict from
+        return f"gan-style fit: done; checkpoint {shown}. Next: gan-style sample --checkpoint {shown} --num_samples 64"
     line = f"gan-style fit: done; checkpoint {shown}. Next: gan-style predict --ckpt_path {shown}"
     if getattr(model, "stylizer_networks", ()):
         line += f", or gan-style stylize --checkpoint {shown} --content photo.jpg"
