@@ -160,6 +160,22 @@ def _turn(runner: ModelRunner, request: gr.Request | None) -> Iterator[None]:
         raise _error("The run was cancelled.") from None
 
 
+def _draws(drawn: bool, num_samples: Any, seed: Any, settings: list[str]) -> tuple[int, int]:
+    """(samples, first seed) of a run: (1, 0) unless styles are ``drawn``, then the page's Samples (1 to
+    :data:`MAX_SAMPLES`) and seed (>= 0), whose options are appended to the equivalent command's ``settings``.
+
+    Raises:
+        gr.Error: samples or seed out of range.
+    """
+    if not drawn:
+        return 1, 0
+    samples, first_seed = int(num_samples or 1), int(seed or 0)
+    if not 1 <= samples <= MAX_SAMPLES or first_seed < 0:
+        raise _error(f"Samples must be 1 to {MAX_SAMPLES} and the seed >= 0")
+    settings += (["--num_samples", str(samples)] if samples > 1 else []) + ["--seed", str(first_seed)]
+    return samples, first_seed
+
+
 def _header_size(file: Path) -> tuple[int, int]:
     """(width, height) of an image file from its header (:func:`gan_style.io.imagery.image_size`), nothing decoded;
     (0, 0) when the header cannot tell (the reader then gives the message)."""
@@ -475,14 +491,8 @@ def build_demo(
                 settings += ["--tile", str(tile_px), "--tile_overlap", str(overlap), "--tile_norm", tile_norm]
             if mask_files:
                 settings += ["--masks", "[" + ",".join(Path(m).name for m in mask_files) + "]"]
-            samples, first_seed = 1, 0
             drawn = stylizer.stochastic and not style_images  # an example image's style, else styles drawn
-            if drawn:
-                samples = int(num_samples or 1)
-                first_seed = int(seed or 0)
-                if not 1 <= samples <= MAX_SAMPLES or first_seed < 0:
-                    raise _error(f"Samples must be 1 to {MAX_SAMPLES} and the seed >= 0")
-                settings += (["--num_samples", str(samples)] if samples > 1 else []) + ["--seed", str(first_seed)]
+            samples, first_seed = _draws(drawn, num_samples, seed, settings)
             progress(0, desc=f"waiting for the device ({name})")
             with _turn(runner, request):
                 progress(0, desc=f"running {name}")
@@ -549,12 +559,7 @@ def build_demo(
             overlap = int(tile_overlap if tile_overlap is not None else 64)
             if tile_px:
                 settings += ["--tile", str(tile_px), "--tile_overlap", str(overlap), "--tile_norm", tile_norm]
-            samples, first_seed = 1, 0
-            if stylizer.stochastic:  # styles drawn at random
-                samples, first_seed = int(num_samples or 1), int(seed or 0)
-                if not 1 <= samples <= MAX_SAMPLES or first_seed < 0:
-                    raise _error(f"Samples must be 1 to {MAX_SAMPLES} and the seed >= 0")
-                settings += (["--num_samples", str(samples)] if samples > 1 else []) + ["--seed", str(first_seed)]
+            samples, first_seed = _draws(stylizer.stochastic, num_samples, seed, settings)  # styles drawn at random
             progress(0, desc=f"waiting for the device ({name})")
             with _turn(runner, request):
                 progress(0, desc=f"running {name}")
