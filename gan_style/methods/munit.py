@@ -64,6 +64,7 @@ from gan_style.nets.vgg import VGGFeatures
 __all__ = [
     "MUNIT",
     "MultiScaleGanMode",
+    "TwoDomainAutoencoderGAN",
     "check_reference_checkpoints",
     "multiscale_discriminator_loss",
     "multiscale_generator_loss",
@@ -165,7 +166,128 @@ def check_settings_common(module: GanStyleModule, weights: dict[str, float], ste
         raise ValueError(f"step_size (batches between learning-rate decays) must be an integer >= 1, got {step_size!r}")
 
 
-class MUNIT(GanStyleModule):
+class TwoDomainAutoencoderGAN(GanStyleModule):
+    """What MUNIT and UNIT share (Liu et al. 2017; Huang et al. 2018, and the authors' NVlabs/MUNIT trainers): an
+    auto-encoder and a multi-scale discriminator per domain, a discriminator step then a generator step per batch
+    (manual optimization, as the code's ``dis_update`` / ``gen_update``), the learning rate decayed every
+    ``step_size`` batches, the authors' checkpoints loaded at ``setup``, and ``a_to_b`` / ``b_to_a`` stylizers.
+
+    A subclass gives :attr:`stylizer_class` and the algorithm: :meth:`draws` (the random numbers of one step),
+    ``translations(real_a, real_b, *draws)`` (the discriminator step's fakes), ``cycle(real_a, real_b, *draws)``,
+    ``generator_loss`` and ``discriminator_loss``.
+    """
+
+    stylizer_networks = ("a_to_b", "b_to_a")
+    #: The stylizer class of :meth:`stylizer`, built as ``stylizer_class(source, target, name=...)``.
+    stylizer_class: type = MUNITStylizer
+
+    def init_networks(
+        self,
+        generators: tuple[nn.Module | None, nn.Module | None],
+        discriminators: tuple[nn.Module | None, nn.Module | None],
+        default_generator: type[nn.Module],
+        vgg_w: float,
+        vgg_weights: str | None,
+    ) -> None:
+        """Set ``generator_a`` / ``generator_b`` (None: ``default_generator()``), ``discriminator_a`` /
+        ``discriminator_b`` (None: ``MultiScaleDiscriminator()``), the GAN and L1 losses (``hparams.gan_mode``),
+        and, with ``vgg_w > 0``, the frozen VGG-16 relu5_3 of the perceptual loss.
+
+        Raises:
+            ValueError: one module given twice.
+        """
+        self.generator_a, self.generator_b = (g if g is not None else default_generator() for g in generators)
+        self.discriminator_a, self.discriminator_b = (
+            d if d is not None else MultiScaleDiscriminator() for d in discriminators
+        )
+        if self.generator_a is self.generator_b or self.discriminator_a is self.discriminator_b:
+            raise ValueError(
+                f"{type(self).__name__} needs two distinct generators and two distinct discriminators, got one "
+                "module twice"
+            )
+        self.gan_loss = create_loss("gan", gan_mode=self.hparams.gan_mode)
+        self.recon_loss = create_loss("l1")
+        self.frozen_networks = {}
+        if vgg_w > 0:
+            self.vgg = VGGFeatures(["relu5_3"], weights=vgg_weights, defer=True, arch="vgg16")
+            self.feature_norm = nn.InstanceNorm2d(512, affine=False)
+            self.frozen_networks = {"vgg": "vgg_weights"}
+
+    def draws(self, real_a: Tensor, generator: torch.Generator | None = None) -> tuple[Any, ...]:
+        """The random inputs of one step's translations, passed after the images to ``translations`` and ``cycle``:
+        drawn from the global generator (training) or from ``generator`` (evaluation)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no draws(real_a, generator)")
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        real_a, real_b = batch["A"], batch["B"]
+        opt_g, opt_d = self.optimizers()
+        with self.toggled_optimizer(opt_d):  # the code's dis_update: fresh draws, fakes without a graph
+            drawn = self.draws(real_a)
+            with torch.no_grad():
+                fake_a, fake_b = self.translations(real_a, real_b, *drawn)
+            loss_d, logs_d = self.discriminator_loss(real_a, real_b, fake_a, fake_b)
+            self.backward_step(opt_d, loss_d, logs_d)
+        with self.toggled_optimizer(opt_g):  # the code's gen_update
+            out = self.cycle(real_a, real_b, *self.draws(real_a))
+            loss_g, logs_g = self.generator_loss(real_a, real_b, out)
+            self.backward_step(opt_g, loss_g, logs_g)
+        step_schedulers_every_batch(self)
+        logs = {**logs_g, **logs_d}
+        n = real_a.shape[0]
+        self.log_dict({f"train/{k}": v for k, v in logs.items() if k not in ("loss_g", "loss_d")}, batch_size=n)
+        self.log_dict({f"train/{k}": logs[k] for k in ("loss_g", "loss_d")}, prog_bar=True, batch_size=n)
+
+    def _evaluate(self, batch: dict[str, Any], prefix: str) -> None:
+        real_a, real_b = batch["A"], batch["B"]
+        out = self.cycle(real_a, real_b, *self.draws(real_a, torch.Generator().manual_seed(0)))
+        _, logs_g = self.generator_loss(real_a, real_b, out)
+        _, logs_d = self.discriminator_loss(real_a, real_b, out["fake_A"], out["fake_B"])
+        self.log_dict({f"{prefix}/{k}": v for k, v in {**logs_g, **logs_d}.items()}, batch_size=real_a.shape[0])
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._evaluate(batch, "val")
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._evaluate(batch, "test")
+
+    # --- inference -----------------------------------------------------------------------------------------------
+    def stylizer(self, network: str | None = None) -> Any:
+        """``a_to_b`` (the default) or ``b_to_a`` as a :attr:`stylizer_class` (a
+        :class:`~gan_style.inference.munit.MUNITStylizer` or :class:`~gan_style.inference.munit.UNITStylizer`).
+
+        Raises:
+            ValueError: another ``network`` name.
+        """
+        name = self.check_stylizer_network(network)
+        source, target = (
+            (self.generator_a, self.generator_b) if name == "a_to_b" else (self.generator_b, self.generator_a)
+        )
+        return self.stylizer_class(source, target, name=f"{type(self).__name__} {name}")
+
+    def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
+        """A batch with ``"A"`` goes A -> B, one with ``"B"`` B -> A, through :meth:`stylizer` (MUNIT: the random
+        style code of seed 0, sample 0).
+
+        Raises:
+            KeyError: neither key in the batch.
+        """
+        for key, network in (("A", "a_to_b"), ("B", "b_to_a")):
+            if key in batch:
+                images = self.stylize_batch(self.stylizer(network), batch[key], size=self.predict_size())
+                return images, batch.get(f"{key}_path", [])
+        raise KeyError(f"{type(self).__name__}.translate needs a batch with key 'A' or 'B', got keys {sorted(batch)}")
+
+    # --- Lightning plumbing --------------------------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        """Frozen networks and sizes as every method, then ``reference_checkpoints`` once."""
+        super().setup(stage)
+        load_reference_checkpoints(self)
+
+    def configure_optimizers(self):
+        return munit_optimizers(self)
+
+
+class MUNIT(TwoDomainAutoencoderGAN):
     """MUNIT as a LightningModule with manual optimization (see the module docstring for the equations).
 
     Batches: ``{"A": (N, 3, H, W), "B": (N, 3, H, W)}`` in [-1, 1] for training, validation and test; ``{"A": ...}``
@@ -216,7 +338,6 @@ class MUNIT(GanStyleModule):
     """
 
     evaluation_metrics = ("fid", "kid", "lpips")
-    stylizer_networks = ("a_to_b", "b_to_a")
 
     def __init__(
         self,
@@ -249,28 +370,16 @@ class MUNIT(GanStyleModule):
         self.save_hyperparameters_plain()
         self.automatic_optimization = False
 
-        self.generator_a = generator_a if generator_a is not None else MUNITGenerator()
-        self.generator_b = generator_b if generator_b is not None else MUNITGenerator()
-        self.discriminator_a = discriminator_a if discriminator_a is not None else MultiScaleDiscriminator()
-        self.discriminator_b = discriminator_b if discriminator_b is not None else MultiScaleDiscriminator()
-        if self.generator_a is self.generator_b or self.discriminator_a is self.discriminator_b:
-            raise ValueError(
-                "MUNIT needs two distinct generators and two distinct discriminators, got one module twice"
-            )
+        self.init_networks(
+            (generator_a, generator_b), (discriminator_a, discriminator_b), MUNITGenerator, vgg_w, vgg_weights
+        )
         self.style_dim = int(self.generator_a.style_dim)
         if int(self.generator_b.style_dim) != self.style_dim:
             raise ValueError(
                 f"generator_a and generator_b must have one style_dim, got {self.style_dim} and "
                 f"{self.generator_b.style_dim}"
             )
-        self.gan_loss = create_loss("gan", gan_mode=gan_mode)
-        self.recon_loss = create_loss("l1")
         self.latent_loss = create_loss("latent_l1")
-        self.frozen_networks = {}
-        if vgg_w > 0:
-            self.vgg = VGGFeatures(["relu5_3"], weights=vgg_weights, defer=True, arch="vgg16")
-            self.feature_norm = nn.InstanceNorm2d(512, affine=False)
-            self.frozen_networks = {"vgg": "vgg_weights"}
         self._evaluation_calls = 0
 
     # --- the algorithm -----------------------------------------------------------------------------------------
@@ -282,6 +391,10 @@ class MUNIT(GanStyleModule):
             return torch.randn(shape, device=like.device), torch.randn(shape, device=like.device)
         s_a, s_b = torch.randn(shape, generator=generator), torch.randn(shape, generator=generator)
         return s_a.to(like.device), s_b.to(like.device)
+
+    def draws(self, real_a: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """The style codes (s_a, s_b) of one step (:meth:`random_styles`, one per image of ``real_a``)."""
+        return self.random_styles(real_a.shape[0], real_a, generator)
 
     def cycle(self, real_a: Tensor, real_b: Tensor, s_a: Tensor, s_b: Tensor) -> dict[str, Tensor]:
         """Every image and code of the generator step (the code's ``gen_update``), for style codes ``s_a``, ``s_b``
@@ -354,40 +467,6 @@ class MUNIT(GanStyleModule):
         fake_b = self.generator_b.decode(self.generator_a.encode_content(real_a), s_b)
         return fake_a, fake_b
 
-    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        real_a, real_b = batch["A"], batch["B"]
-        opt_g, opt_d = self.optimizers()
-        with self.toggled_optimizer(opt_d):  # the code's dis_update: new style codes, fakes without a graph
-            s_a, s_b = self.random_styles(real_a.shape[0], real_a)
-            with torch.no_grad():
-                fake_a, fake_b = self.translations(real_a, real_b, s_a, s_b)
-            loss_d, logs_d = self.discriminator_loss(real_a, real_b, fake_a, fake_b)
-            self.backward_step(opt_d, loss_d, logs_d)
-        with self.toggled_optimizer(opt_g):  # the code's gen_update
-            s_a, s_b = self.random_styles(real_a.shape[0], real_a)
-            out = self.cycle(real_a, real_b, s_a, s_b)
-            loss_g, logs_g = self.generator_loss(real_a, real_b, out)
-            self.backward_step(opt_g, loss_g, logs_g)
-        step_schedulers_every_batch(self)
-        logs = {**logs_g, **logs_d}
-        n = real_a.shape[0]
-        self.log_dict({f"train/{k}": v for k, v in logs.items() if k not in ("loss_g", "loss_d")}, batch_size=n)
-        self.log_dict({f"train/{k}": logs[k] for k in ("loss_g", "loss_d")}, prog_bar=True, batch_size=n)
-
-    def _evaluate(self, batch: dict[str, Any], prefix: str) -> None:
-        real_a, real_b = batch["A"], batch["B"]
-        s_a, s_b = self.random_styles(real_a.shape[0], real_a, torch.Generator().manual_seed(0))
-        out = self.cycle(real_a, real_b, s_a, s_b)
-        _, logs_g = self.generator_loss(real_a, real_b, out)
-        _, logs_d = self.discriminator_loss(real_a, real_b, out["fake_A"], out["fake_B"])
-        self.log_dict({f"{prefix}/{k}": v for k, v in {**logs_g, **logs_d}.items()}, batch_size=real_a.shape[0])
-
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._evaluate(batch, "val")
-
-    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._evaluate(batch, "test")
-
     def on_validation_epoch_start(self) -> None:
         self._evaluation_calls = 0
 
@@ -423,41 +502,6 @@ class MUNIT(GanStyleModule):
                     code = random_style_code(self.style_dim, 0, k).to(real.device).expand(real.shape[0], -1, -1, -1)
                     images[f"fake_{other}_{k + 1}"] = target.decode(content, code)
         return images
-
-    # --- inference -----------------------------------------------------------------------------------------------
-    def stylizer(self, network: str | None = None) -> MUNITStylizer:
-        """``a_to_b`` (the default) or ``b_to_a`` as a :class:`~gan_style.inference.munit.MUNITStylizer`: random
-        styles chosen by ``seed`` / ``sample_index``, or the style of one example image of the target domain.
-
-        Raises:
-            ValueError: another ``network`` name.
-        """
-        name = self.check_stylizer_network(network)
-        source, target = (
-            (self.generator_a, self.generator_b) if name == "a_to_b" else (self.generator_b, self.generator_a)
-        )
-        return MUNITStylizer(source, target, name=f"MUNIT {name}")
-
-    def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
-        """A batch with ``"A"`` goes A -> B, one with ``"B"`` B -> A (random style code: seed 0, sample 0).
-
-        Raises:
-            KeyError: neither key in the batch.
-        """
-        for key, network in (("A", "a_to_b"), ("B", "b_to_a")):
-            if key in batch:
-                images = self.stylize_batch(self.stylizer(network), batch[key], size=self.predict_size())
-                return images, batch.get(f"{key}_path", [])
-        raise KeyError(f"{type(self).__name__}.translate needs a batch with key 'A' or 'B', got keys {sorted(batch)}")
-
-    # --- Lightning plumbing --------------------------------------------------------------------------------------
-    def setup(self, stage: str) -> None:
-        """Frozen networks and sizes as every method, then ``reference_checkpoints`` once."""
-        super().setup(stage)
-        load_reference_checkpoints(self)
-
-    def configure_optimizers(self):
-        return munit_optimizers(self)
 
 
 def load_reference_checkpoints(module: GanStyleModule) -> None:

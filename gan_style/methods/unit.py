@@ -53,26 +53,23 @@ from torch import Tensor, nn
 
 from gan_style.inference.munit import UNITStylizer
 from gan_style.losses import create_loss
-from gan_style.methods.base import GanStyleModule, NonFinitePolicy
+from gan_style.methods.base import NonFinitePolicy
 from gan_style.methods.munit import (
     MultiScaleGanMode,
+    TwoDomainAutoencoderGAN,
     check_gan_mode,
     check_reference_checkpoints,
     check_settings_common,
-    load_reference_checkpoints,
     multiscale_discriminator_loss,
     multiscale_generator_loss,
-    munit_optimizers,
     perceptual_distance,
-    step_schedulers_every_batch,
 )
-from gan_style.nets.munit import MultiScaleDiscriminator, UNITGenerator
-from gan_style.nets.vgg import VGGFeatures
+from gan_style.nets.munit import UNITGenerator
 
 __all__ = ["UNIT"]
 
 
-class UNIT(GanStyleModule):
+class UNIT(TwoDomainAutoencoderGAN):
     """UNIT as a LightningModule with manual optimization (see the module docstring for the equations).
 
     Batches: ``{"A": (N, 3, H, W), "B": (N, 3, H, W)}`` in [-1, 1] for training, validation and test; ``{"A": ...}``
@@ -114,7 +111,7 @@ class UNIT(GanStyleModule):
     """
 
     evaluation_metrics = ("fid", "kid", "lpips")
-    stylizer_networks = ("a_to_b", "b_to_a")
+    stylizer_class = UNITStylizer
 
     def __init__(
         self,
@@ -147,20 +144,10 @@ class UNIT(GanStyleModule):
         self.save_hyperparameters_plain()
         self.automatic_optimization = False
 
-        self.generator_a = generator_a if generator_a is not None else UNITGenerator()
-        self.generator_b = generator_b if generator_b is not None else UNITGenerator()
-        self.discriminator_a = discriminator_a if discriminator_a is not None else MultiScaleDiscriminator()
-        self.discriminator_b = discriminator_b if discriminator_b is not None else MultiScaleDiscriminator()
-        if self.generator_a is self.generator_b or self.discriminator_a is self.discriminator_b:
-            raise ValueError("UNIT needs two distinct generators and two distinct discriminators, got one module twice")
-        self.gan_loss = create_loss("gan", gan_mode=gan_mode)
-        self.recon_loss = create_loss("l1")
+        self.init_networks(
+            (generator_a, generator_b), (discriminator_a, discriminator_b), UNITGenerator, vgg_w, vgg_weights
+        )
         self.kl_loss = create_loss("gaussian_kl")
-        self.frozen_networks = {}
-        if vgg_w > 0:
-            self.vgg = VGGFeatures(["relu5_3"], weights=vgg_weights, defer=True, arch="vgg16")
-            self.feature_norm = nn.InstanceNorm2d(512, affine=False)
-            self.frozen_networks = {"vgg": "vgg_weights"}
 
     # --- the algorithm -----------------------------------------------------------------------------------------
     @staticmethod
@@ -170,6 +157,11 @@ class UNIT(GanStyleModule):
         if generator is None:
             return torch.randn(mean.shape, device=mean.device)
         return torch.randn(mean.shape, generator=generator).to(mean.device)
+
+    def draws(self, real_a: Tensor, generator: torch.Generator | None = None) -> tuple[torch.Generator | None]:
+        """``(generator,)``: UNIT draws its noise inside :meth:`cycle` and :meth:`translations`, right after each
+        encoding as the code does, from ``generator`` (None: the global one)."""
+        return (generator,)
 
     def cycle(self, real_a: Tensor, real_b: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
         """Every image and latent of the generator step (the code's ``gen_update``): ``h_a``, ``h_b`` (means),
@@ -252,37 +244,6 @@ class UNIT(GanStyleModule):
         n_b = self.noise_like(h_b, generator)
         return self.generator_a.decode(h_b + n_b), self.generator_b.decode(h_a + n_a)
 
-    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        real_a, real_b = batch["A"], batch["B"]
-        opt_g, opt_d = self.optimizers()
-        with self.toggled_optimizer(opt_d):  # the code's dis_update
-            with torch.no_grad():
-                fake_a, fake_b = self.translations(real_a, real_b)
-            loss_d, logs_d = self.discriminator_loss(real_a, real_b, fake_a, fake_b)
-            self.backward_step(opt_d, loss_d, logs_d)
-        with self.toggled_optimizer(opt_g):  # the code's gen_update
-            out = self.cycle(real_a, real_b)
-            loss_g, logs_g = self.generator_loss(real_a, real_b, out)
-            self.backward_step(opt_g, loss_g, logs_g)
-        step_schedulers_every_batch(self)
-        logs = {**logs_g, **logs_d}
-        n = real_a.shape[0]
-        self.log_dict({f"train/{k}": v for k, v in logs.items() if k not in ("loss_g", "loss_d")}, batch_size=n)
-        self.log_dict({f"train/{k}": logs[k] for k in ("loss_g", "loss_d")}, prog_bar=True, batch_size=n)
-
-    def _evaluate(self, batch: dict[str, Any], prefix: str) -> None:
-        real_a, real_b = batch["A"], batch["B"]
-        out = self.cycle(real_a, real_b, torch.Generator().manual_seed(0))
-        _, logs_g = self.generator_loss(real_a, real_b, out)
-        _, logs_d = self.discriminator_loss(real_a, real_b, out["fake_A"], out["fake_B"])
-        self.log_dict({f"{prefix}/{k}": v for k, v in {**logs_g, **logs_d}.items()}, batch_size=real_a.shape[0])
-
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._evaluate(batch, "val")
-
-    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._evaluate(batch, "test")
-
     def evaluation_images(self, batch: dict[str, Any]) -> dict[str, Tensor]:
         """A -> B (deterministic, the encoder's mean): generated = G_2(E_1(real_A)) against real_B (FID/KID);
         content = real_A (LPIPS)."""
@@ -303,38 +264,3 @@ class UNIT(GanStyleModule):
                 "rec_B": self.generator_b.decode(h_b),
                 "fake_A": self.generator_a.decode(h_b),
             }
-
-    # --- inference -----------------------------------------------------------------------------------------------
-    def stylizer(self, network: str | None = None) -> UNITStylizer:
-        """``a_to_b`` (the default) or ``b_to_a`` as a :class:`~gan_style.inference.munit.UNITStylizer`
-        (deterministic).
-
-        Raises:
-            ValueError: another ``network`` name.
-        """
-        name = self.check_stylizer_network(network)
-        source, target = (
-            (self.generator_a, self.generator_b) if name == "a_to_b" else (self.generator_b, self.generator_a)
-        )
-        return UNITStylizer(source, target, name=f"UNIT {name}")
-
-    def translate(self, batch: dict[str, Any]) -> tuple[Tensor, list[str]]:
-        """A batch with ``"A"`` goes A -> B, one with ``"B"`` B -> A.
-
-        Raises:
-            KeyError: neither key in the batch.
-        """
-        for key, network in (("A", "a_to_b"), ("B", "b_to_a")):
-            if key in batch:
-                images = self.stylize_batch(self.stylizer(network), batch[key], size=self.predict_size())
-                return images, batch.get(f"{key}_path", [])
-        raise KeyError(f"{type(self).__name__}.translate needs a batch with key 'A' or 'B', got keys {sorted(batch)}")
-
-    # --- Lightning plumbing --------------------------------------------------------------------------------------
-    def setup(self, stage: str) -> None:
-        """Frozen networks and sizes as every method, then ``reference_checkpoints`` once."""
-        super().setup(stage)
-        load_reference_checkpoints(self)
-
-    def configure_optimizers(self):
-        return munit_optimizers(self)
