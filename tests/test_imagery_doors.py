@@ -97,3 +97,15 @@ def test_a_unet_is_written_in_the_format_its_last_transposed_convolution_gives(b
     stylizer = GeneratorStylizer(UnetGenerator(input_nc=bands, output_nc=bands, num_downs=5, ngf=4))
     stylizer.output_scaling = Scaling(dtype=dtype)
     assert output_suffix(stylizer) == suffix
+
+
+@pytest.mark.parametrize("network, reads, writes", [(None, "uint16", "uint8"), ("generator_ba", "uint8", "uint16"),
+                                                     ("a_to_b", "uint16", "uint8"), ("b_to_a", "uint8", "uint16")])  # fmt: skip
+def test_each_direction_reads_its_own_domains_scaling(network, reads, writes):
+    from types import SimpleNamespace
+
+    from gan_style.loading.stylizers import attach_scaling
+
+    stored = {"A": Scaling(dtype="uint16").to_dict(), "B": Scaling(dtype="uint8").to_dict()}
+    stylizer = attach_scaling(SimpleNamespace(), stored, network, "test")
+    assert (stylizer.input_scaling.dtype, stylizer.output_scaling.dtype) == (reads, writes)

@@ -254,8 +254,8 @@ def attach_scaling(stylizer: Any, stored: Any, network: str | None, source: str)
     """Give ``stylizer`` the recorded scalings of its input and output domains (``input_scaling``,
     ``output_scaling``), so every door reads and writes files in the values the model was trained on.
 
-    A network reads domain A and writes domain B, except one named ``*_ba`` (CycleGAN's ``generator_ba``), which
-    reads B and writes A.
+    A network reads domain A and writes domain B, except one named ``*_ba`` (CycleGAN's ``generator_ba``) or
+    ``b_to_a`` (MUNIT's and UNIT's), which reads B and writes A.
 
     Args:
         stylizer: the loaded stylizer.
@@ -280,6 +280,6 @@ def attach_scaling(stylizer: Any, stored: Any, network: str | None, source: str)
         scalings = {d: Scaling.from_dict(v, f"{SCALING_KEY}.{d}") for d, v in stored.items() if v is not None}
     except InvalidSettingError as err:
         raise ModelConfigError(f"{source}: {err}; the file was not loaded") from None
-    reads, writes = ("B", "A") if (network or "").endswith("_ba") else ("A", "B")
+    reads, writes = ("B", "A") if (network or "").endswith(("_ba", "b_to_a")) else ("A", "B")
     stylizer.input_scaling, stylizer.output_scaling = scalings.get(reads), scalings.get(writes)
     return stylizer
