@@ -80,7 +80,9 @@ def test_a_video_through_an_n_band_model_is_one_line(tmp_path):
     from gan_style.commands.stylize import stylize
     from gan_style.errors import InvalidSettingError
 
-    _checkpoint(tmp_path / "m.ckpt", 4, {"A": {"kind": "range", "dtype": "uint16"}, "B": {"kind": "range", "dtype": "uint16"}})
+    _checkpoint(
+        tmp_path / "m.ckpt", 4, {"A": {"kind": "range", "dtype": "uint16"}, "B": {"kind": "range", "dtype": "uint16"}}
+    )
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"")  # refused before it is opened
     with pytest.raises(InvalidSettingError, match="videos are 8-bit RGB.*4-band uint16"):
@@ -109,3 +111,21 @@ def test_each_direction_reads_its_own_domains_scaling(network, reads, writes):
     stored = {"A": Scaling(dtype="uint16").to_dict(), "B": Scaling(dtype="uint8").to_dict()}
     stylizer = attach_scaling(SimpleNamespace(), stored, network, "test")
     assert (stylizer.input_scaling.dtype, stylizer.output_scaling.dtype) == (reads, writes)
+
+
+def test_a_model_without_its_scaling_or_a_file_of_another_type_is_one_line(tmp_path):
+    from gan_style.commands.stylize import stylize
+    from gan_style.errors import ImageLoadError, ModelConfigError
+
+    source = tmp_path / "in" / "scan.tif"
+    write_array(source, np.zeros((16, 16, 4), np.uint8))
+    _checkpoint(tmp_path / "old.ckpt", 4, None)  # a 4-band network, no recorded scaling
+    with pytest.raises(ModelConfigError, match=r"reads 4-band images but its file records no scaling") as info:
+        stylize(str(source), checkpoint=str(tmp_path / "old.ckpt"), output_dir=str(tmp_path / "out"))
+    assert "\n" not in str(info.value)
+    _checkpoint(
+        tmp_path / "m.ckpt", 4, {"A": {"kind": "range", "dtype": "uint16"}, "B": {"kind": "range", "dtype": "uint16"}}
+    )
+    with pytest.raises(ImageLoadError, match=r"holds uint8 values, but the model was trained on uint16 data; give it"):
+        stylize(str(source), checkpoint=str(tmp_path / "m.ckpt"), output_dir=str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

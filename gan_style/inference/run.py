@@ -343,16 +343,38 @@ def read_input(path: Any, stylizer: Stylizer) -> Tensor:
     ``.npy``) with the network's band count, scaled by their recorded :class:`~gan_style.io.imagery.Scaling`.
 
     Raises:
-        ImageLoadError: an unreadable file, or one whose bands cannot become the network's (one line naming both).
+        ImageLoadError: an unreadable file, one whose bands cannot become the network's, or of another value type
+            than the model was trained on (one line naming the file and what the model reads).
+        ModelConfigError: a network that reads other than 3 bands but no recorded scaling (a file from before
+            scalings were recorded): the values its files hold are unknown.
     """
     if stylizer.input_scaling is None:
         from gan_style.data.images import load_image
         from gan_style.data.transforms import to_tensor
 
+        bands = input_channels(stylizer)
+        if bands != 3:
+            from gan_style.errors import ModelConfigError
+            from gan_style.loading.stylizers import SCALING_KEY
+
+            raise ModelConfigError(
+                f"{getattr(stylizer, 'name', None) or type(stylizer).__name__} reads {bands}-band images but its file "
+                f"records no scaling of its data ({SCALING_KEY}), so the values it takes are unknown; fit or export "
+                "it again with this gan-style, whose files record it"
+            )
         return to_tensor(load_image(path)).unsqueeze(0)
+    from gan_style.errors import ImageLoadError
     from gan_style.io.imagery import read_array
 
-    return stylizer.input_scaling.to_tensor(read_array(path, channels=input_channels(stylizer))).unsqueeze(0)
+    scaling = stylizer.input_scaling
+    array = read_array(path, channels=input_channels(stylizer))
+    floats = array.dtype.kind == "f" and scaling.dtype in ("float32", "float64")  # interchangeable, as in Scaling
+    if array.dtype.name != scaling.dtype and not floats:
+        raise ImageLoadError(
+            f"image file '{path}' holds {array.dtype.name} values, but the model was trained on "
+            f"{scaling.dtype} data; give it {scaling.dtype} files"
+        )
+    return scaling.to_tensor(array).unsqueeze(0)
 
 
 def output_suffix(stylizer: Stylizer, bands: int | None = None) -> str:
