@@ -332,15 +332,22 @@ def test_a_bf16_mixed_step_is_finite(data_root, tmp_path):
     assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
-def test_the_demo_recipes_fit(tmp_path):
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory) -> Path:
+    """``gan-style fit --config munit|unit --config demo/munit|unit`` for 2 steps: ``<folder>/munit``, ``/unit``."""
+    root = tmp_path_factory.mktemp("demo_runs")
     for name in ("munit", "unit"):
-        run = tmp_path / name
         gan_style_in_process(
-            "fit", "--config", name, "--config", f"demo/{name}", f"--trainer.default_root_dir={run}",
+            "fit", "--config", name, "--config", f"demo/{name}", f"--trainer.default_root_dir={root / name}",
             "--trainer.max_steps=2", "--data.init_args.num_workers=0", "--trainer.enable_progress_bar=false",
             "--trainer.limit_val_batches=0", "--trainer.enable_model_summary=false", cwd=REPO,
         )  # fmt: skip
-        assert (run / "checkpoints" / "last.ckpt").is_file()
+    return root
+
+
+def test_the_demo_recipes_fit(demo_runs, tmp_path):
+    for name in ("munit", "unit"):
+        assert (demo_runs / name / "checkpoints" / "last.ckpt").is_file()
     # the doors draw MUNIT's samples through the Stylizer contract (stylize, the notebook API); UNIT refuses them
     import numpy as np
     from PIL import Image
@@ -351,7 +358,7 @@ def test_the_demo_recipes_fit(tmp_path):
 
     photo = tmp_path / "photo.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (28, 40, 3), dtype=np.uint8)).save(photo)
-    munit_ckpt = str(tmp_path / "munit" / "checkpoints" / "last.ckpt")
+    munit_ckpt = str(demo_runs / "munit" / "checkpoints" / "last.ckpt")
     written = stylize(str(photo), checkpoint=munit_ckpt, output_dir=str(tmp_path / "out"), num_samples=3, seed=1)
     assert sorted(p.name for p in written) == [f"photo_sample{k}.png" for k in range(3)] + ["photo_samples.png"]
     samples = gan_style.load(munit_ckpt).samples(str(photo), 3, seed=1)
@@ -360,7 +367,7 @@ def test_the_demo_recipes_fit(tmp_path):
             assert np.array_equal(np.asarray(image), np.asarray(written_image))
     assert not np.array_equal(np.asarray(samples[0]), np.asarray(samples[1]))  # diverse
     with pytest.raises(InvalidSettingError, match="--num_samples is for models with diverse outputs"):
-        stylize(str(photo), checkpoint=str(tmp_path / "unit" / "checkpoints" / "last.ckpt"), num_samples=2,
+        stylize(str(photo), checkpoint=str(demo_runs / "unit" / "checkpoints" / "last.ckpt"), num_samples=2,
                 output_dir=str(tmp_path / "unit_out"))  # fmt: skip
 
 
@@ -456,3 +463,35 @@ print(json.dumps([shapes, heavy]))
     assert done.returncode == 0, done.stderr[-2000:]
     shapes, heavy = json.loads(done.stdout.strip().splitlines()[-1])
     assert shapes == [[1, 3, 16, 16], [1, 3, 16, 16]] and heavy == []
+
+
+@pytest.mark.parametrize("method", ["munit", "unit"])
+def test_a_checkpoint_runs_through_the_light_loader_with_the_methods_pixels(method, demo_runs):
+    from gan_style.loading import load_stylizer
+    from gan_style.loading.sources import load_method
+
+    ckpt = demo_runs / method / "checkpoints" / "last.ckpt"
+    whole = load_method(ckpt)
+    x = _images(1, size=32, seed=4)
+    for network in ("a_to_b", "b_to_a"):
+        light = load_stylizer(ckpt, network)
+        expected = whole.stylizer(network).eval()
+        assert type(light) is type(expected) and light.name == expected.name
+        controls = {"seed": 5} if method == "munit" else {}
+        with torch.no_grad():
+            assert torch.equal(light(x, **controls), expected(x, **controls))
+    code = f"""
+import json, sys, torch
+from gan_style.loading import load_stylizer
+stylizer = load_stylizer({str(ckpt)!r}, "b_to_a")
+out = stylizer(torch.zeros(1, 3, 32, 32), **({{"seed": 1}} if {method == "munit"} else {{}}))
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("lightning", "pytorch_lightning") or m.startswith("gan_style.methods"))
+print(json.dumps([list(out.shape), heavy]))
+"""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    shape, heavy = json.loads(done.stdout.strip().splitlines()[-1])
+    assert shape == [1, 3, 32, 32] and heavy == []

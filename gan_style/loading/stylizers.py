@@ -1,8 +1,8 @@
 """The stylizer of a built-in method read straight from a checkpoint or a model folder, without the training code.
 
 Running a trained model needs one network, not the ``LightningModule`` that trained it. For gan-style's own
-generator methods (CycleGAN, Pix2Pix, CUT / FastCUT / SinCUT, the PatchGAN style network) this module builds the
-network that runs from the file's settings, gives it its weights and wraps it in the method's stylizer, importing
+generator methods (CycleGAN, Pix2Pix, CUT / FastCUT / SinCUT, the PatchGAN style network, MUNIT and UNIT) this
+module builds the network (MUNIT, UNIT: the two networks) that runs from the file's settings, gives it its weights and wraps it in the method's stylizer, importing
 neither Lightning nor the methods: ``stylize``, the demo and ``gan_style.load`` start in the time of PyTorch's own
 import. Every other method (AdaIN's frozen encoder, Gatys, methods of your own) is loaded whole by
 :func:`gan_style.loading.sources.build_method`; :func:`read_stylizer` returns None for them.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gan_style.errors import GanStyleError, ModelConfigError, UnreadableFileError
@@ -37,6 +37,16 @@ def _generator(label: str) -> Callable[[str, Any, Mapping[str, Any]], Any]:
         from gan_style.inference.stylizer import GeneratorStylizer
 
         return GeneratorStylizer(network, name=label.format(name=name))
+
+    return build
+
+
+def _two_generators(label: str, stylizer_class: str) -> Callable[[str, Any, Mapping[str, Any]], Any]:
+    def build(name: str, networks: Any, settings: Mapping[str, Any]) -> Any:
+        from gan_style.inference import munit
+
+        source, target = networks
+        return getattr(munit, stylizer_class)(source, target, name=f"{label} {name}")
 
     return build
 
@@ -62,13 +72,21 @@ class StylizerPlan:
         components: every setting that takes a network (the discriminators too): each given is checked against
             its class's constructor, though only the one that runs is built.
         build: ``(network name, built network, settings) -> Stylizer``, the same stylizer the method's
-            ``stylizer()`` returns.
+            ``stylizer()`` returns; for a name in ``uses``, the built networks come as a tuple in that order.
+        uses: for a stylizer made of several networks, ``network name -> the settings it is built from`` (MUNIT's
+            ``a_to_b`` runs ``generator_a``'s encoder and ``generator_b``'s decoder); a name not in it runs the
+            network of the same name. Empty by default.
     """
 
     name: str
     settings: tuple[str, ...]
     networks: tuple[str, ...]
     build: Callable[[str, Any, Mapping[str, Any]], Any]
+    uses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def parts(self, name: str) -> tuple[str, ...]:
+        """The settings (and weight prefixes) of the networks the stylizer ``name`` is built from."""
+        return tuple(self.uses.get(name, (name,)))
 
     @property
     def components(self) -> tuple[str, ...]:
@@ -82,6 +100,14 @@ _CUT = (
     "nce_T", "num_patches", "negatives_from_minibatch", "mlp_channels", "use_mlp", "n_epochs", "n_epochs_decay",
     *_ADVERSARIAL,
 )  # fmt: skip
+
+_TWO_DOMAIN = (
+    "generator_a", "generator_b", "discriminator_a", "discriminator_b", "gan_mode", "gan_w", "recon_x_w",
+    "recon_x_cyc_w", "vgg_w", "vgg_weights", "lr", "betas", "weight_decay", "step_size", "gamma",
+    "reference_checkpoints", "on_nonfinite_loss",
+)  # fmt: skip
+# the source domain's encoder, the target domain's decoder
+_TWO_DOMAIN_USES = {"a_to_b": ("generator_a", "generator_b"), "b_to_a": ("generator_b", "generator_a")}
 
 #: Method class path -> its :class:`StylizerPlan`: the methods whose stylizer runs without the training code.
 PLANS: dict[str, StylizerPlan] = {
@@ -119,6 +145,20 @@ PLANS: dict[str, StylizerPlan] = {
         ),  # fmt: skip
         ("generator",),
         _generator("PatchGANStyle generator"),
+    ),
+    "gan_style.methods.munit.MUNIT": StylizerPlan(
+        "MUNIT",
+        (*_TWO_DOMAIN, "recon_s_w", "recon_c_w"),
+        ("a_to_b", "b_to_a"),
+        _two_generators("MUNIT", "MUNITStylizer"),
+        _TWO_DOMAIN_USES,
+    ),
+    "gan_style.methods.unit.UNIT": StylizerPlan(
+        "UNIT",
+        (*_TWO_DOMAIN, "recon_kl_w", "recon_kl_cyc_w"),
+        ("a_to_b", "b_to_a"),
+        _two_generators("UNIT", "UNITStylizer"),
+        _TWO_DOMAIN_USES,
     ),
 }
 
@@ -188,7 +228,8 @@ def read_stylizer(
     if name not in plan.networks:
         raise ValueError(f"{plan.name} has no network {name!r} to run; choose one of: {', '.join(plan.networks)}")
     components = {k: hyper_parameters[k] for k in plan.components if hyper_parameters.get(k) is not None}
-    if name not in components or not all(
+    parts = plan.parts(name)
+    if not set(parts) <= set(components) or not all(
         isinstance(v, dict) and str(v.get("class_path", "")).startswith(f"{NETWORKS_PACKAGE}.")
         for v in components.values()
     ):
@@ -213,34 +254,42 @@ def read_stylizer(
 
     _import_networks()
     specs = {k: class_spec(v, nn.Module, source, f"hyper_parameters.{k}", depth=1) for k, v in components.items()}
-    spec = specs[name]
-    state = dict(weights(f"{name}."))
-    if not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise UnreadableFileError(f"{source} holds no state dict of named tensors; it is not a gan-style model")
+    networks = []
+    for part in parts:  # each network that runs: sized on the meta device, built, its weights loaded strictly
+        spec = specs[part]
+        state = dict(weights(f"{part}."))
+        if not all(isinstance(v, torch.Tensor) for v in state.values()):
+            raise UnreadableFileError(f"{source} holds no state dict of named tensors; it is not a gan-style model")
+        try:
+            with torch.device("meta"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                wanted = sum(t.numel() for t in spec.build().state_dict().values())
+            held = sum(t.numel() for t in state.values())
+            if wanted > held:
+                raise ModelConfigError(
+                    f"{source}: its settings build a {spec.cls.__name__} ({part}) of {wanted:,} values but the file "
+                    f"holds {held:,} weights for it; the settings do not belong to these weights. The file was not "
+                    "loaded"
+                )
+            built = spec.build()
+        except GanStyleError:
+            raise
+        except (ValueError, TypeError, KeyError, RuntimeError, AttributeError, IndexError, OverflowError) as err:
+            detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ModelConfigError(f"{source}: {spec.cls.__name__} refused the file's settings ({detail})") from None
+        try:
+            built.load_state_dict(state, strict=True)
+        except RuntimeError as err:
+            first = str(err).strip().splitlines()[0]
+            raise UnreadableFileError(
+                f"{source}: the weights do not fit {plan.name}'s {part} as configured ({first})"
+            ) from None
+        networks.append(built)
     try:
-        with torch.device("meta"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wanted = sum(t.numel() for t in spec.build().state_dict().values())
-        held = sum(t.numel() for t in state.values())
-        if wanted > held:
-            raise ModelConfigError(
-                f"{source}: its settings build a {spec.cls.__name__} ({name}) of {wanted:,} values but the file holds "
-                f"{held:,} weights for it; the settings do not belong to these weights. The file was not loaded"
-            )
-        built = spec.build()
-        stylizer = plan.build(name, built, settings)
-    except GanStyleError:
-        raise
-    except (ValueError, TypeError, KeyError, RuntimeError, AttributeError, IndexError, OverflowError) as err:
+        stylizer = plan.build(name, networks[0] if name not in plan.uses else tuple(networks), settings)
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
         detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ModelConfigError(f"{source}: {spec.cls.__name__} refused the file's settings ({detail})") from None
-    try:
-        built.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        first = str(err).strip().splitlines()[0]
-        raise UnreadableFileError(
-            f"{source}: the weights do not fit {plan.name}'s {name} as configured ({first})"
-        ) from None
+        raise ModelConfigError(f"{source}: {plan.name} refused the file's settings ({detail})") from None
     return stylizer.eval()
 
 
