@@ -9,8 +9,8 @@ import torch
 
 
 class RankWeights(L.Callback):
-    """At the end of fit, every process saves its weights, image pools and the sample indices it trained
-    on to ``<default_root_dir>/rank<r>.pt``."""
+    """At the end of fit, every process saves its weights, image pool A (None for a method without one) and the
+    sample indices it trained on to ``<default_root_dir>/rank<r>.pt``."""
 
     def __init__(self) -> None:
         self.indices: list[str] = []
@@ -21,7 +21,7 @@ class RankWeights(L.Callback):
     def on_fit_end(self, trainer, pl_module) -> None:
         state = {
             "state_dict": {k: v.detach().cpu() for k, v in pl_module.state_dict().items()},
-            "pool_a": pl_module.pool_a.state_dict()["images"],
+            "pool_a": pl_module.pool_a.state_dict()["images"] if hasattr(pl_module, "pool_a") else None,
             "paths": self.indices,
             "world_size": trainer.world_size,
         }

@@ -57,3 +57,41 @@ def test_two_process_ddp_cyclegan_keeps_ranks_identical(tmp_path):
         saved = torch.load(checkpoints / name, weights_only=True)
         assert saved["global_step"] == 8, name
         assert torch.equal(saved["image_pools"]["a"]["images"], ranks[0]["pool_a"]), name
+
+
+def test_two_process_ddp_munit_keeps_ranks_identical(tmp_path):
+    """MUNIT's manual D-then-G step (random style codes drawn in each process) under DDP: gradients averaged, so the
+    ranks' weights stay equal after training on disjoint shards, and the checkpoint holds them."""
+    run = tmp_path / "run"
+    tests_dir = str(REPO / "tests")
+    pythonpath = os.pathsep.join(p for p in (tests_dir, os.environ.get("PYTHONPATH")) if p)
+    gan_style(
+        "fit",
+        "--config",
+        "munit",
+        "--config",
+        "demo/munit",
+        f"--data.init_args.root={SAMPLE_ROOT}",
+        "--data.init_args.num_workers=0",
+        f"--trainer.default_root_dir={run}",
+        "--trainer.accelerator=cpu",
+        "--trainer.strategy=ddp",
+        "--trainer.devices=2",
+        "--trainer.max_steps=4",
+        "--trainer.limit_val_batches=0",
+        "--trainer.logger=false",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.callbacks+=ddp_helpers.RankWeights",
+        cwd=tmp_path,
+        env_extra={"PYTHONPATH": pythonpath, "OMP_NUM_THREADS": "1"},
+    )
+    ranks = [torch.load(run / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
+    assert ranks[0]["world_size"] == ranks[1]["world_size"] == 2
+    for key, value in ranks[0]["state_dict"].items():
+        assert torch.equal(value, ranks[1]["state_dict"][key]), key
+    last = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["global_step"] == 4  # 2 batches, a D and a G step each
+    assert len(ranks[0]["paths"]) == len(ranks[1]["paths"]) == 2
+    assert set(ranks[0]["paths"]).isdisjoint(ranks[1]["paths"])
+    for key, value in last["state_dict"].items():
+        assert torch.equal(value, ranks[0]["state_dict"][key]), key
