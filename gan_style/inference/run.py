@@ -355,12 +355,11 @@ def read_input(path: Any, stylizer: Stylizer) -> Tensor:
         bands = input_channels(stylizer)
         if bands != 3:
             from gan_style.errors import ModelConfigError
-            from gan_style.loading.stylizers import SCALING_KEY
 
             raise ModelConfigError(
                 f"{getattr(stylizer, 'name', None) or type(stylizer).__name__} reads {bands}-band images but its file "
-                f"records no scaling of its data ({SCALING_KEY}), so the values it takes are unknown; fit or export "
-                "it again with this gan-style, whose files record it"
+                "records no scaling of its data (gan_style_scaling), so the values it takes are unknown; fit or "
+                "export it again with this gan-style, whose files record it"
             )
         return to_tensor(load_image(path)).unsqueeze(0)
     from gan_style.errors import ImageLoadError
