@@ -375,3 +375,22 @@ def settings_from(a: argparse.Namespace) -> Settings:
 
 def cases(a: argparse.Namespace) -> list[tuple[str, str, int]]:
     return [(m, mode, s) for m in a.methods for s in a.sizes for mode in MODES[m] if mode in a.modes]
+
+
+def quiet_cpu_trainer(**settings: Any) -> Any:
+    """A Lightning ``Trainer`` on one CPU that trains and measures only: no validation, sanity check, logger,
+    checkpoints, progress bar or model summary. ``settings`` (``max_steps``, ``callbacks``, ``default_root_dir``
+    ...) are added to, or replace, those."""
+    import lightning as L
+
+    base: dict[str, Any] = dict(
+        accelerator="cpu",
+        devices=1,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    return L.Trainer(**{**base, **settings})

@@ -92,6 +92,9 @@ from gan_style.methods.dcgan import DCGAN
 from gan_style.metrics import FrechetDistance
 from gan_style.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import quiet_cpu_trainer  # noqa: E402
+
 #: The figures of a row, in the table's order.
 METRICS = ("fid", "is", "classes", "max_p")
 #: Samples in a saved grid (8 per row, as ``gan-style sample`` lays out 64).
@@ -278,18 +281,7 @@ def train_objective(
     )
     data = DigitsDataModule(**settings["data"], num_workers=0, seed=seed)
     with tempfile.TemporaryDirectory(prefix="dcgan_objectives_") as root:
-        trainer = L.Trainer(
-            accelerator="cpu",
-            devices=1,
-            max_steps=steps,
-            limit_val_batches=0,
-            num_sanity_val_steps=0,
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            default_root_dir=root,
-        )
+        trainer = quiet_cpu_trainer(max_steps=steps, default_root_dir=root)
         start, cpu = time.perf_counter(), time.process_time()
         trainer.fit(model, data)
         train_s, train_cpu_s = time.perf_counter() - start, time.process_time() - cpu

@@ -72,6 +72,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import quiet_cpu_trainer  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 METHODS = ("cyclegan", "pix2pix")
 DATA = {"cyclegan": REPO / "examples" / "data" / "photo2painting", "pix2pix": REPO / "examples" / "data" / "facades"}
@@ -208,20 +211,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     model, data = build(spec["method"], spec["num_workers"])
     params_start = params_digest(model)
     window = Window()
-    trainer = L.Trainer(
-        accelerator="cpu",
-        devices=1,
-        precision="32-true",
-        max_epochs=1000,
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[window],
-        default_root_dir=os.getcwd(),
-    )
+    trainer = quiet_cpu_trainer(precision="32-true", max_epochs=1000, callbacks=[window], default_root_dir=os.getcwd())
     trainer.fit(model, datamodule=data)
     if window.seen < warmup + batches:
         raise SystemExit(f"the run stopped after {window.seen} batches, before {warmup + batches}")

@@ -37,6 +37,7 @@ import statistics
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import lightning as L
 import torch
@@ -44,6 +45,9 @@ import torch
 from gan_style.data import PairedImageDataModule
 from gan_style.methods import Pix2Pix
 from gan_style.nets import NLayerDiscriminator, UnetGenerator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import quiet_cpu_trainer  # noqa: E402
 
 METRICS = ("l1", "psnr", "ssim")
 OFF = "off"
@@ -105,18 +109,7 @@ def run(args: argparse.Namespace, policy: str, seed: int) -> dict:
     per_epoch = len(data.train_dataloader())
     epochs = math.ceil(args.batches / per_epoch)
     model = _model(args.crop_size, args.width, epochs, policy)
-    trainer = L.Trainer(
-        accelerator="cpu",
-        devices=1,
-        max_steps=2 * args.batches,  # optimizer steps: D and G per batch
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=None,
-    )
+    trainer = quiet_cpu_trainer(max_steps=2 * args.batches)  # optimizer steps: D and G per batch
     start, cpu = time.perf_counter(), time.process_time()
     trainer.fit(model, data)
     train_s, train_cpu_s = time.perf_counter() - start, time.process_time() - cpu
