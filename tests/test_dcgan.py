@@ -437,3 +437,36 @@ def test_resume_from_a_mid_epoch_checkpoint_is_bit_identical(image_folder, tmp_p
     assert saved["global_step"] == 12 and "fixed_noise" in saved["state_dict"]  # epoch 1, after its 2nd of 4 batches
     resumed = _resume_fit(tmp_path / "resumed", image_folder, ckpt_path=ckpt).state_dict()
     assert [k for k in full if not torch.equal(full[k], resumed[k])] == []
+
+
+def test_export_writes_the_generator_from_latents_checked_against_generate(dcgan_checkpoint, tmp_path):
+    """``gan-style export`` of a DCGAN: ``latent`` (N, nz) -> ``output`` (N, 1, 32, 32), TorchScript and ONNX equal
+    to the method's ``generate`` at another batch size than traced; a model folder and other networks refused."""
+    import json
+
+    from gan_style.commands.export import ExportError, export, exportable_networks
+    from gan_style.loading import load_method
+
+    written = export(str(dcgan_checkpoint), output_dir=str(tmp_path / "exp"))
+    assert {p.name for p in written.values()} == {"dcgan_generator.pt", "dcgan_generator.onnx", "dcgan_generator.json"}
+    meta = json.loads(written["metadata"].read_text())
+    model = load_method(dcgan_checkpoint)
+    assert meta["network"] == "generator" and meta["latent_size"] == model.latent_size
+    assert meta["inputs"] == [{"name": "latent", "shape": ["batch", model.latent_size], "dtype": "float32"}]
+    assert meta["outputs"][0]["shape"] == ["batch", 1, 32, 32]
+    z = torch.randn(3, model.latent_size, generator=torch.Generator().manual_seed(1))
+    expected = model.generate(z)
+    scripted = torch.jit.load(str(written["torchscript"]))
+    assert torch.allclose(scripted(z), expected, atol=1e-6)
+    import numpy as np
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(written["onnx"]), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"latent": z.numpy()})
+    assert np.abs(got - expected.numpy()).max() < 1e-5
+    assert exportable_networks(model) == ("generator",)
+    with pytest.raises(ExportError, match="a model folder is for stylize --pretrained"):
+        export(str(dcgan_checkpoint), output_dir=str(tmp_path / "folder"), formats=["safetensors"])
+    with pytest.raises(ExportError, match="its one network to export is 'generator'"):
+        export(str(dcgan_checkpoint), output_dir=str(tmp_path / "other"), network="discriminator")
+    assert not (tmp_path / "folder").exists() or not any((tmp_path / "folder").iterdir())

@@ -18,7 +18,11 @@ What is exported is the export form of the method's stylizer
 - AdaIN: ``stylizer`` (VGG encoder + AdaIN + decoder); ``content`` (N, 3, H, W), ``style`` (1 or N, 3, h, w),
   ``alpha`` (1,) or (N,) -> ``output`` (N, 3, H, W), any sizes of 8 pixels or more;
 - a method of your own: whatever its stylizer's ``export_module()`` returns (``image`` -> ``output`` for a
-  :class:`~gan_style.inference.GeneratorStylizer`).
+  :class:`~gan_style.inference.GeneratorStylizer`);
+- a method that generates from noise (DCGAN, or one of your own satisfying
+  :class:`gan_style.methods.dcgan.UnconditionalGenerator`): ``generator``; ``latent`` (N, latent_size), drawn as
+  the method's ``sample_latents`` draws it (DCGAN: N(0, I), or U[-1, 1] for ``noise: uniform``) -> ``output``
+  (N, C, S, S), its ``generate`` in eval mode; only the batch is dynamic, and no model folder is written.
 
 Every exported model takes and returns float32 RGB images in [-1, 1], NCHW; outputs are clamped to [-1, 1].
 Convert at the edges: ``x = pixels / 127.5 - 1`` (pixels uint8 RGB) and ``pixels = round((y + 1) * 127.5)``.
@@ -83,13 +87,66 @@ SUFFIXES = {"torchscript": ".pt", "onnx": ".onnx", "safetensors": ""}
 
 def exportable_networks(model: nn.Module) -> tuple[str, ...]:
     """The ``network`` names :func:`export` accepts for ``model``, the default first: the method's
-    ``stylizer_networks`` (CycleGAN ``generator_ab``, ``generator_ba``; AdaIN ``stylizer``); empty for a
-    method without a trained network (Gatys)."""
+    ``stylizer_networks`` (CycleGAN ``generator_ab``, ``generator_ba``; AdaIN ``stylizer``), ``("generator",)``
+    for a method that generates from noise (DCGAN); empty for a method without a trained network (Gatys)."""
     try:
-        export_wrapper(model)
+        name, _ = export_wrapper(model)
     except ExportError:
         return ()
-    return tuple(model.stylizer_networks)
+    return (name,) if name == GENERATOR else tuple(model.stylizer_networks)
+
+
+#: The network name of a method that generates images from noise (:class:`LatentToImageExport`).
+GENERATOR = "generator"
+
+
+def _generates(model: nn.Module) -> bool:
+    """Whether ``model`` draws images from noise and hands out no stylizer (DCGAN)."""
+    from gan_style.methods.dcgan import UnconditionalGenerator
+
+    return isinstance(model, UnconditionalGenerator) and not getattr(model, "stylizer_networks", ())
+
+
+def latent_export(model: nn.Module) -> ExportModule:
+    """The export form of a method that generates from noise: ``latent`` (N, latent_size) -> ``output``
+    (N, C, S, S) in [-1, 1], the method's ``generate`` (eval mode, no gradients) traced once.
+
+    The method's ``generator`` network, when it has one, is the exported module's submodule; anything else
+    ``generate`` reads is recorded in the graph as constants (the method's parameters are frozen first).
+    """
+    import torch
+    from torch import nn
+
+    from gan_style.inference.stylizer import ExportModule
+
+    class LatentToImageExport(ExportModule):
+        input_names = ("latent",)
+        output_names = ("output",)
+
+        def __init__(self, method: nn.Module) -> None:
+            super().__init__()
+            object.__setattr__(self, "method", method.requires_grad_(False).eval())  # not a submodule
+            network = getattr(method, "generator", None)
+            if isinstance(network, nn.Module):
+                self.generator = network
+            self.latent_size = int(method.latent_size)
+
+        def forward(self, latent: Tensor) -> Tensor:
+            return self.method.generate(latent).clamp(-1, 1)
+
+        def example_inputs(self, batch: int, height: int, width: int, generator: torch.Generator) -> tuple[Tensor]:
+            return (torch.randn(batch, self.latent_size, generator=generator),)
+
+        def dynamic_axes(self) -> dict[str, dict[int, str]]:
+            return {"latent": {0: "batch"}, "output": {0: "batch"}}
+
+        def notes(self) -> list[str]:
+            return ["draw latent as the method's sample_latents does (DCGAN: N(0, I); U[-1, 1] with noise: uniform)"]
+
+        def metadata(self) -> dict[str, object]:
+            return {"latent_size": self.latent_size}
+
+    return LatentToImageExport(model)
 
 
 def export_wrapper(model: nn.Module, network: str | None = None) -> tuple[str, ExportModule]:
@@ -109,6 +166,13 @@ def export_wrapper(model: nn.Module, network: str | None = None) -> tuple[str, E
 
     if not isinstance(model, GanStyleModule):
         raise ExportError(f"{type(model).__name__} is not a gan-style method (GanStyleModule); nothing to export")
+    if _generates(model):
+        if network not in (None, GENERATOR):
+            raise ExportError(
+                f"{type(model).__name__} generates from noise; its one network to export is {GENERATOR!r}, not "
+                f"{network!r}"
+            )
+        return GENERATOR, latent_export(model).eval()
     try:
         stylizer = model.stylizer(network)
         wrapper = stylizer.export_module()
@@ -271,7 +335,13 @@ def export(
 
     model = load_method(checkpoint, "cpu")
     name, wrapper = export_wrapper(model, network)
-    multiple = size_multiple_of(wrapper)
+    from_noise = wrapper.input_names == ("latent",)
+    if from_noise and "safetensors" in wanted:
+        raise ExportError(
+            f"{type(model).__name__} generates from noise: a model folder is for stylize --pretrained, which it cannot "
+            "run; export torchscript and onnx"
+        )
+    multiple = 1 if from_noise else size_multiple_of(wrapper)
     if height % multiple or width % multiple:
         raise ExportError(
             f"{type(model).__name__}.{name} needs height and width divisible by {multiple}, got {height} x {width}"
@@ -289,7 +359,7 @@ def export(
                 f"{type(model).__name__}.{name} cannot run on an input of {tuple(check_inputs[0].shape)} "
                 f"(from height {height}, width {width}): {type(exc).__name__}: {exc}"
             ) from exc
-        n, _, h, w = check_inputs[0].shape
+        n, h, w = check_inputs[0].shape[0], *(expected.shape[-2:] if from_noise else check_inputs[0].shape[-2:])
         if expected.dim() != 4 or expected.shape[0] != n or tuple(expected.shape[-2:]) != (h, w):
             raise ExportCheckError(
                 f"{type(model).__name__}.{name} returned shape {tuple(expected.shape)} for an input of "
@@ -380,10 +450,17 @@ def export(
             for n, x in zip(wrapper.input_names, trace_inputs)
         ],
         "outputs": [
-            {"name": wrapper.output_names[0], "shape": _shape(expected.shape[:2] + (height, width), axes.get("output"))}
+            {
+                "name": wrapper.output_names[0],
+                "shape": _shape(
+                    tuple(expected.shape) if from_noise else expected.shape[:2] + (height, width), axes.get("output")
+                ),
+            }
         ],
         "value_range": [-1.0, 1.0],
-        "layout": "NCHW, RGB; x = pixels / 127.5 - 1, pixels = round((y + 1) * 127.5)",
+        "layout": "NCHW; pixels = round((y + 1) * 127.5)"
+        if from_noise
+        else "NCHW, RGB; x = pixels / 127.5 - 1, pixels = round((y + 1) * 127.5)",
         "size_multiple": multiple,
         "trace_shape": list(trace_inputs[0].shape),
         "dynamic": dynamic,
@@ -403,7 +480,8 @@ def export(
     ranges = extra.pop("input_ranges", {})
     meta.update(extra)
     for entry in meta["inputs"]:
-        entry["range"] = list(ranges.get(entry["name"], [-1.0, 1.0]))
+        if not from_noise:  # a latent has a distribution, not a range
+            entry["range"] = list(ranges.get(entry["name"], [-1.0, 1.0]))
     meta["outputs"][0]["range"] = [-1.0, 1.0]
     meta["formats"] = {
         fmt: {

@@ -55,7 +55,7 @@ SAMPLE_COLUMNS = 7
 
 #: What stylize, export and predict are told: a DCGAN has no input image.
 NO_INPUT_IMAGES = (
-    "DCGAN generates images from noise and translates no input image, so it cannot stylize, tile, export or predict; "
+    "DCGAN generates images from noise and translates no input image, so it cannot stylize, tile or predict; "
     "draw images with gan-style sample --checkpoint runs/dcgan/checkpoints/last.ckpt --num_samples 64"
 )
 
