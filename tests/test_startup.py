@@ -146,6 +146,15 @@ def test_the_next_steps_line_names_the_checkpoint_and_the_commands():
     assert next_steps_message(["/x/last.ckpt"], noise) == (
         "gan-style fit: done; checkpoint /x/last.ckpt. Next: gan-style sample --checkpoint /x/last.ckpt --num_samples 64"
     )
+    # a method of your own: the next commands make it known with --import, as fit did
+    from gan_style.methods import GanStyleModule
+
+    mine = type("Refiner", (GanStyleModule,), {"__module__": "my_pkg.refiner", "stylizer_networks": ("g",)})
+    line = next_steps_message(["/x/last.ckpt"], mine.__new__(mine))
+    assert line == (
+        "gan-style fit: done; checkpoint /x/last.ckpt. Next: gan-style predict --import my_pkg.refiner --ckpt_path "
+        "/x/last.ckpt, or gan-style stylize --import my_pkg.refiner --checkpoint /x/last.ckpt --content photo.jpg"
+    )
 
 
 def test_a_finished_fit_ends_with_its_checkpoint_and_the_next_commands(tmp_path):

@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from jsonargparse import Namespace
 from lightning.fabric.plugins import CheckpointIO
-from lightning.pytorch import Trainer
+from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ModelSummary, ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.plugins.precision.precision import Precision
@@ -463,11 +463,18 @@ def next_steps_message(saved: list[str], model: Any) -> str | None:
     shown = shlex.quote(relative if not relative.startswith(os.pardir) else path)
     from gan_style.methods.dcgan import UnconditionalGenerator
 
+    module = type(model).__module__
+    # a method of your own is made known to the next command as it was to this one
+    own = isinstance(model, LightningModule) and not module.startswith("gan_style.")
+    known = f" --import {shlex.quote(module)}" if own else ""
     if isinstance(model, UnconditionalGenerator):  # images from noise: no input to predict from
-        return f"gan-style fit: done; checkpoint {shown}. Next: gan-style sample --checkpoint {shown} --num_samples 64"
-    line = f"gan-style fit: done; checkpoint {shown}. Next: gan-style predict --ckpt_path {shown}"
+        return (
+            f"gan-style fit: done; checkpoint {shown}. Next: gan-style sample{known} --checkpoint {shown} "
+            "--num_samples 64"
+        )
+    line = f"gan-style fit: done; checkpoint {shown}. Next: gan-style predict{known} --ckpt_path {shown}"
     if getattr(model, "stylizer_networks", ()):
-        line += f", or gan-style stylize --checkpoint {shown} --content photo.jpg"
+        line += f", or gan-style stylize{known} --checkpoint {shown} --content photo.jpg"
     return line
 
 
