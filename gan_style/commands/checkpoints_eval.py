@@ -489,6 +489,7 @@ def evaluate_checkpoints(
     progress: bool = True,
     feature_network: nn.Module | None = None,
     protocol: str = "gan-style",
+    display_bands: int | Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Measure every checkpoint of the run folder ``run`` on its test set; print the table, write it as CSV and JSON
     with a plot of each metric against the optimizer step, and name the best checkpoint.
@@ -524,6 +525,8 @@ def evaluate_checkpoints(
         feature_network: (Python only) a FID/KID feature network to use instead of the Inception.
         protocol: the FID/KID protocol (``gan-style``, the default; ``legacy``: pytorch-fid's; ``clean``:
             clean-fid's), as for :func:`gan_style.commands.evaluate.evaluate`; each protocol has its own cache entries.
+        display_bands: which bands of N-band data the Inception and LPIPS networks see (None, the default: the
+            run's data ``display_bands``), as for :func:`gan_style.commands.evaluate.evaluate`.
 
     Returns:
         The JSON record: ``run``, ``select``, ``better``, ``best`` (the best row), ``rows`` (one per checkpoint
@@ -552,6 +555,8 @@ def evaluate_checkpoints(
         raise MetricInputError(f"--max_images must be at least 1 (or null for all), got {max_images}")
     newest = next((p for p in files if p.name == "last.ckpt"), max(files, key=os.path.getmtime))
     split = evaluation_set(run, newest, None if data_root is None else os.fspath(data_root))
+    if display_bands is not None:
+        split.display_bands = display_bands
     names = list(dict.fromkeys(metrics or DEFAULT_METRICS[split.kind]))
     unknown = [m for m in names if m not in METRIC_NAMES]
     if unknown or not names:

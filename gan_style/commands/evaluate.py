@@ -531,7 +531,8 @@ def evaluate_command(
             ``scaling``: ``--scaling '{dtype: uint16, low: 0, high: 4095}'`` (default: none; 8-bit files are read as
             RGB, other integer data over its type's full range). PSNR and SSIM measure in that range.
         display_bands: which bands the Inception and LPIPS networks see as R, G, B: one band number (as gray) or
-            three, ``--display_bands [3,2,1]`` (default: none; gray repeated, the first three of N bands).
+            three, ``--display_bands [3,2,1]`` (default: none; gray repeated, the first three of N bands; with
+            ``--checkpoints``, the run's data ``display_bands``).
 
     Returns:
         ``{metric: value}`` as printed; with ``--checkpoints``, the record written to ``checkpoints.json``.
@@ -545,6 +546,21 @@ def evaluate_command(
             "give --generated FOLDER (images to measure) or --checkpoints RUN (every checkpoint of a run folder), "
             "one of them"
         )
+    common: dict[str, Any] = dict(  # the settings both measurements take
+        metrics=_metric_list(metrics) if metrics else None,
+        size=size,
+        batch_size=batch_size,
+        device=device,
+        feature_weights=feature_weights,
+        lpips_net=lpips_net,
+        kid_subset_size=kid_subset_size,
+        kid_subsets=kid_subsets,
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+        seed=seed,
+        protocol=protocol,
+        display_bands=display_bands,
+    )
     if checkpoints is not None:
         if reference is not None or content is not None:
             raise MetricInputError(
@@ -557,22 +573,11 @@ def evaluate_command(
 
         record = evaluate_checkpoints(
             checkpoints,
-            metrics=_metric_list(metrics) if metrics else None,
             select=select,
             data_root=data_root,
             max_images=max_images,
-            size=size,
-            batch_size=batch_size,
-            device=device,
-            feature_weights=feature_weights,
-            lpips_net=lpips_net,
-            kid_subset_size=kid_subset_size,
-            kid_subsets=kid_subsets,
-            cache_dir=cache_dir,
-            use_cache=not no_cache,
             keep_images=keep_images,
-            seed=seed,
-            protocol=protocol,
+            **common,
         )
         if output is not None:
             _write_json(record, Path(output))
@@ -584,22 +589,10 @@ def evaluate_command(
         generated=generated,
         reference=reference,
         content=content,
-        metrics=_metric_list(metrics) if metrics else None,
-        size=size,
-        batch_size=batch_size,
-        device=device,
         output=output,
-        feature_weights=feature_weights,
-        lpips_net=lpips_net,
-        kid_subset_size=kid_subset_size,
-        kid_subsets=kid_subsets,
-        cache_dir=cache_dir,
-        use_cache=not no_cache,
         num_workers=num_workers,
-        seed=seed,
-        protocol=protocol,
         scaling=scaling,
-        display_bands=display_bands,
+        **common,
     )
 
 
